@@ -1,0 +1,5 @@
+"""Allow ``python -m tui_dedup``."""
+
+from tui_dedup.cli import main
+
+raise SystemExit(main())
