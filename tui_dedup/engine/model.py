@@ -1,0 +1,135 @@
+"""Plain value types shared by every stage of the engine.
+
+They live in one small module so that discovery, decoding, matching, the actions package and the
+TUI agree on one vocabulary without importing each other. Paths are ``str`` made with
+``os.fsdecode`` (surrogateescape), so every byte sequence a POSIX file name can hold round-trips
+back to the same file through ``os.fsencode``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One image file as discovery saw it; (dev, ino) is its identity, not the path."""
+
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    dev: int
+    ino: int
+
+    @property
+    def identity(self) -> tuple[int, int]:
+        return (self.dev, self.ino)
+
+    @property
+    def relpath(self) -> str:
+        """Path relative to its scan root, for display."""
+        import os
+
+        try:
+            return os.path.relpath(self.path, self.root)
+        except ValueError:
+            return self.path
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    """A file the scan could not use, with a one-line reason a user can act on."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path!r}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """Candidate duplicate pairs as parallel arrays, canonical ``i < j``, each pair once.
+
+    ``i``/``j`` index rows of the FeatureStore. ``distance`` is the integer Hamming distance for
+    hash methods (0 for exact digests) and ``-1`` for histogram methods. ``similarity`` is in
+    [0, 1]. ``transform`` is a code from :data:`TRANSFORMS` (0 = identity) telling which
+    rotation/mirror of ``j`` matched ``i``. ``exact`` marks byte-identical files.
+    """
+
+    i: np.ndarray  # int32
+    j: np.ndarray  # int32
+    distance: np.ndarray  # int16
+    similarity: np.ndarray  # float32
+    transform: np.ndarray  # int8
+    exact: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return int(self.i.shape[0])
+
+    @classmethod
+    def empty(cls) -> Pairs:
+        return cls(
+            np.empty(0, np.int32),
+            np.empty(0, np.int32),
+            np.empty(0, np.int16),
+            np.empty(0, np.float32),
+            np.empty(0, np.int8),
+            np.empty(0, bool),
+        )
+
+    def take(self, idx: np.ndarray) -> Pairs:
+        return Pairs(
+            self.i[idx],
+            self.j[idx],
+            self.distance[idx],
+            self.similarity[idx],
+            self.transform[idx],
+            self.exact[idx],
+        )
+
+
+# Dihedral transforms of the square, in the order the features module computes them.
+TRANSFORMS: tuple[str | None, ...] = (
+    None,
+    "rot90",
+    "rot180",
+    "rot270",
+    "mirror",
+    "mirror+rot90",
+    "mirror+rot180",
+    "mirror+rot270",
+)
+
+
+@dataclass(slots=True)
+class Group:
+    """Files that are all within the threshold of one keeper (a star, never a chain)."""
+
+    keeper: int
+    members: list[int] = field(default_factory=list)  # store rows, keeper first
+
+
+@dataclass(frozen=True, slots=True)
+class ImageMeta:
+    """What the decoder learned about a file besides its pixels.
+
+    ``taken`` is EXIF DateTimeOriginal as POSIX seconds (None when absent); ``camera`` is
+    "Make Model" when present. Auto-select rules use these to keep the camera original over a
+    stripped messenger copy.
+    """
+
+    width: int
+    height: int
+    format: str  # "JPEG", "PNG", ...
+    taken: float | None = None
+    camera: str | None = None
+    has_gps: bool = False
+    sharpness: float = 0.0
+
+    @property
+    def has_camera_meta(self) -> bool:
+        return self.taken is not None or self.camera is not None or self.has_gps
