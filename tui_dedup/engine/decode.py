@@ -1,0 +1,306 @@
+"""Bytes → one small colour image plus metadata, once per file.
+
+Why this shape: JPEG decoding dominates a scan, and libjpeg can decode at 1/2, 1/4 or 1/8 scale
+in its DCT stage for a fraction of the cost (and applies EXIF orientation while at it). Every
+feature we compute needs at most a 64×64 grey image and a small colour image for histograms, so
+we decode at the largest reduction that keeps the short side ≥ 64 px and never hold a full-size
+photo. The header is parsed first (Pillow reads only the header on ``open``), so pixel bombs and
+absurd files are refused before any pixel buffer is allocated; OpenCV's own pixel limit is
+process-wide and read once, so it cannot be our only guard.
+
+Errors are values: :func:`decode_file` returns a :class:`ScanError` with a one-line reason for
+anything a user's disk can contain (corrupt, truncated, empty, misnamed, too large, vanished,
+permission denied), never raises for them.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import stat
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+import cv2
+import numpy as np
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from tui_dedup.engine.model import FileEntry, ImageMeta, ScanError
+
+Image.MAX_IMAGE_PIXELS = None  # we enforce our own limit from the header, per call
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_HEIF_READY: bool | None = None
+
+#: The short side we decode down to (never below); features need at most 64×64.
+MIN_DECODE_SIDE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeLimits:
+    """Refuse files above these before reading pixels (configurable from the CLI)."""
+
+    max_file_bytes: int = 1 << 30  # 1 GiB
+    max_pixels: int = 250_000_000  # 250 MP: beyond any camera, below a decompression bomb
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A small BGR uint8 image (short side ≥ 64 unless the original is smaller) and metadata."""
+
+    image: np.ndarray
+    meta: ImageMeta
+    digest: bytes | None
+
+
+def _sniff(head: bytes) -> str | None:
+    """Name the container from its magic bytes, so a misnamed file is decoded by content."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[:2] == b"BM":
+        return "BMP"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "AVIF"
+        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"):
+            return "HEIF"
+    return None
+
+
+def _ensure_heif() -> bool:
+    global _HEIF_READY
+    if _HEIF_READY is None:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _HEIF_READY = True
+        except Exception:
+            _HEIF_READY = False
+    return _HEIF_READY
+
+
+def _exif_meta(im: Image.Image) -> tuple[float | None, str | None, bool]:
+    """DateTimeOriginal, "Make Model", has GPS — what auto-select and the preview show."""
+    try:
+        exif = im.getexif()
+    except Exception:
+        return None, None, False
+    if not exif:
+        return None, None, False
+    taken = None
+    try:
+        sub = exif.get_ifd(0x8769)
+        raw = sub.get(0x9003) or exif.get(0x0132)
+        if isinstance(raw, bytes):
+            raw = raw.decode("ascii", "replace")
+        if raw:
+            taken = datetime.strptime(str(raw).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").timestamp()
+    except Exception:
+        taken = None
+    make = str(exif.get(0x010F) or "").strip("\x00 ")
+    model = str(exif.get(0x0110) or "").strip("\x00 ")
+    camera = (model if model.startswith(make) else f"{make} {model}").strip() or None
+    has_gps = False
+    try:
+        has_gps = bool(exif.get_ifd(0x8825))
+    except Exception:
+        has_gps = False
+    return taken, camera, has_gps
+
+
+def _reduction(width: int, height: int) -> int:
+    short = min(width, height)
+    for r in (8, 4, 2):
+        if short // r >= MIN_DECODE_SIDE:
+            return r
+    return 1
+
+
+_REDUCED = {
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+def _to_bgr8(arr: np.ndarray) -> np.ndarray:
+    """Normalise depth, channels and alpha; alpha is composited on white (a fixed background)."""
+    if arr.dtype == np.uint16:
+        arr = (arr >> 8).astype(np.uint8)
+    elif arr.dtype != np.uint8:
+        arr = cv2.normalize(arr, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if arr.ndim == 2:
+        return cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
+    if arr.shape[2] == 4:
+        alpha = arr[:, :, 3:4].astype(np.float32) / 255.0
+        rgb = arr[:, :, :3].astype(np.float32)
+        return (rgb * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+    if arr.shape[2] == 2:
+        return _to_bgr8(cv2.cvtColor(arr[:, :, 0], cv2.COLOR_GRAY2BGRA))
+    return arr
+
+
+def _shrink(img: np.ndarray) -> np.ndarray:
+    """INTER_AREA down to a short side of about 2×MIN_DECODE_SIDE; bounded work downstream."""
+    h, w = img.shape[:2]
+    short = min(h, w)
+    target = 2 * MIN_DECODE_SIDE
+    if short <= target:
+        return img
+    s = target / short
+    return cv2.resize(
+        img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA
+    )
+
+
+def _decode_pillow(data: bytes) -> np.ndarray | None:
+    """Formats OpenCV lacks (HEIC, AVIF, some GIFs): first frame, with EXIF orientation."""
+    from PIL import ImageOps
+
+    with Image.open(io.BytesIO(data)) as im:
+        im.seek(0)
+        im.draft("RGB", (im.width // 8 or 1, im.height // 8 or 1))
+        im = ImageOps.exif_transpose(im)
+        if im.mode not in ("RGB", "RGBA", "L", "LA"):
+            im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
+        arr = np.asarray(im)
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        arr = arr[:, :, ::-1]
+    elif arr.ndim == 3 and arr.shape[2] == 4:
+        arr = arr[:, :, [2, 1, 0, 3]]
+    return np.ascontiguousarray(arr)
+
+
+def _decode_pixels(data: bytes, fmt: str, width: int, height: int, has_alpha: bool) -> np.ndarray:
+    buf = np.frombuffer(data, np.uint8)
+    arr: np.ndarray | None = None
+    if fmt == "JPEG":
+        r = _reduction(width, height)
+        arr = cv2.imdecode(buf, _REDUCED[r] if r > 1 else cv2.IMREAD_COLOR)
+    elif fmt in ("PNG", "WEBP", "TIFF", "BMP"):
+        flag = cv2.IMREAD_UNCHANGED if has_alpha or fmt in ("PNG", "TIFF") else cv2.IMREAD_COLOR
+        arr = cv2.imdecode(buf, flag)
+        if arr is not None and arr.ndim == 3 and arr.shape[2] == 4 and not has_alpha:
+            arr = arr[:, :, :3]
+    if arr is None:
+        arr = _decode_pillow(data)
+    if arr is None or arr.size == 0:
+        raise ValueError("decoder returned no pixels")
+    return _shrink(_to_bgr8(arr))
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    chunks = []
+    remaining = size
+    while remaining > 0:
+        chunk = os.read(fd, min(remaining, 1 << 22))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "vanished before it could be read"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def read_file(entry: FileEntry, limits: DecodeLimits) -> bytes | ScanError:
+    """Read a regular file without blocking on FIFOs and without following a swapped-in link."""
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return ScanError(entry.path, _os_reason(exc))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return ScanError(entry.path, "not a regular file")
+        if st.st_size == 0:
+            return ScanError(entry.path, "empty file (0 bytes)")
+        if st.st_size > limits.max_file_bytes:
+            return ScanError(
+                entry.path,
+                f"file too large ({st.st_size / 2**30:.1f} GiB > limit "
+                f"{limits.max_file_bytes / 2**30:.1f} GiB)",
+            )
+        return _read_all(fd, st.st_size)
+    except OSError as exc:
+        return ScanError(entry.path, _os_reason(exc))
+    finally:
+        os.close(fd)
+
+
+def decode_bytes(
+    path: str, data: bytes, limits: DecodeLimits
+) -> tuple[np.ndarray, ImageMeta] | ScanError:
+    """Header check, then a reduced decode; all failures become one-line reasons."""
+    fmt = _sniff(data[:32])
+    if fmt is None:
+        return ScanError(path, "not an image (content is not JPEG/PNG/GIF/WebP/BMP/TIFF/HEIC/AVIF)")
+    if fmt == "HEIF" and not _ensure_heif():
+        return ScanError(path, "HEIC/HEIF support is not installed (pip install pillow-heif)")
+    if fmt == "AVIF":
+        _ensure_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                width, height = im.size
+                has_alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
+                taken, camera, has_gps = _exif_meta(im)
+                orientation = im.getexif().get(0x0112, 1) if fmt == "JPEG" else 1
+    except UnidentifiedImageError:
+        return ScanError(path, f"corrupt or unsupported {fmt} header")
+    except Exception as exc:
+        return ScanError(path, f"corrupt {fmt} header: {exc}")
+    if width <= 0 or height <= 0:
+        return ScanError(path, f"invalid dimensions {width}×{height}")
+    if width * height > limits.max_pixels:
+        return ScanError(
+            path,
+            f"image too large: {width}×{height} px exceeds the limit of "
+            f"{limits.max_pixels / 1e6:.0f} MP (possible decompression bomb)",
+        )
+    try:
+        image = _decode_pixels(data, fmt, width, height, has_alpha)
+    except Exception as exc:  # OpenCV/Pillow raise many types for broken data
+        return ScanError(path, f"corrupt or truncated {fmt}: {str(exc).splitlines()[0][:120]}")
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    meta = ImageMeta(width, height, fmt, taken, camera, has_gps)
+    return image, meta
+
+
+def decode_file(
+    entry: FileEntry, limits: DecodeLimits | None = None, *, want_digest: bool = False
+) -> Decoded | ScanError:
+    """Read once, decode once; the digest (for exact duplicates) comes from the same bytes."""
+    from tui_dedup.engine.digest import digest_bytes
+
+    limits = limits or DecodeLimits()
+    data = read_file(entry, limits)
+    if isinstance(data, ScanError):
+        return data
+    if len(data) < entry.size and len(data) == 0:
+        return ScanError(entry.path, "empty file (0 bytes)")
+    result = decode_bytes(entry.path, data, limits)
+    if isinstance(result, ScanError):
+        return result
+    image, meta = result
+    return Decoded(image, meta, digest_bytes(data) if want_digest else None)

@@ -1,0 +1,144 @@
+"""Pure functions: a small decoded image → hash bits and histogram vectors.
+
+Bit order (stable, versioned with the cache format): a hash of ``bits`` bits is the row-major
+sequence of its boolean matrix, packed most-significant-bit first into ``words = ceil(bits/64)``
+uint64 words, so the hex string of the words reads left-to-right in row-major order (the same
+convention as the imagehash library's hex). Unused low bits of the last word are zero.
+
+Histograms are stored as square roots of normalised histograms, so the Bhattacharyya
+coefficient of two images — a similarity in [0, 1] — is a plain dot product, and all-pairs
+comparison becomes a BLAS matrix product.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+HIST3_BINS = 32  # per channel
+HIST1_BINS = 64
+LOW_DETAIL_STD = 3.0  # grey std (0..255 scale) of a 64×64 thumbnail below which hashes are noise
+
+
+def pack_bits(bits: np.ndarray) -> np.ndarray:
+    """Boolean array (..., nbits) → uint64 words (..., words), MSB-first, zero-padded."""
+    nbits = bits.shape[-1]
+    words = (nbits + 63) // 64
+    pad = words * 64 - nbits
+    if pad:
+        bits = np.concatenate([bits, np.zeros((*bits.shape[:-1], pad), bool)], axis=-1)
+    packed = np.packbits(bits.astype(np.uint8), axis=-1)  # big-endian bytes
+    return packed.view(">u8").astype(np.uint64).reshape(*bits.shape[:-1], words)
+
+
+def unpack_bits(words: np.ndarray, nbits: int) -> np.ndarray:
+    be = np.ascontiguousarray(words.astype(">u8"))
+    return np.unpackbits(be.view(np.uint8), axis=-1)[..., :nbits].astype(bool)
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+
+
+def _area(gray: np.ndarray, w: int, h: int) -> np.ndarray:
+    """INTER_AREA for downscales (INTER_LINEAR moves pHash by ~14 bits on big images)."""
+    gh, gw = gray.shape[:2]
+    interp = cv2.INTER_AREA if (gw >= w and gh >= h) else cv2.INTER_CUBIC
+    return cv2.resize(gray, (w, h), interpolation=interp)
+
+
+def dihedral(square: np.ndarray) -> list[np.ndarray]:
+    """The eight rotations/mirrors, in the order of model.TRANSFORMS."""
+    out = []
+    for base in (square, square[:, ::-1]):
+        out.extend(np.rot90(base, -k) for k in range(4))
+    return out
+
+
+def ahash_bits(small: np.ndarray) -> np.ndarray:
+    """Average hash: brighter than the mean → 1. Input: N×N grey (float)."""
+    return (small > small.mean()).reshape(-1)
+
+
+def dhash_bits(small: np.ndarray) -> np.ndarray:
+    """Difference hash: right neighbour brighter → 1. Input: N×(N+1) grey."""
+    return (small[:, 1:] > small[:, :-1]).reshape(-1)
+
+
+def phash_bits(small: np.ndarray, n: int) -> np.ndarray:
+    """Perceptual hash: low-frequency DCT block above its median → 1. Input: 4N×4N grey."""
+    coeffs = cv2.dct(small.astype(np.float32))[:n, :n]
+    return (coeffs > np.median(coeffs)).reshape(-1)
+
+
+def hash_features(gray: np.ndarray, n: int, *, variants: bool = True) -> dict[str, np.ndarray]:
+    """All three hashes, each as (K, words) uint64 with K = 8 dihedral variants (or 1).
+
+    Variants are computed from transformed pixels, not by permuting bits: a hash of a rotated
+    image is not an exact bit permutation of the original's (median, mean and neighbour order
+    all move), and this way what we store is exactly what a rotated copy would hash to.
+    """
+    g4 = _area(gray, 4 * n, 4 * n).astype(np.float32)
+    gn = _area(gray, n, n).astype(np.float32)
+    gd = _area(gray, n + 1, n).astype(np.float32)
+    gd_t = _area(gray, n, n + 1).astype(np.float32)  # for rotated dHash: same area, transposed
+    out: dict[str, list[np.ndarray]] = {"ahash": [], "dhash": [], "phash": []}
+    if variants:
+        for k, (p, a) in enumerate(zip(dihedral(g4), dihedral(gn), strict=True)):
+            out["phash"].append(phash_bits(p, n))
+            out["ahash"].append(ahash_bits(a))
+            # A rotation by 90°/270° turns an N×(N+1) sample into (N+1)×N: resample from the
+            # transposed grid so every variant compares the same N×(N+1) layout.
+            src = gd if k % 2 == 0 else gd_t
+            mirrored = k >= 4
+            base = src[:, ::-1] if mirrored else src
+            rot = np.rot90(base, -(k % 4))
+            out["dhash"].append(dhash_bits(rot))
+    else:
+        out["phash"].append(phash_bits(g4, n))
+        out["ahash"].append(ahash_bits(gn))
+        out["dhash"].append(dhash_bits(gd))
+    return {name: pack_bits(np.stack(v)) for name, v in out.items()}
+
+
+def histograms(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sqrt-normalised 3×32-bin BGR histogram and 64-bin grey histogram (float32)."""
+    h3 = np.concatenate(
+        [cv2.calcHist([image], [c], None, [HIST3_BINS], [0, 256]).ravel() for c in range(3)]
+    )
+    h3 = np.sqrt(h3 / max(h3.sum() / 3.0, 1.0) / 3.0).astype(np.float32)
+    gray = to_gray(image)
+    h1 = cv2.calcHist([gray], [0], None, [HIST1_BINS], [0, 256]).ravel()
+    h1 = np.sqrt(h1 / max(h1.sum(), 1.0)).astype(np.float32)
+    return h3, h1
+
+
+def detail_and_sharpness(gray: np.ndarray) -> tuple[float, float]:
+    """Grey std of a 64×64 thumbnail (flatness) and Laplacian variance (sharpness)."""
+    thumb = _area(gray, 64, 64)
+    std = float(thumb.std())
+    sharp = float(cv2.Laplacian(gray, cv2.CV_32F).var())
+    return std, sharp
+
+
+def is_low_detail(std: float) -> bool:
+    """Black frames, blank scans, flat colours: their hash bits are noise, so they would all
+    pair with each other into one giant false group."""
+    return std < LOW_DETAIL_STD
+
+
+#: Bump when any feature's definition or bit order changes: cached rows of another version are
+#: recomputed, never mixed.
+FEATURE_VERSION = 1
+VARIANTS = 8  # dihedral variants stored per hash
+
+
+def extract(
+    image: np.ndarray, hash_size: int
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, float, float]:
+    """Everything matching needs from one decoded image: hashes, histograms, detail, sharpness."""
+    gray = to_gray(image)
+    hashes = hash_features(gray, hash_size, variants=True)
+    h3, h1 = histograms(image)
+    std, sharp = detail_and_sharpness(gray)
+    return hashes, h3, h1, std, sharp

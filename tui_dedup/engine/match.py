@@ -1,0 +1,239 @@
+"""(store, method, threshold) → Pairs, from stored features only (never decodes again).
+
+Hash methods go through the Hamming index (brute force or multi-index hashing, chosen by N).
+Histogram methods compare all pairs as blocked matrix products up to
+:data:`HIST_ALL_PAIRS_LIMIT` files; above that, candidates come from a loose pHash shortlist.
+Exact duplicates (same content digest) are always reported with similarity 1.0. Low-detail
+images (flat frames, blank scans) only pair by digest unless asked, and no file may sit in more
+than :data:`MAX_PARTNERS` pairs, so one bad cluster cannot flood the review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_dedup.engine.features import is_low_detail
+from tui_dedup.engine.index import radius_pairs
+from tui_dedup.engine.model import Pairs
+from tui_dedup.engine.registry import METHODS, Threshold
+from tui_dedup.engine.store import FeatureStore
+
+HIST_ALL_PAIRS_LIMIT = 20_000
+HIST_SHORTLIST_DISTANCE = 24  # of 64 bits: loose enough for colour-only edits
+MAX_PARTNERS = 200
+_BLOCK = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOptions:
+    """How to match; the defaults are what a user gets without flags."""
+
+    rotations: bool = True
+    include_low_detail: bool = False
+    max_partners: int = MAX_PARTNERS
+
+
+def match(
+    store: FeatureStore,
+    method: str,
+    threshold: Threshold,
+    options: MatchOptions | None = None,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+) -> Pairs:
+    opts = options or MatchOptions()
+    n = len(store)
+    if n < 2:
+        return Pairs.empty()
+    usable = opts.include_low_detail | ~low_detail_mask(store)
+    if METHODS[method].kind == "hash":
+        found = _hash_pairs(store, method, threshold, usable, opts, should_stop)
+    else:
+        found = _hist_pairs(store, method, threshold, usable, should_stop)
+    exact = exact_pairs(store)
+    return cap_partners(merge_exact(found, exact, n), opts.max_partners)
+
+
+def low_detail_mask(store: FeatureStore) -> np.ndarray:
+    return np.fromiter((is_low_detail(float(s)) for s in store.detail), bool, len(store))
+
+
+def _hash_pairs(
+    store: FeatureStore,
+    method: str,
+    threshold: Threshold,
+    usable: np.ndarray,
+    opts: MatchOptions,
+    should_stop: Callable[[], bool] | None,
+) -> Pairs:
+    assert threshold.max_distance is not None
+    rows = np.flatnonzero(usable).astype(np.int32)
+    if rows.size < 2:
+        return Pairs.empty()
+    h = store.hashes[method][rows]
+    codes = np.ascontiguousarray(h[:, 0, :])
+    variants = np.ascontiguousarray(h) if opts.rotations else None
+    i, j, d, k = radius_pairs(
+        codes, threshold.max_distance, variants=variants, should_stop=should_stop
+    )
+    bits = METHODS[method].bits(store.hash_size)
+    gi, gj = rows[i], rows[j]
+    return Pairs(
+        gi.astype(np.int32),
+        gj.astype(np.int32),
+        d.astype(np.int16),
+        (1.0 - d.astype(np.float32) / bits).astype(np.float32),
+        k.astype(np.int8),
+        np.zeros(len(gi), bool),
+    )
+
+
+def _hist_matrix(store: FeatureStore, method: str) -> np.ndarray:
+    return store.hist3 if method == "hist3" else store.hist1
+
+
+def _hist_pairs(
+    store: FeatureStore,
+    method: str,
+    threshold: Threshold,
+    usable: np.ndarray,
+    should_stop: Callable[[], bool] | None,
+) -> Pairs:
+    rows = np.flatnonzero(usable).astype(np.int32)
+    if rows.size < 2:
+        return Pairs.empty()
+    mat = _hist_matrix(store, method)[rows]
+    s_min = np.float32(threshold.similarity)
+    if rows.size <= HIST_ALL_PAIRS_LIMIT:
+        out_i, out_j, out_s = [], [], []
+        for start in range(0, rows.size, _BLOCK):
+            if should_stop is not None and should_stop():
+                break
+            stop = min(start + _BLOCK, rows.size)
+            sims = mat[start:stop] @ mat[start:].T  # only the upper triangle is kept
+            bi, bj = np.nonzero(sims >= s_min)
+            bj = bj + start
+            bi = bi + start
+            keep = bi < bj
+            out_i.append(bi[keep])
+            out_j.append(bj[keep])
+            out_s.append(sims[bi[keep] - start, bj[keep] - start])
+        i = np.concatenate(out_i) if out_i else np.empty(0, np.int64)
+        j = np.concatenate(out_j) if out_j else np.empty(0, np.int64)
+        s = np.concatenate(out_s) if out_s else np.empty(0, np.float32)
+    else:
+        codes = np.ascontiguousarray(store.hashes["phash"][rows][:, 0, :])
+        limit = HIST_SHORTLIST_DISTANCE * store.hash_size * store.hash_size // 64
+        i, j, _, _ = radius_pairs(codes, limit, should_stop=should_stop)
+        s = np.einsum("ij,ij->i", mat[i], mat[j])
+        keep = s >= s_min
+        i, j, s = i[keep], j[keep], s[keep]
+    s = np.clip(s, 0.0, 1.0).astype(np.float32)
+    return Pairs(
+        rows[i].astype(np.int32),
+        rows[j].astype(np.int32),
+        np.full(len(i), -1, np.int16),
+        s,
+        np.zeros(len(i), np.int8),
+        np.zeros(len(i), bool),
+    )
+
+
+def exact_pairs(store: FeatureStore) -> Pairs:
+    """All pairs of files with the same content digest (byte-identical)."""
+    rows = np.flatnonzero(store.has_digest)
+    if rows.size < 2:
+        return Pairs.empty()
+    keys = store.digests[rows].view(np.dtype((np.void, store.digests.shape[1]))).ravel()
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+    ends = np.r_[starts[1:], sk.size]
+    ii, jj = [], []
+    for s, e in zip(starts, ends, strict=True):
+        if e - s < 2:
+            continue
+        members = np.sort(rows[order[s:e]])
+        a, b = np.triu_indices(members.size, 1)
+        ii.append(members[a])
+        jj.append(members[b])
+    if not ii:
+        return Pairs.empty()
+    i = np.concatenate(ii).astype(np.int32)
+    j = np.concatenate(jj).astype(np.int32)
+    z = len(i)
+    return Pairs(
+        i, j, np.zeros(z, np.int16), np.ones(z, np.float32), np.zeros(z, np.int8), np.ones(z, bool)
+    )
+
+
+def merge_exact(found: Pairs, exact: Pairs, n: int) -> Pairs:
+    """Union by (i, j); an exact pair replaces the same pair found by features."""
+    if len(exact) == 0:
+        return found
+    key_f = found.i.astype(np.int64) * n + found.j
+    key_e = exact.i.astype(np.int64) * n + exact.j
+    keep = ~np.isin(key_f, key_e)
+    merged = concat([found.take(np.flatnonzero(keep)), exact])
+    order = np.lexsort((merged.j, merged.i))
+    return merged.take(order)
+
+
+def concat(parts: list[Pairs]) -> Pairs:
+    if not parts:
+        return Pairs.empty()
+    return Pairs(
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in ("i", "j", "distance", "similarity", "transform", "exact")
+        )
+    )
+
+
+def cap_partners(pairs: Pairs, cap: int) -> Pairs:
+    """Keep each file's ``cap`` most similar partners (exact pairs first)."""
+    m = len(pairs)
+    if m == 0 or cap <= 0:
+        return pairs
+    counts = np.bincount(np.concatenate([pairs.i, pairs.j]))
+    if counts.max(initial=0) <= cap:
+        return pairs
+    order = np.lexsort((-pairs.similarity, ~pairs.exact))  # best first
+    rank_ok = np.ones(m, bool)
+    for side in (pairs.i, pairs.j):
+        s = side[order]
+        o2 = np.argsort(s, kind="stable")
+        ss = s[o2]
+        first = np.r_[0, np.flatnonzero(ss[1:] != ss[:-1]) + 1]
+        run_start = np.repeat(first, np.diff(np.r_[first, m]))
+        rank = np.empty(m, np.int64)
+        rank[order[o2]] = np.arange(m) - run_start
+        rank_ok &= rank < cap
+    return pairs.take(np.flatnonzero(rank_ok))
+
+
+def pair_scores(store: FeatureStore, pairs: Pairs) -> dict[str, np.ndarray]:
+    """Every method's similarity for the given pairs, vectorised (a second opinion per pair).
+
+    Hash scores take the best of the eight rotations/mirrors, so a rotated copy's scores agree
+    with the primary match instead of contradicting it.
+    """
+    out: dict[str, np.ndarray] = {}
+    if len(pairs) == 0:
+        return {name: np.empty(0, np.float32) for name in METHODS}
+    for name, m in METHODS.items():
+        if m.kind == "hash":
+            hv = store.hashes[name]
+            a = hv[pairs.i]  # (p, K, words)
+            b = hv[pairs.j][:, 0:1, :]
+            d = np.bitwise_count(a ^ b).sum(axis=2).min(axis=1)
+            out[name] = (1.0 - d / m.bits(store.hash_size)).astype(np.float32)
+        else:
+            mat = _hist_matrix(store, name)
+            out[name] = np.clip(np.einsum("ij,ij->i", mat[pairs.i], mat[pairs.j]), 0, 1).astype(
+                np.float32
+            )
+    return out

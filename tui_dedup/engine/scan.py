@@ -1,0 +1,287 @@
+"""Orchestrate discover → (cache | decode + features) → FeatureStore, with progress.
+
+Synchronous and UI-agnostic: the CLI calls :func:`scan` directly, the TUI from one thread
+worker. Decoding runs on a thread pool (OpenCV and hashlib release the GIL); more threads than
+cores so that reading from a slow mount overlaps decoding. Submission is bounded, so memory
+holds only the files in flight (small arrays), never the decoded tree. After ``should_stop``
+turns true no new file starts; what finished is kept and returned.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import cv2
+
+from tui_dedup.engine.decode import DecodeLimits, decode_file
+from tui_dedup.engine.digest import digest_path
+from tui_dedup.engine.discover import DiscoverOptions, discover, normalise_roots
+from tui_dedup.engine.features import extract
+from tui_dedup.engine.model import FileEntry, ScanError
+from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
+from tui_dedup.engine.store import FeatureRow, FeatureStore, StoreBuilder, with_sharpness
+
+STAGES = ("discovering", "hashing", "done")
+PROGRESS_INTERVAL = 0.1  # seconds between progress callbacks (the last one always comes)
+CACHE_FLUSH_INTERVAL = 2.0  # seconds between cache commits, so a killed scan resumes
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    discover: DiscoverOptions = field(default_factory=DiscoverOptions)
+    hash_size: int = DEFAULT_HASH_SIZE
+    limits: DecodeLimits = field(default_factory=DecodeLimits)
+    workers: int = 0  # 0: two per core (reads overlap decodes)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    """A snapshot for progress displays; plain data, safe to hand across threads."""
+
+    stage: str
+    done: int
+    total: int
+    from_cache: int
+    errors: int
+    bytes_read: int
+    elapsed: float
+    rate: float  # files per second in the hashing stage
+    current: str | None = None
+
+    @property
+    def stage_number(self) -> int:
+        return STAGES.index(self.stage) + 1
+
+    @property
+    def eta(self) -> float | None:
+        if self.stage != "hashing" or self.rate <= 0 or self.total == 0:
+            return None
+        return (self.total - self.done) / self.rate
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+@dataclass(slots=True)
+class ScanResult:
+    roots: list[str]
+    store: FeatureStore
+    errors: list[ScanError]
+    skipped: list[ScanError]
+    cancelled: bool
+    decoded: int
+    from_cache: int
+    elapsed: float
+
+
+class FeatureCacheLike(Protocol):
+    """What the scan needs from a cache (see engine.cache.FeatureCache)."""
+
+    def get_many(self, entries: list[FileEntry]) -> dict[int, FeatureRow]: ...
+
+    def put_many(self, items: list[tuple[FileEntry, FeatureRow]]) -> None: ...
+
+
+def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> FeatureRow | ScanError:
+    """One file, one read, one decode: every feature comes from the same small image."""
+    decoded = decode_file(entry, config.limits, want_digest=want_digest)
+    if isinstance(decoded, ScanError):
+        return decoded
+    hashes, h3, h1, detail, sharp = extract(decoded.image, config.hash_size)
+    return FeatureRow(with_sharpness(decoded.meta, sharp), hashes, h3, h1, detail, decoded.digest)
+
+
+def _shared_sizes(files: Iterable[FileEntry]) -> set[int]:
+    counts = Counter(f.size for f in files)
+    return {s for s, c in counts.items() if c > 1}
+
+
+class _Progress:
+    """Throttles callbacks; the engine, not the UI, decides how often to speak."""
+
+    def __init__(self, cb: Callable[[ScanProgress], None] | None) -> None:
+        self.cb = cb
+        self.t0 = time.monotonic()
+        self.last = 0.0
+        self.hash_t0: float | None = None
+        self.hash_done0 = 0
+
+    def emit(
+        self,
+        stage: str,
+        done: int,
+        total: int,
+        from_cache: int,
+        errors: int,
+        bytes_read: int,
+        current: str | None = None,
+        *,
+        force: bool = False,
+    ) -> None:
+        if self.cb is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < PROGRESS_INTERVAL:
+            return
+        self.last = now
+        rate = 0.0
+        if stage == "hashing":
+            if self.hash_t0 is None:
+                self.hash_t0, self.hash_done0 = now, done
+            dt = now - self.hash_t0
+            rate = (done - self.hash_done0) / dt if dt > 0.2 else 0.0
+        self.cb(
+            ScanProgress(
+                stage, done, total, from_cache, errors, bytes_read, now - self.t0, rate, current
+            )
+        )
+
+
+def scan(
+    roots: Iterable[str],
+    config: ScanConfig | None = None,
+    *,
+    cache: FeatureCacheLike | None = None,
+    on_progress: Callable[[ScanProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ScanResult:
+    config = config or ScanConfig()
+    stop = should_stop or (lambda: False)
+    roots = normalise_roots(roots)
+    prog = _Progress(on_progress)
+    t0 = time.monotonic()
+
+    report = discover(
+        roots,
+        config.discover,
+        on_file=lambda k: prog.emit("discovering", k, 0, 0, 0, 0),
+        should_stop=stop,
+    )
+    files = report.files
+    errors = list(report.errors)
+    total = len(files)
+    shared = _shared_sizes(files)
+    builder = StoreBuilder(config.hash_size)
+
+    hits: dict[int, FeatureRow] = cache.get_many(files) if cache is not None and files else {}
+    from_cache = 0
+    todo: list[tuple[FileEntry, bool]] = []  # (entry, needs decode)
+    for k, entry in enumerate(files):
+        row = hits.get(k)
+        if row is None:
+            todo.append((entry, True))
+        elif row.digest is None and entry.size in shared:
+            todo.append((entry, False))  # cached features, but a digest is newly needed
+            hits[k] = row
+        else:
+            builder.add(entry, row)
+            from_cache += 1
+    cached_rows = {files[k].identity: r for k, r in hits.items()}
+    done = from_cache
+    bytes_read = 0
+    prog.emit("hashing", done, total, from_cache, len(errors), 0, force=True)
+
+    if todo:
+        _run_pool(
+            todo,
+            config,
+            shared,
+            cached_rows,
+            builder,
+            errors,
+            cache,
+            prog,
+            stop,
+            (done, total, from_cache),
+        )
+    decoded = len(builder) - from_cache
+    bytes_read = sum(e.size for e in builder.entries[from_cache:])
+    cancelled = stop()
+    store = builder.build()
+    prog.emit("done", len(store), total, from_cache, len(errors), bytes_read, force=True)
+    return ScanResult(
+        roots, store, errors, report.skipped, cancelled, decoded, from_cache, time.monotonic() - t0
+    )
+
+
+def _run_pool(
+    todo: list[tuple[FileEntry, bool]],
+    config: ScanConfig,
+    shared: set[int],
+    cached_rows: dict[tuple[int, int], FeatureRow],
+    builder: StoreBuilder,
+    errors: list[ScanError],
+    cache: FeatureCacheLike | None,
+    prog: _Progress,
+    stop: Callable[[], bool],
+    counts: tuple[int, int, int],
+) -> None:
+    done, total, from_cache = counts
+    workers = config.workers or 2 * (os.cpu_count() or 2)
+    cv2.setNumThreads(1)  # parallelism comes from our pool; OpenCV's own would oversubscribe
+    pending_cache: list[tuple[FileEntry, FeatureRow]] = []
+    last_flush = time.monotonic()
+    bytes_read = 0
+
+    def work(entry: FileEntry, needs_decode: bool) -> FeatureRow | ScanError | None:
+        if stop():
+            return None  # no new file starts after a cancel
+        want_digest = entry.size in shared
+        if needs_decode:
+            return compute_row(entry, config, want_digest)
+        row = cached_rows[entry.identity]
+        try:
+            row.digest = digest_path(entry.path)
+        except OSError as exc:
+            return ScanError(entry.path, f"cannot read: {exc.strerror or exc}")
+        return row
+
+    it = iter(todo)
+    in_flight: dict[Future, FileEntry] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-decode") as pool:
+
+        def fill() -> None:
+            while len(in_flight) < workers * 2 and not stop():
+                nxt = next(it, None)
+                if nxt is None:
+                    return
+                in_flight[pool.submit(work, *nxt)] = nxt[0]
+
+        fill()
+        while in_flight:
+            finished, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                entry = in_flight.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # a bug, not bad input: still one line, scan goes on
+                    res = ScanError(entry.path, f"internal error: {type(exc).__name__}: {exc}")
+                if res is None:
+                    continue
+                done += 1
+                if isinstance(res, ScanError):
+                    errors.append(res)
+                else:
+                    builder.add(entry, res)
+                    pending_cache.append((entry, res))
+                    bytes_read += entry.size
+                prog.emit("hashing", done, total, from_cache, len(errors), bytes_read, entry.path)
+            if (
+                cache is not None
+                and pending_cache
+                and (time.monotonic() - last_flush > CACHE_FLUSH_INTERVAL)
+            ):
+                cache.put_many(pending_cache)
+                pending_cache = []
+                last_flush = time.monotonic()
+            fill()
+    if cache is not None and pending_cache:
+        cache.put_many(pending_cache)
+    prog.emit("hashing", done, total, from_cache, len(errors), bytes_read, force=True)
