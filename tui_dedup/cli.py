@@ -1,0 +1,466 @@
+"""Command line: ``dedup-tui PATH...`` opens the TUI; subcommands run headless.
+
+Arguments are parsed before anything heavy is imported: the headless subcommands never import
+Textual (they must start fast on a server), and the TUI path imports textual-image before
+``App.run()`` because it probes the terminal once, at import. Subcommand names win over folder
+names: ``dedup-tui scan`` is the command, ``dedup-tui ./scan`` scans a folder called ``scan``.
+
+Exit status: 0 done (per-file errors are reported in the output), 1 runtime failure, 2 usage
+error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from tui_dedup import __version__
+
+SUBCOMMANDS = ("scan", "plan", "apply", "undo", "history", "eval")
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad arguments: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's two
+        raise UsageError(message)
+
+
+def _size(text: str) -> int:
+    """'500', '200k', '3M', '1G' → bytes."""
+    t = text.strip().lower().removesuffix("b")
+    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(t[-1:], 1)
+    try:
+        return int(float(t[:-1] if mult > 1 else t) * mult)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+
+
+def _threshold(text: str) -> str | float:
+    from tui_dedup.engine.registry import PRESETS
+
+    if text in PRESETS:
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected {', '.join(PRESETS)} or a similarity in [0, 1], not {text!r}"
+        ) from None
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"similarity must be within [0, 1], not {v}")
+    return v
+
+
+def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True) -> None:
+    """Options shared by the TUI and every subcommand that scans."""
+    from tui_dedup.engine.discover import DEFAULT_EXCLUDES
+    from tui_dedup.engine.registry import DEFAULT_METHOD, METHODS, PRESETS
+
+    p.add_argument(
+        "paths",
+        nargs="+" if paths_required else "*",
+        metavar="PATH",
+        help="folders to scan (several roots are compared with each other)",
+    )
+    g = p.add_argument_group("matching")
+    g.add_argument(
+        "--method",
+        choices=list(METHODS),
+        default=DEFAULT_METHOD,
+        help="comparison method: "
+        + "; ".join(f"{m.name}: {m.title}" for m in METHODS.values())
+        + " (default: %(default)s)",
+    )
+    t = g.add_mutually_exclusive_group()
+    t.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=None,
+        metavar="PRESET|SIMILARITY",
+        help=f"one of {', '.join(PRESETS)} (default: balanced) or a similarity such as "
+        "0.9 (fraction of equal bits for hashes)",
+    )
+    t.add_argument(
+        "--max-distance",
+        type=int,
+        default=None,
+        metavar="BITS",
+        help="for hash methods: the largest Hamming distance that still matches",
+    )
+    g.add_argument(
+        "--hash-size",
+        type=int,
+        default=8,
+        metavar="N",
+        help="hash side: N×N bits (default 8 → 64 bits; the original design used 10)",
+    )
+    g.add_argument(
+        "--no-rotations",
+        action="store_true",
+        help="do not match copies rotated by 90/180/270° or mirrored",
+    )
+    g.add_argument(
+        "--include-low-detail",
+        action="store_true",
+        help="also match near-flat images (black frames, blank scans) by their hashes; "
+        "by default they pair only when byte-identical",
+    )
+    d = p.add_argument_group("files")
+    d.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip files/folders whose name (or path relative to the root, if the "
+        "pattern has a '/') matches; repeatable",
+    )
+    d.add_argument(
+        "--no-default-excludes",
+        action="store_true",
+        help="also scan the folders excluded by default: " + ", ".join(DEFAULT_EXCLUDES),
+    )
+    d.add_argument("--hidden", action="store_true", help="scan hidden files and folders too")
+    d.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="follow symbolic links (loop-safe); off by default",
+    )
+    d.add_argument(
+        "--min-size",
+        type=_size,
+        default=1,
+        metavar="BYTES",
+        help="ignore files smaller than this (e.g. 20k)",
+    )
+    d.add_argument(
+        "--max-file-size",
+        type=_size,
+        default=1 << 30,
+        metavar="BYTES",
+        help="refuse files larger than this without reading them (default 1G)",
+    )
+    d.add_argument(
+        "--max-pixels",
+        type=float,
+        default=250.0,
+        metavar="MP",
+        help="refuse images above this many megapixels, checked from the header "
+        "before decoding (default 250)",
+    )
+    d.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="reader/decoder threads (default: two per core)",
+    )
+    c = p.add_argument_group("cache")
+    c.add_argument(
+        "--cache",
+        default=None,
+        metavar="PATH",
+        help="feature cache file (default: in the user cache dir)",
+    )
+    c.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+
+
+def settings_from_args(args: argparse.Namespace):
+    """argparse namespace → RunSettings (validated; a bad combination is a UsageError)."""
+    from tui_dedup.engine.decode import DecodeLimits
+    from tui_dedup.engine.discover import DiscoverOptions
+    from tui_dedup.engine.match import MatchOptions
+    from tui_dedup.engine.registry import METHODS
+    from tui_dedup.engine.scan import ScanConfig
+    from tui_dedup.settings import RunSettings
+
+    if not 4 <= args.hash_size <= 16:
+        raise UsageError("--hash-size must be between 4 and 16")
+    if args.max_distance is not None and METHODS[args.method].kind != "hash":
+        raise UsageError(f"--max-distance applies to hash methods, not {args.method}")
+    for path in args.paths:
+        if not os.path.exists(path):
+            raise UsageError(f"{path}: no such folder")
+        if not os.path.isdir(path):
+            raise UsageError(f"{path}: not a folder")
+    scan_cfg = ScanConfig(
+        discover=DiscoverOptions(
+            excludes=tuple(args.exclude),
+            default_excludes=not args.no_default_excludes,
+            hidden=args.hidden,
+            follow_symlinks=args.follow_symlinks,
+            min_size=max(1, args.min_size),
+        ),
+        hash_size=args.hash_size,
+        limits=DecodeLimits(
+            max_file_bytes=args.max_file_size, max_pixels=int(args.max_pixels * 1e6)
+        ),
+        workers=max(0, args.workers),
+    )
+    settings = RunSettings(
+        roots=[os.path.abspath(p) for p in args.paths],
+        scan=scan_cfg,
+        method=args.method,
+        threshold_arg=args.threshold,
+        max_distance_arg=args.max_distance,
+        match=MatchOptions(
+            rotations=not args.no_rotations, include_low_detail=args.include_low_detail
+        ),
+        cache_path=args.cache,
+        use_cache=not args.no_cache,
+        debug=args.debug,
+    )
+    try:
+        settings.threshold()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return settings
+
+
+# ---------------------------------------------------------------------------------------------
+# TUI (default command)
+
+
+def _tui_parser() -> argparse.ArgumentParser:
+    from tui_dedup.settings import PREVIEW_MODES
+
+    p = _Parser(
+        prog="dedup-tui",
+        description="Find duplicate and near-duplicate images and review them in the terminal.",
+        epilog="headless subcommands (see `dedup-tui COMMAND --help`):\n"
+        "  scan      scan folders and print pairs/groups as JSON, CSV or text\n"
+        "  plan      scan, auto-select, and write an action plan (JSON)\n"
+        "  apply     carry out a plan (journaled, undoable)\n"
+        "  undo      reverse the last action batch, a given one, or all\n"
+        "  history   list action batches\n"
+        "  eval      score a scan against a ground-truth file\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"dedup-tui {__version__}")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="generate a small folder of duplicate photos in a temp dir and open it",
+    )
+    p.add_argument(
+        "--preview",
+        choices=PREVIEW_MODES,
+        default=None,
+        help="image preview protocol (default auto; env DEDUP_TUI_PREVIEW overrides auto)",
+    )
+    p.add_argument(
+        "--show-skipped",
+        action="store_true",
+        help="show pairs you marked as 'not a duplicate' before",
+    )
+    add_scan_options(p, paths_required=False)
+    return p
+
+
+def run_tui(argv: Sequence[str]) -> int:
+    from tui_dedup.settings import preview_mode_from_env
+
+    args = _tui_parser().parse_args(argv)
+    if args.demo:
+        import tempfile
+
+        from tui_dedup.demo import make_demo_library
+
+        demo = os.path.join(tempfile.mkdtemp(prefix="dedup-tui-demo-"), "Pictures")
+        make_demo_library(demo)
+        args.paths = [demo]
+    if not args.paths:
+        raise UsageError(
+            "give a folder to scan, e.g. `dedup-tui ~/Pictures`, or try `dedup-tui --demo`"
+        )
+    settings = settings_from_args(args)
+    settings.preview = preview_mode_from_env(args.preview)
+    settings.show_skipped = args.show_skipped
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        raise UsageError(
+            "the review app needs a terminal; for scripts use `dedup-tui scan PATH --format json`"
+        )
+    from tui_dedup.tui.app import run_app
+
+    return run_app(settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# scan (headless)
+
+
+def _scan_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="dedup-tui scan", description="Scan folders for duplicate images and print the result."
+    )
+    add_scan_options(p)
+    p.add_argument(
+        "--format",
+        choices=("json", "csv", "text"),
+        default="text",
+        help="output format (default text: similarity, file A, file B per line)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="FILE",
+        help="write the result here instead of stdout",
+    )
+    p.add_argument(
+        "--null",
+        action="store_true",
+        help="text format: end fields with NUL (for names with newlines)",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
+    return p
+
+
+def _progress_printer(enabled: bool):
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("discovering", total=None, rate="")
+
+    def on_progress(p) -> None:
+        desc = f"{p.stage_number}/3 {p.stage}"
+        if p.stage == "discovering":
+            progress.update(task, description=desc, completed=p.done, total=None, rate="")
+        else:
+            rate = f"{p.rate:.0f} img/s" if p.rate else ""
+            progress.update(task, description=desc, completed=p.done, total=p.total, rate=rate)
+
+    return progress, on_progress
+
+
+def run_scan(settings, *, show_progress: bool):
+    """Scan + match + group with the settings; shared by `scan` and `plan`."""
+    from tui_dedup.engine.group import star_groups
+    from tui_dedup.engine.match import match
+    from tui_dedup.engine.scan import scan
+    from tui_dedup.output import Result
+    from tui_dedup.settings import open_cache
+
+    cache = open_cache(settings)
+    progress, on_progress = _progress_printer(show_progress)
+    try:
+        if progress is not None:
+            progress.start()
+        res = scan(settings.roots, settings.scan, cache=cache, on_progress=on_progress)
+    finally:
+        if progress is not None:
+            progress.stop()
+        if cache is not None:
+            for w in cache.warnings:
+                print(f"dedup-tui: cache: {w}", file=sys.stderr)
+            cache.close()
+    th = settings.threshold()
+    pairs = match(res.store, settings.method, th, settings.match)
+    pairs = _hide_skipped(res.store, pairs, settings)
+    groups = star_groups(pairs, len(res.store))
+    return Result(
+        settings.roots,
+        settings.method,
+        th,
+        res.store,
+        pairs,
+        groups,
+        res.errors,
+        res.skipped,
+        res.cancelled,
+    )
+
+
+def _hide_skipped(store, pairs, settings):
+    """Pairs the user said are not duplicates stay hidden unless --show-skipped."""
+    if settings.show_skipped:
+        return pairs
+    try:
+        from tui_dedup.actions.skips import SkipStore
+    except ImportError:
+        return pairs
+    return SkipStore.open().filter_pairs(store, pairs)
+
+
+def cmd_scan(argv: Sequence[str]) -> int:
+    args = _scan_parser().parse_args(argv)
+    settings = settings_from_args(args)
+    result = run_scan(settings, show_progress=not args.quiet)
+    data = __import__("tui_dedup.output", fromlist=["render"]).render(
+        result, args.format, args.null
+    )
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        with open(args.output, "wb") as f:
+            f.write(data)
+    if not args.quiet:
+        from tui_dedup.output import summary_line
+
+        for e in result.errors:
+            print(f"dedup-tui: {e.path!r}: {e.reason}", file=sys.stderr)
+        print(f"dedup-tui: {summary_line(result)}", file=sys.stderr)
+    return EXIT_INTERRUPTED if result.cancelled else EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            cmd, rest = argv[0], argv[1:]
+            if cmd == "scan":
+                return cmd_scan(rest)
+            from tui_dedup import cli_actions
+
+            return cli_actions.dispatch(cmd, rest)
+        return run_tui(argv)
+    except UsageError as exc:
+        print(f"dedup-tui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dedup-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"dedup-tui: error: {type(exc).__name__}: {exc} (--debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
