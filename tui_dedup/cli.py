@@ -319,6 +319,9 @@ def _scan_parser() -> argparse.ArgumentParser:
         help="text format: end fields with NUL (for names with newlines)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
+    from tui_dedup.cli_actions import add_action_options
+
+    add_action_options(p)
     return p
 
 
@@ -399,16 +402,18 @@ def _hide_skipped(store, pairs, settings):
     """Pairs the user said are not duplicates stay hidden unless --show-skipped."""
     if settings.show_skipped:
         return pairs
-    try:
-        from tui_dedup.actions.skips import SkipStore
-    except ImportError:
-        return pairs
-    return SkipStore.open().filter_pairs(store, pairs)
+    from tui_dedup.review import hide_skipped
+
+    return hide_skipped(store, pairs)
 
 
 def cmd_scan(argv: Sequence[str]) -> int:
     args = _scan_parser().parse_args(argv)
     settings = settings_from_args(args)
+    if args.auto_select:
+        from tui_dedup.cli_actions import one_shot
+
+        return one_shot(args, settings)
     result = run_scan(settings, show_progress=not args.quiet)
     data = __import__("tui_dedup.output", fromlist=["render"]).render(
         result, args.format, args.null

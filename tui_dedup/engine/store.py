@@ -75,6 +75,18 @@ class FeatureStore:
             self._cols[name] = col
         return col
 
+    def ensure_digests(self, rows: np.ndarray) -> None:
+        """Digest files that lack one (only shared-size files get one during the scan); a file
+        that cannot be read keeps none. Used for skips, which are keyed by content."""
+        from tui_dedup.engine.digest import digest_path
+
+        for r in (int(x) for x in rows if not self.has_digest[x]):
+            try:
+                self.digests[r] = np.frombuffer(digest_path(self.entries[r].path), np.uint8)
+                self.has_digest[r] = True
+            except OSError:
+                continue
+
     def digest_hex(self, row: int) -> str | None:
         return self.digests[row].tobytes().hex() if self.has_digest[row] else None
 

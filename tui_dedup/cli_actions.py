@@ -1,0 +1,214 @@
+"""Headless action subcommands: plan, apply, undo, history, eval (never imports Textual).
+
+``plan`` scans, auto-selects and writes the same plan the TUI would show in its confirm dialog;
+``apply`` carries a plan out (journaled, undoable); ``scan --auto-select RULE --move-to DIR``
+is the one-shot form for cron jobs, built from the same pieces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tui_dedup.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, _Parser, add_scan_options
+
+
+def _rules(text: str) -> tuple[str, ...]:
+    from tui_dedup.actions.select import RULES
+
+    names = tuple(r.strip() for r in text.split(",") if r.strip())
+    bad = [r for r in names if r not in RULES]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown rule {', '.join(bad) or text!r}; choose from {', '.join(RULES)}"
+        )
+    return names
+
+
+def add_action_options(p: argparse.ArgumentParser) -> None:
+    from tui_dedup.actions.plan import ACTIONS
+    from tui_dedup.actions.select import DEFAULT_RULES, RULES
+
+    g = p.add_argument_group("actions")
+    g.add_argument(
+        "--auto-select",
+        type=_rules,
+        default=None,
+        metavar="RULE[,RULE...]",
+        help="mark all but one keeper per group; rules: "
+        + "; ".join(f"{r.name}: {r.description}" for r in RULES.values())
+        + f" (default chain: {','.join(DEFAULT_RULES)})",
+    )
+    g.add_argument(
+        "--action",
+        choices=list(ACTIONS),
+        default="move",
+        help="what to do with marked files (default: move to the quarantine "
+        "folder .dedup-tui/duplicates/ in each root)",
+    )
+    g.add_argument(
+        "--move-to",
+        default=None,
+        metavar="DIR",
+        help="quarantine folder instead of <root>/.dedup-tui/duplicates/ (files keep "
+        "DIR/<root name>/<relative path>; another disk means copy + verify)",
+    )
+    g.add_argument(
+        "--keep-in",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="reference folder: its files are preferred as keepers, never touched",
+    )
+    g.add_argument(
+        "--allow-delete",
+        action="store_true",
+        help="allow --action delete (permanent; asks you to type DELETE)",
+    )
+    g.add_argument("--dry-run", action="store_true", help="check and print, change nothing")
+
+
+def _plan_from_args(args, settings):
+    from tui_dedup.actions.plan import build_plan
+    from tui_dedup.actions.select import DEFAULT_RULES
+    from tui_dedup.cli import run_scan
+    from tui_dedup.review import auto_mark, plan_groups
+
+    result = run_scan(settings, show_progress=not getattr(args, "quiet", False))
+    rules = args.auto_select or DEFAULT_RULES
+    marked = auto_mark(result.store, result.pairs, result.groups, rules, args.keep_in)
+    groups = plan_groups(result.store, result.pairs, marked)
+    plan = build_plan(
+        groups,
+        {result.store.entries[m].path for m in marked},
+        args.action,
+        move_to=args.move_to,
+        keep_in=args.keep_in,
+        allow_delete=args.allow_delete,
+    )
+    return result, plan
+
+
+def cmd_plan(argv: Sequence[str]) -> int:
+    from tui_dedup.cli import settings_from_args
+
+    p = _Parser(
+        prog="dedup-tui plan",
+        description="Scan, auto-select keepers and write an action plan (JSON) to review "
+        "and run later with `dedup-tui apply PLAN`.",
+    )
+    add_scan_options(p)
+    add_action_options(p)
+    p.add_argument("-o", "--output", default="-", metavar="FILE", help="plan file (default stdout)")
+    p.add_argument("--quiet", "-q", action="store_true")
+    args = p.parse_args(argv)
+    settings = settings_from_args(args)
+    _, plan = _plan_from_args(args, settings)
+    text = plan.to_json() + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="ascii") as f:
+            f.write(text)
+    for line in plan.describe():
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def one_shot(args, settings) -> int:
+    """`scan --auto-select RULE [--move-to DIR]`: plan, print it, apply it, print a summary."""
+    from tui_dedup.actions import Journal, apply_plan
+
+    _, plan = _plan_from_args(args, settings)
+    for line in plan.describe():
+        print(line)
+    if not plan.steps:
+        return EXIT_OK
+    confirm = None
+    if plan.confirm_word:
+        if not sys.stdin.isatty():
+            raise UsageError("permanent delete needs a terminal to type the confirmation word")
+        confirm = input(f"Type {plan.confirm_word} to delete {len(plan.steps)} file(s) for good: ")
+    report = apply_plan(plan, journal=Journal.open(), dry_run=args.dry_run, confirm=confirm)
+    for line in report.lines():
+        print(line)
+    return EXIT_OK if report.ok else EXIT_FAIL
+
+
+def cmd_apply(argv: Sequence[str]) -> int:
+    from tui_dedup.actions import commands
+
+    p = _Parser(prog="dedup-tui apply", description="Carry out a plan written by `dedup-tui plan`.")
+    p.add_argument("plan", metavar="PLAN.json")
+    p.add_argument("--dry-run", action="store_true", help="check everything, change nothing")
+    p.add_argument(
+        "--confirm",
+        default=None,
+        metavar="WORD",
+        help="the confirmation word a permanent-delete plan asks for",
+    )
+    args = p.parse_args(argv)
+    return commands.cmd_apply(args.plan, args.dry_run, args.confirm)
+
+
+def cmd_undo(argv: Sequence[str]) -> int:
+    from tui_dedup.actions import commands
+
+    p = _Parser(
+        prog="dedup-tui undo",
+        description="Reverse the last action batch, a given batch, or all of them. "
+        "Never overwrites a file that appeared at an original path since.",
+    )
+    p.add_argument("batch", nargs="?", default=None, metavar="BATCH_ID")
+    p.add_argument("--all", action="store_true", help="undo every batch still reversible")
+    p.add_argument("--dry-run", action="store_true")
+    args = p.parse_args(argv)
+    if args.all and args.batch:
+        raise UsageError("give a BATCH_ID or --all, not both")
+    return commands.cmd_undo(args.batch, args.all, args.dry_run)
+
+
+def cmd_history(argv: Sequence[str]) -> int:
+    from tui_dedup.actions import commands
+
+    _Parser(prog="dedup-tui history", description="List action batches, newest last.").parse_args(
+        argv
+    )
+    return commands.cmd_history()
+
+
+def cmd_eval(argv: Sequence[str]) -> int:
+    import json
+
+    from tui_dedup.engine import evaluate
+
+    p = _Parser(
+        prog="dedup-tui eval",
+        description="Score a scan (JSON from `dedup-tui scan --format json`) against a "
+        "ground-truth file: precision, recall, F1, per transform, and a "
+        "threshold sweep.",
+    )
+    p.add_argument("scan_json", metavar="SCAN.json")
+    p.add_argument("truth", metavar="TRUTH.json")
+    args = p.parse_args(argv)
+    with open(args.scan_json, "rb") as f:
+        scan = json.load(f)
+    truth = evaluate.load_truth(args.truth)
+    report = evaluate.score_scan_json(scan, truth)
+    print(evaluate.format_report(report) if hasattr(evaluate, "format_report") else report)
+    return EXIT_OK
+
+
+def dispatch(cmd: str, argv: Sequence[str]) -> int:
+    handlers = {
+        "plan": cmd_plan,
+        "apply": cmd_apply,
+        "undo": cmd_undo,
+        "history": cmd_history,
+        "eval": cmd_eval,
+    }
+    handler = handlers.get(cmd)
+    if handler is None:
+        return EXIT_USAGE
+    return handler(argv)

@@ -1,0 +1,100 @@
+"""Review decisions on top of a match result, shared by the TUI and the headless commands.
+
+Why this layer: the actions package plans on groups of files ("first stays, marked ones go"),
+and it re-checks at apply time that every removed file still has a partner in its group that
+stays. Those groups must therefore contain only *direct* matches — a file and the partner it
+was actually matched with — never a star's other members. This module turns the engine's
+pairs into such groups, for automatic selection and for marks made by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from tui_dedup.actions.select import DEFAULT_RULES, choose_keeper
+from tui_dedup.engine.model import FileEntry, Group, Pairs
+from tui_dedup.engine.store import FeatureStore
+
+
+class Adjacency:
+    """Partners of every row, most similar first (CSR over the pair arrays)."""
+
+    def __init__(self, pairs: Pairs, n: int) -> None:
+        src = np.concatenate([pairs.i, pairs.j]).astype(np.int64)
+        dst = np.concatenate([pairs.j, pairs.i]).astype(np.int64)
+        sim = np.concatenate([pairs.similarity, pairs.similarity])
+        order = np.lexsort((-sim, src))
+        self.dst = dst[order]
+        self.indptr = np.searchsorted(src[order], np.arange(n + 1))
+
+    def partners(self, row: int) -> np.ndarray:
+        return self.dst[self.indptr[row] : self.indptr[row + 1]]
+
+
+def auto_mark(
+    store: FeatureStore,
+    pairs: Pairs,
+    groups: Sequence[Group],
+    rules: Sequence[str] = DEFAULT_RULES,
+    keep_in: Iterable[str] = (),
+) -> set[int]:
+    """Rows to mark: in each group the rules pick a keeper; its direct partners are marked.
+
+    A member that was grouped through the star's centre but is not itself a match of the chosen
+    keeper stays unmarked: we never remove a file as a copy of something it was not compared
+    with. Files inside ``keep_in`` folders are never marked.
+    """
+    adj = Adjacency(pairs, len(store))
+    keep = tuple(keep_in)
+    marked: set[int] = set()
+    keepers: set[int] = set()
+    for g in groups:
+        members = [(store.entries[m], store.metas[m]) for m in g.members]
+        k = g.members[choose_keeper(members, rules, keep)]
+        keepers.add(k)
+        linked = set(adj.partners(k).tolist()) & set(g.members)
+        marked.update(linked)
+    marked -= keepers
+    if keep:
+        from tui_dedup.actions.paths import in_folder
+
+        keep_abs = [__import__("os").path.abspath(p) for p in keep]
+        marked = {m for m in marked if not in_folder(store.entries[m].path, keep_abs)}
+    return marked
+
+
+def plan_groups(store: FeatureStore, pairs: Pairs, marked: Iterable[int]) -> list[list[FileEntry]]:
+    """For each marked row, a two-file group: its most similar unmarked partner, then itself.
+
+    A marked file with no unmarked partner gets a group of its own, which the planner refuses
+    ("nothing would stay in place") — the keeper invariant, stated once, in the actions package.
+    """
+    adj = Adjacency(pairs, len(store))
+    marked_set = set(int(m) for m in marked)
+    out: list[list[FileEntry]] = []
+    for m in sorted(marked_set):
+        keepers = [int(p) for p in adj.partners(m) if int(p) not in marked_set]
+        entry = store.entries[m]
+        out.append([store.entries[keepers[0]], entry] if keepers else [entry])
+    return out
+
+
+def marked_paths(store: FeatureStore, marked: Iterable[int]) -> set[str]:
+    return {store.entries[m].path for m in marked}
+
+
+def hide_skipped(store: FeatureStore, pairs: Pairs, skips=None) -> Pairs:
+    """Drop pairs the user said are not duplicates (keyed by content digests, so renames keep
+    them). Digests are computed only for files in pairs, and only when there are skips."""
+    from tui_dedup.actions.skips import SkipStore
+
+    skips = skips if skips is not None else SkipStore()
+    if len(skips) == 0 or len(pairs) == 0:
+        return pairs
+    rows = np.unique(np.concatenate([pairs.i, pairs.j]))
+    store.ensure_digests(rows)
+    da = [store.digest_hex(int(r)) or "" for r in pairs.i]
+    db = [store.digest_hex(int(r)) or "" for r in pairs.j]
+    return pairs.take(np.flatnonzero(skips.filter_mask(da, db)))
