@@ -1,0 +1,71 @@
+"""Real files in tmp_path; the journal, skips and the trash point into tmp_path too."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from tui_dedup.engine.model import FileEntry
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEDUP_TUI_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+
+
+def write(path, data: bytes | str = b"", mtime_ns: int | None = None) -> str:
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+    if mtime_ns is not None:
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+    return path
+
+
+def entry(path, root) -> FileEntry:
+    """A FileEntry as discovery would have produced it right now."""
+    path, root = os.fspath(path), os.fspath(root)
+    st = os.lstat(path)
+    return FileEntry(path, root, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+
+
+def snapshot(top) -> dict[str, tuple[str, str]]:
+    """Every entry under ``top`` (quarantine excluded): relpath → (kind, digest or link target)."""
+    out = {}
+    top = os.fspath(top)
+    for d, dirs, files in os.walk(top):
+        dirs[:] = [x for x in dirs if x != ".dedup-tui"]
+        for name in files:
+            p = os.path.join(d, name)
+            rel = os.path.relpath(p, top)
+            if os.path.islink(p):
+                out[rel] = ("link", os.readlink(p))
+            else:
+                with open(p, "rb") as f:
+                    out[rel] = ("file", hashlib.blake2b(f.read(), digest_size=16).hexdigest())
+    return out
+
+
+def files_under(top) -> list[str]:
+    """Regular files and links under ``top`` (including hidden folders), sorted relpaths."""
+    out = []
+    for d, _dirs, files in os.walk(os.fspath(top)):
+        out += [os.path.relpath(os.path.join(d, f), top) for f in files]
+    return sorted(out)
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """One root with a keeper and two marked copies (unique bytes each), one with sidecars."""
+    root = tmp_path / "photos"
+    keeper = write(root / "2020" / "IMG_1.jpg", b"original" * 100)
+    dup1 = write(root / "copies" / "IMG_1.jpg", b"copy-one" * 90)
+    write(root / "copies" / "IMG_1.XMP", "xmp edits")
+    write(root / "copies" / "IMG_1.jpg.aae", "aae")
+    dup2 = write(root / "whatsapp" / "IMG-1 small.jpg", b"small" * 50)
+    group = [entry(p, root) for p in (keeper, dup1, dup2)]
+    return root, group
