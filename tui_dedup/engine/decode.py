@@ -91,12 +91,23 @@ def _ensure_heif() -> bool:
     return _HEIF_READY
 
 
-def _exif_meta(im: Image.Image) -> tuple[float | None, str | None, bool]:
-    """DateTimeOriginal, "Make Model", has GPS — what auto-select and the preview show."""
+def _header_exif(im: Image.Image) -> Image.Exif | None:
+    """EXIF from the header only, never from the pixels.
+
+    Pillow's ``PngImageFile.getexif()`` decodes the whole image when no eXIf chunk precedes
+    the pixel data (it looks for one after IDAT): that would decode every PNG twice and, worse,
+    decode a decompression bomb before our pixel limit is checked.
+    """
+    if im.format == "PNG" and "exif" not in im.info:
+        return None
     try:
-        exif = im.getexif()
+        return im.getexif()
     except Exception:
-        return None, None, False
+        return None
+
+
+def _exif_meta(exif: Image.Exif | None) -> tuple[float | None, str | None, bool]:
+    """DateTimeOriginal, "Make Model", has GPS — what auto-select and the preview show."""
     if not exif:
         return None, None, False
     taken = None
@@ -263,8 +274,9 @@ def decode_bytes(
             with Image.open(io.BytesIO(data)) as im:
                 width, height = im.size
                 has_alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
-                taken, camera, has_gps = _exif_meta(im)
-                orientation = im.getexif().get(0x0112, 1) if fmt == "JPEG" else 1
+                exif = _header_exif(im)
+                taken, camera, has_gps = _exif_meta(exif)
+                orientation = exif.get(0x0112, 1) if fmt == "JPEG" and exif else 1
     except UnidentifiedImageError:
         return ScanError(path, f"corrupt or unsupported {fmt} header")
     except Exception as exc:

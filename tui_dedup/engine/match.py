@@ -202,17 +202,20 @@ def cap_partners(pairs: Pairs, cap: int) -> Pairs:
     if counts.max(initial=0) <= cap:
         return pairs
     order = np.lexsort((-pairs.similarity, ~pairs.exact))  # best first
-    rank_ok = np.ones(m, bool)
-    for side in (pairs.i, pairs.j):
-        s = side[order]
-        o2 = np.argsort(s, kind="stable")
-        ss = s[o2]
-        first = np.r_[0, np.flatnonzero(ss[1:] != ss[:-1]) + 1]
-        run_start = np.repeat(first, np.diff(np.r_[first, m]))
-        rank = np.empty(m, np.int64)
-        rank[order[o2]] = np.arange(m) - run_start
-        rank_ok &= rank < cap
-    return pairs.take(np.flatnonzero(rank_ok))
+    quality = np.empty(m, np.int64)
+    quality[order] = np.arange(m)  # 0 = the best pair overall
+    # Rank each pair among *all* pairs of each of its files (as i or as j), then keep the pairs
+    # that rank below the cap for both files.
+    ends = np.concatenate([pairs.i, pairs.j])
+    both = np.concatenate([quality, quality])
+    o = np.lexsort((both, ends))
+    se = ends[o]
+    first = np.r_[0, np.flatnonzero(se[1:] != se[:-1]) + 1]
+    run_start = np.repeat(first, np.diff(np.r_[first, 2 * m]))
+    rank = np.empty(2 * m, np.int64)
+    rank[o] = np.arange(2 * m) - run_start
+    keep = np.maximum(rank[:m], rank[m:]) < cap
+    return pairs.take(np.flatnonzero(keep))
 
 
 def pair_scores(store: FeatureStore, pairs: Pairs) -> dict[str, np.ndarray]:
@@ -228,8 +231,11 @@ def pair_scores(store: FeatureStore, pairs: Pairs) -> dict[str, np.ndarray]:
         if m.kind == "hash":
             hv = store.hashes[name]
             a = hv[pairs.i]  # (p, K, words)
-            b = hv[pairs.j][:, 0:1, :]
-            d = np.bitwise_count(a ^ b).sum(axis=2).min(axis=1)
+            b = hv[pairs.j]
+            # both directions, as the index measures them: variants of i vs j, of j vs i
+            d_ij = np.bitwise_count(a ^ b[:, 0:1, :]).sum(axis=2).min(axis=1)
+            d_ji = np.bitwise_count(b ^ a[:, 0:1, :]).sum(axis=2).min(axis=1)
+            d = np.minimum(d_ij, d_ji)
             out[name] = (1.0 - d / m.bits(store.hash_size)).astype(np.float32)
         else:
             mat = _hist_matrix(store, name)

@@ -82,11 +82,14 @@ class ScanResult:
 
 
 class FeatureCacheLike(Protocol):
-    """What the scan needs from a cache (see engine.cache.FeatureCache)."""
+    """What the scan needs from a cache (see engine.cache.FeatureCache).
 
-    def get_many(self, entries: list[FileEntry]) -> dict[int, FeatureRow]: ...
+    ``hash_size`` is part of the cache key: rows of another hash size are never returned.
+    """
 
-    def put_many(self, items: list[tuple[FileEntry, FeatureRow]]) -> None: ...
+    def get_many(self, entries: list[FileEntry], hash_size: int) -> dict[int, FeatureRow]: ...
+
+    def put_many(self, items: list[tuple[FileEntry, FeatureRow]], hash_size: int) -> None: ...
 
 
 def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> FeatureRow | ScanError:
@@ -170,7 +173,9 @@ def scan(
     shared = _shared_sizes(files)
     builder = StoreBuilder(config.hash_size)
 
-    hits: dict[int, FeatureRow] = cache.get_many(files) if cache is not None and files else {}
+    hits: dict[int, FeatureRow] = (
+        cache.get_many(files, config.hash_size) if cache is not None and files else {}
+    )
     from_cache = 0
     todo: list[tuple[FileEntry, bool]] = []  # (entry, needs decode)
     for k, entry in enumerate(files):
@@ -189,7 +194,7 @@ def scan(
     prog.emit("hashing", done, total, from_cache, len(errors), 0, force=True)
 
     if todo:
-        _run_pool(
+        done = _run_pool(
             todo,
             config,
             shared,
@@ -205,7 +210,8 @@ def scan(
     bytes_read = sum(e.size for e in builder.entries[from_cache:])
     cancelled = stop()
     store = builder.build()
-    prog.emit("done", len(store), total, from_cache, len(errors), bytes_read, force=True)
+    # files finished (errors included), as the hashing stage counted them: a full bar stays full
+    prog.emit("done", done, total, from_cache, len(errors), bytes_read, force=True)
     return ScanResult(
         roots, store, errors, report.skipped, cancelled, decoded, from_cache, time.monotonic() - t0
     )
@@ -222,7 +228,8 @@ def _run_pool(
     prog: _Progress,
     stop: Callable[[], bool],
     counts: tuple[int, int, int],
-) -> None:
+) -> int:
+    """Decode ``todo`` on a pool; returns the running ``done`` count (files finished)."""
     done, total, from_cache = counts
     workers = config.workers or 2 * (os.cpu_count() or 2)
     cv2.setNumThreads(1)  # parallelism comes from our pool; OpenCV's own would oversubscribe
@@ -278,10 +285,11 @@ def _run_pool(
                 and pending_cache
                 and (time.monotonic() - last_flush > CACHE_FLUSH_INTERVAL)
             ):
-                cache.put_many(pending_cache)
+                cache.put_many(pending_cache, config.hash_size)
                 pending_cache = []
                 last_flush = time.monotonic()
             fill()
     if cache is not None and pending_cache:
-        cache.put_many(pending_cache)
+        cache.put_many(pending_cache, config.hash_size)
     prog.emit("hashing", done, total, from_cache, len(errors), bytes_read, force=True)
+    return done
