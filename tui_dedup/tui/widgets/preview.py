@@ -1,0 +1,559 @@
+"""Both pictures of a pair side by side, with what a person needs to choose the keeper.
+
+Rendering goes through textual-image: Kitty graphics (TGP), Sixel, or coloured half-blocks
+(``▀`` with a foreground and a background colour), which work in any truecolour terminal,
+over plain SSH and inside tmux. textual-image asks the terminal what it supports once, when it
+is imported, which must happen before ``App.run()`` (this module imports it at the top, and
+the app imports this module first). Without a terminal (tests, pipes) it would pick a
+character-cell renderer; "auto" uses half-blocks there instead, so tests see real pictures.
+
+Slow links: :meth:`PreviewPane.show_pair` only updates the text at once. Pictures wait until
+calls pause for :data:`DEBOUNCE` seconds (each call restarts the timer), so holding a key down
+sends no image at all until the key is released. Thumbnails are then decoded small (sized to
+the pane, cached by :mod:`engine.thumbs`) in one exclusive thread worker, which hands them
+back in a message; the widget tree is only touched on the UI thread. Each request has a
+token, so a late answer for a pair no longer shown is dropped.
+
+Pictures are shown as the files are (never turned to match each other): the user decides
+about files, not about what matching did with them. A pair's transform is named in B's line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from PIL import Image as PILImage
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Container, Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tui_dedup.engine import thumbs
+from tui_dedup.engine.compare import sharper_side
+from tui_dedup.engine.model import TRANSFORMS, ScanError
+from tui_dedup.engine.store import FeatureStore
+from tui_dedup.tui.widgets.table_model import (
+    cell_width,
+    fit,
+    format_resolution,
+    human_size,
+    printable,
+    shorten_middle,
+)
+
+try:  # the terminal query happens here, at import, before the app takes over the terminal
+    from textual_image import widget as _ti
+    from textual_image.renderable.sixel import Image as _SixelRenderable
+    from textual_image.renderable.tgp import Image as _TGPRenderable
+
+    IMAGES_ERROR: str | None = None
+except Exception as exc:  # no stdout, odd platform: metadata still works
+    _ti = None  # type: ignore[assignment]
+    IMAGES_ERROR = f"{type(exc).__name__}: {exc}"
+
+Mode = Literal["auto", "kitty", "sixel", "halfblock", "none"]
+MODES: tuple[str, ...] = ("auto", "kitty", "sixel", "halfblock", "none")
+MODE_TITLES = {
+    "kitty": "Kitty graphics",
+    "sixel": "Sixel",
+    "halfblock": "half-blocks",
+    "none": "off",
+}
+
+#: Seconds without a new show_pair before pictures are loaded.
+DEBOUNCE = 0.15
+#: Thumbnail sides are rounded up to a multiple of this, so small resizes hit the cache.
+SIDE_STEP = 32
+MAX_THUMB_SIDE = 1024
+
+
+def resolve_mode(mode: str) -> tuple[str, type[Widget] | None]:
+    """(effective mode, textual-image widget class) for a requested mode."""
+    if mode not in MODES:
+        raise ValueError(f"preview mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "none" or _ti is None:
+        return "none", None
+    if mode == "kitty":
+        return "kitty", _ti.TGPImage
+    if mode == "sixel":
+        return "sixel", _ti.SixelImage
+    if mode == "auto":
+        best = _ti.AutoRenderable
+        if best is _TGPRenderable:
+            return "kitty", _ti.TGPImage
+        if best is _SixelRenderable:
+            return "sixel", _ti.SixelImage
+    # "halfblock", or auto without a graphics protocol (including no terminal at all)
+    return "halfblock", _ti.HalfcellImage
+
+
+def thumb_side(mode: str, cols: int, rows: int) -> int:
+    """The thumbnail long side that fills ``cols``×``rows`` cells in ``mode``, no more."""
+    if cols <= 0 or rows <= 0:
+        return 128
+    if mode == "halfblock":
+        px_w, px_h = cols, rows * 2  # one pixel per cell across, two down
+    else:
+        cell = _ti.get_cell_size() if _ti is not None else None
+        cw, ch = (cell.width, cell.height) if cell else (10, 20)
+        px_w, px_h = cols * cw, rows * ch
+    side = max(px_w, px_h)
+    side = -(-side // SIDE_STEP) * SIDE_STEP
+    return int(min(max(side, SIDE_STEP), MAX_THUMB_SIDE))
+
+
+# ---------------------------------------------------------------------------------------------
+# What is said about each file (shared with the details screen)
+
+
+def format_when(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, OSError, ValueError):
+        return ""
+
+
+def date_line(store: FeatureStore, row: int) -> str:
+    """EXIF date taken when present, else the file's modification time, labelled as such."""
+    meta = store.metas[row]
+    if meta.taken is not None:
+        return f"taken {format_when(meta.taken)}"
+    return f"modified {format_when(store.entries[row].mtime_ns / 1e9)}"
+
+
+def camera_line(store: FeatureStore, row: int) -> str:
+    meta = store.metas[row]
+    bits = [printable(meta.camera)] if meta.camera else []
+    if meta.has_gps:
+        bits.append("GPS")
+    return " · ".join(bits) if bits else "no camera metadata"
+
+
+def badges(store: FeatureStore, i: int, j: int) -> tuple[str, str]:
+    """("larger · sharper"-style badges for side A, for side B); empty when neither wins."""
+    ma, mb = store.metas[i], store.metas[j]
+    pa, pb = ma.width * ma.height, mb.width * mb.height
+    a: list[str] = []
+    b: list[str] = []
+    if pa != pb:
+        (a if pa > pb else b).append("larger")
+    sharper = sharper_side(ma.sharpness, mb.sharpness)
+    if sharper == "a":
+        a.append("sharper")
+    elif sharper == "b":
+        b.append("sharper")
+    return " · ".join(a), " · ".join(b)
+
+
+@dataclass(frozen=True, slots=True)
+class SideText:
+    name: str
+    folder: str
+    facts: str  # resolution · size · format
+    when: str
+    camera: str
+
+
+def home_short(path: str) -> str:
+    """``~/…`` for paths under the home directory, as a shell prompt shows them."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home) :]
+    return path
+
+
+def side_text(store: FeatureStore, row: int) -> SideText:
+    entry, meta = store.entries[row], store.metas[row]
+    return SideText(
+        name=printable(os.path.basename(entry.path)),
+        folder=printable(home_short(os.path.dirname(entry.path)) + os.sep),
+        facts=" · ".join(
+            x
+            for x in (
+                format_resolution(meta.width, meta.height),
+                human_size(entry.size),
+                meta.format,
+            )
+            if x
+        ),
+        when=date_line(store, row),
+        camera=camera_line(store, row),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class PreviewSideInfo(Widget):
+    """The text under one picture: "A name  [badge]", folder, facts, date · camera, note.
+
+    One widget of fixed height that draws its lines itself, so a new pair costs a repaint of
+    five lines and never a layout pass (show_pair runs on every key repeat). The folder is cut
+    in the middle and the name at its end to fit; :attr:`text` has them uncut.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "preview-side-info--label",
+        "preview-side-info--name",
+        "preview-side-info--badge",
+        "preview-side-info--folder",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `preview-side-info--label` | The side letter, A or B. |
+    | `preview-side-info--name` | The file name. |
+    | `preview-side-info--badge` | "larger · sharper" on the side that wins. |
+    | `preview-side-info--folder` | The folder line. |
+    """
+
+    DEFAULT_CSS = """
+    PreviewSideInfo {
+        height: 5;
+    }
+    PreviewSideInfo > .preview-side-info--label {
+        color: $primary;
+        text-style: bold;
+    }
+    PreviewSideInfo > .preview-side-info--name {
+        text-style: bold;
+    }
+    PreviewSideInfo > .preview-side-info--badge {
+        background: $success;
+        color: $text;
+    }
+    PreviewSideInfo > .preview-side-info--folder {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, label: str, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.label = label
+        self.name_text = ""
+        self.badge = ""
+        self.folder = ""
+        self.lines: list[str] = []
+
+    def set_text(self, name: str, badge: str, folder: str, lines: list[str]) -> None:
+        if (name, badge, folder, lines) != (self.name_text, self.badge, self.folder, self.lines):
+            self.name_text, self.badge, self.folder, self.lines = name, badge, folder, lines
+            self.refresh()
+
+    @property
+    def text(self) -> str:
+        """Everything shown, uncut (for tests and screen readers of the source)."""
+        head = " ".join(x for x in (self.label, self.name_text, self.badge) if x)
+        return "\n".join([head, self.folder, *self.lines]) if self.name_text else ""
+
+    def render(self) -> Content:
+        if not self.name_text:
+            return Content("")
+        width = max(self.content_size.width, 1)
+        style = self.get_visual_style
+        badge = f" {self.badge} " if self.badge else ""
+        room = width - len(self.label) - 1 - (cell_width(badge) + 1 if badge else 0)
+        name = fit(self.name_text, max(room, 0)) if room > 0 else ""
+        head = Content.assemble(
+            (self.label, style("preview-side-info--label")),
+            " ",
+            (name, style("preview-side-info--name")),
+            *((" ", (badge, style("preview-side-info--badge"))) if badge else ()),
+        )
+        folder = shorten_middle(self.folder, width).rstrip()
+        lines = [head, Content.styled(folder, style("preview-side-info--folder"))]
+        lines.extend(Content(fit(line, width).rstrip()) for line in self.lines)
+        return Content("\n").join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    token: int
+    paths: tuple[str, str]
+    side: int
+
+
+class PreviewPane(Widget):
+    """Side A and side B of one pair: pictures (aspect ratio kept) over their metadata."""
+
+    DEFAULT_CSS = """
+    PreviewPane {
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+    }
+    PreviewPane #preview-sides {
+        height: 1fr;
+    }
+    PreviewPane .preview-side {
+        width: 1fr;
+        height: 1fr;
+        padding: 0 1;
+    }
+    PreviewPane .preview-frame {
+        height: 1fr;
+        align: center middle;
+    }
+    PreviewPane .preview-frame > .preview-image {
+        width: auto;
+        height: auto;
+    }
+    PreviewPane .preview-placeholder {
+        width: auto;
+        color: $text-muted;
+    }
+    PreviewPane.-no-images .preview-frame {
+        display: none;
+    }
+    PreviewPane.-no-images .preview-side {
+        height: auto;
+    }
+    PreviewPane #preview-note {
+        height: auto;
+        color: $text-warning;
+        padding: 0 1;
+    }
+    PreviewPane #preview-note.-empty {
+        display: none;
+    }
+    """
+
+    class ThumbnailsReady(Message, bubble=False):
+        """From the worker: PIL RGB thumbnails (or one-line reasons) for request ``token``."""
+
+        def __init__(self, token: int, side: int, images: list[PILImage.Image | str]) -> None:
+            super().__init__()
+            self.token = token
+            self.side = side
+            self.images = images
+
+    SIDES: ClassVar[tuple[str, str]] = ("a", "b")
+
+    def __init__(
+        self,
+        mode: str = "auto",
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.requested_mode = mode
+        self.mode, self._image_cls = resolve_mode(mode)
+        self._store: FeatureStore | None = None
+        self._pair: tuple[int, int, int] | None = None
+        self._token = 0
+        self._timer: Timer | None = None
+        self._loaded: tuple[int, int] | None = None  # (token, side) whose pictures are shown
+        self._images: dict[str, Widget] = {}
+        self._note = "" if IMAGES_ERROR is None else f"pictures unavailable: {IMAGES_ERROR}"
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="preview-sides"):
+            for side in self.SIDES:
+                with Vertical(classes="preview-side", id=f"preview-{side}"):
+                    with Container(classes="preview-frame", id=f"preview-frame-{side}"):
+                        yield Static("", classes="preview-placeholder")
+                    yield PreviewSideInfo(side.upper(), classes="preview-info")
+        yield Static(self._note, id="preview-note", classes="" if self._note else "-empty")
+
+    def on_mount(self) -> None:
+        self._mount_images()
+
+    def _mount_images(self) -> None:
+        for img in self._images.values():
+            img.remove()
+        self._images = {}
+        self.set_class(self._image_cls is None, "-no-images")
+        if self._image_cls is None:
+            return
+        for side in self.SIDES:
+            img = self._image_cls(classes="preview-image")
+            img.display = False
+            self._images[side] = img
+            self.query_one(f"#preview-frame-{side}").mount(img)
+
+    def set_mode(self, mode: str) -> None:
+        """Switch renderer at run time (e.g. from a command); the current pair is redrawn."""
+        self.requested_mode = mode
+        self.mode, self._image_cls = resolve_mode(mode)
+        self._loaded = None
+        self._mount_images()
+        if self._store is not None and self._pair is not None:
+            self.show_pair(self._store, *self._pair)
+
+    # -- public API ----------------------------------------------------------------------------
+
+    @property
+    def pair(self) -> tuple[int, int] | None:
+        """The (i, j) rows being shown (text at once; pictures after the debounce)."""
+        return None if self._pair is None else self._pair[:2]
+
+    def show_pair(self, store: FeatureStore, i: int, j: int, transform: int = 0) -> None:
+        """Show rows ``i`` (side A) and ``j`` (side B); pictures follow once calls pause."""
+        self._store = store
+        self._pair = (i, j, transform)
+        self._token += 1
+        self._loaded = None
+        self._set_text(store, i, j, transform)
+        if self._image_cls is None:
+            return
+        for side in self.SIDES:
+            self._show_placeholder(side, "…")
+        self._schedule()
+
+    def clear(self) -> None:
+        """Nothing selected: no pictures, no text, nothing pending."""
+        self._store = None
+        self._pair = None
+        self._token += 1
+        self._loaded = None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        for side in self.SIDES:
+            self._info(side).set_text("", "", "", [])
+            if self._image_cls is not None:
+                self._show_placeholder(side, "")
+        self._set_note(self._note)
+
+    # -- text ----------------------------------------------------------------------------------
+
+    def _set_text(self, store: FeatureStore, i: int, j: int, transform: int) -> None:
+        badge_a, badge_b = badges(store, i, j)
+        for side, row, badge in (("a", i, badge_a), ("b", j, badge_b)):
+            t = side_text(store, row)
+            lines = [t.facts, f"{t.when} · {t.camera}"]
+            if side == "b" and 0 < transform < len(TRANSFORMS):
+                lines.append(f"matched as {TRANSFORMS[transform]} of A")
+            self._info(side).set_text(t.name, badge, t.folder, lines)
+        self._set_note(self._note)
+
+    def _info(self, side: str) -> PreviewSideInfo:
+        return self.query_one(f"#preview-{side} > PreviewSideInfo", PreviewSideInfo)
+
+    def _set_note(self, text: str) -> None:
+        note = self.query_one("#preview-note", Static)
+        if str(note.content) != text:
+            note.update(Content(text))
+            note.set_class(not text, "-empty")
+
+    def badge_text(self, side: str) -> str:
+        """The badge shown on ``side`` ("a" or "b"), "" when none."""
+        return self._info(side).badge
+
+    def side_text(self, side: str) -> str:
+        """All text shown for ``side``, uncut."""
+        return self._info(side).text
+
+    # -- pictures ------------------------------------------------------------------------------
+
+    def _show_placeholder(self, side: str, text: str) -> None:
+        img = self._images.get(side)
+        if img is not None and img.display:
+            img.display = False
+            img.image = None  # type: ignore[attr-defined]
+        placeholder = self.query_one(f"#preview-frame-{side} .preview-placeholder", Static)
+        if str(placeholder.content) != text:  # unchanged while a key is held: no layout pass
+            placeholder.update(Content(text))
+        placeholder.display = True
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE, self._start_load, name="preview-debounce")
+
+    def on_resize(self) -> None:
+        # A bigger pane may want bigger thumbnails; the debounce also absorbs resize storms.
+        if self._pair is not None and self._image_cls is not None and self._loaded is not None:
+            self._schedule()
+
+    def _frame_cells(self) -> tuple[int, int]:
+        frame = self.query_one("#preview-frame-a")
+        return frame.content_size.width, frame.content_size.height
+
+    def _start_load(self) -> None:
+        self._timer = None
+        if self._store is None or self._pair is None or self._image_cls is None:
+            return
+        side = thumb_side(self.mode, *self._frame_cells())
+        if self._loaded == (self._token, side):
+            return
+        i, j, _ = self._pair
+        paths = (self._store.entries[i].path, self._store.entries[j].path)
+        self._load_thumbnails(_Request(self._token, paths, side))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="preview",
+        exit_on_error=False,
+        description="preview thumbnails",
+    )
+    def _load_thumbnails(self, request: _Request) -> None:
+        worker = get_current_worker()
+        images: list[PILImage.Image | str] = []
+        for path in request.paths:
+            if worker.is_cancelled:
+                return
+            result = thumbs.load_thumbnail(path, request.side)
+            if isinstance(result, ScanError):
+                images.append(result.reason)
+            else:
+                images.append(PILImage.fromarray(result[:, :, ::-1]))  # BGR → RGB (a copy)
+        if not worker.is_cancelled:
+            self.post_message(self.ThumbnailsReady(request.token, request.side, images))
+
+    def on_preview_pane_thumbnails_ready(self, message: ThumbnailsReady) -> None:
+        if message.token != self._token or self._image_cls is None:
+            return  # a pair no longer shown, or pictures switched off meanwhile
+        for side, image in zip(self.SIDES, message.images, strict=True):
+            if isinstance(image, str):
+                self._show_placeholder(side, f"cannot preview: {image}")
+                continue
+            error = self._put_image(side, image)
+            if error is not None:
+                self._fallback(error)
+                return
+        self._loaded = (message.token, message.side)
+
+    def _put_image(self, side: str, image: PILImage.Image) -> str | None:
+        """Hand a picture to the renderer; a one-line reason if it refused."""
+        img = self._images[side]
+        try:
+            img.image = image  # type: ignore[attr-defined]
+        except Exception as exc:
+            return f"{MODE_TITLES[self.mode]} failed: {type(exc).__name__}: {exc}"
+        self.query_one(f"#preview-frame-{side} .preview-placeholder", Static).display = False
+        img.display = True
+        return None
+
+    def _fallback(self, reason: str) -> None:
+        """The renderer failed: try half-blocks once, then metadata only, saying why."""
+        if self.mode != "halfblock":
+            self._note = f"{reason}; showing half-blocks instead"
+            self.set_mode("halfblock")
+        else:
+            self._note = f"{reason}; showing metadata only"
+            self.set_mode("none")
+        self._set_note(self._note)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "preview" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self._set_note(f"preview failed: {type(error).__name__}: {error}")
+        for side in self.SIDES:
+            self._show_placeholder(side, "")
