@@ -168,6 +168,11 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
         help="feature cache file (default: in the user cache dir)",
     )
     c.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    p.add_argument(
+        "--show-skipped",
+        action="store_true",
+        help="show pairs you marked as 'not a duplicate' before",
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
 
 
@@ -214,6 +219,7 @@ def settings_from_args(args: argparse.Namespace):
         ),
         cache_path=args.cache,
         use_cache=not args.no_cache,
+        show_skipped=args.show_skipped,
         debug=args.debug,
     )
     try:
@@ -254,11 +260,6 @@ def _tui_parser() -> argparse.ArgumentParser:
         default=None,
         help="image preview protocol (default auto; env DEDUP_TUI_PREVIEW overrides auto)",
     )
-    p.add_argument(
-        "--show-skipped",
-        action="store_true",
-        help="show pairs you marked as 'not a duplicate' before",
-    )
     add_scan_options(p, paths_required=False)
     return p
 
@@ -281,7 +282,6 @@ def run_tui(argv: Sequence[str]) -> int:
         )
     settings = settings_from_args(args)
     settings.preview = preview_mode_from_env(args.preview)
-    settings.show_skipped = args.show_skipped
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         raise UsageError(
             "the review app needs a terminal; for scripts use `dedup-tui scan PATH --format json`"
