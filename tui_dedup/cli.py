@@ -286,9 +286,17 @@ def run_tui(argv: Sequence[str]) -> int:
         raise UsageError(
             "the review app needs a terminal; for scripts use `dedup-tui scan PATH --format json`"
         )
+    from tui_dedup.actions.state import state_dir
+    from tui_dedup.stdio import native_stderr_to
     from tui_dedup.tui.app import run_app
 
-    return run_app(settings)
+    log = os.path.join(state_dir(), "native-stderr.log")
+    try:
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+    except OSError:
+        log = os.devnull
+    with native_stderr_to(log):
+        return run_app(settings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,13 +378,18 @@ def run_scan(settings, *, show_progress: bool):
 
     cache = open_cache(settings)
     progress, on_progress = _progress_printer(show_progress)
+    from tui_dedup.stdio import native_stderr_to
+
     try:
-        if progress is not None:
-            progress.start()
-        res = scan(settings.roots, settings.scan, cache=cache, on_progress=on_progress)
+        with native_stderr_to(os.devnull):
+            if progress is not None:
+                progress.start()
+            try:
+                res = scan(settings.roots, settings.scan, cache=cache, on_progress=on_progress)
+            finally:
+                if progress is not None:
+                    progress.stop()
     finally:
-        if progress is not None:
-            progress.stop()
         if cache is not None:
             for w in cache.warnings:
                 print(f"dedup-tui: cache: {w}", file=sys.stderr)

@@ -15,6 +15,7 @@ permission denied), never raises for them.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -29,6 +30,9 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from tui_dedup.engine.model import FileEntry, ImageMeta, ScanError
 
+# OpenCV's own "[ERROR:0@…] imdecode_" lines: we report failures as ScanErrors instead.
+with contextlib.suppress(AttributeError):
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 Image.MAX_IMAGE_PIXELS = None  # we enforce our own limit from the header, per call
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -257,6 +261,36 @@ def read_file(entry: FileEntry, limits: DecodeLimits) -> bytes | ScanError:
         os.close(fd)
 
 
+def jpeg_truncated(data: bytes) -> bool:
+    """True when a JPEG ends before its end-of-image marker.
+
+    libjpeg fills a truncated photo with grey and reports success, so without this check a
+    half-downloaded copy would be hashed as a (wrong) picture. We walk the marker segments by
+    their lengths up to the first start-of-scan (skipping the EXIF thumbnail, which has its own
+    EOI), then look for EOI (FF D9): inside entropy-coded data FF is always followed by 00 or a
+    restart marker, so the first FF D9 after the scan starts is the real end. Trailers that
+    phones append after the EOI (motion-photo video, maker data) do not matter.
+    """
+    pos, n = 2, len(data)
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            return False  # not a marker where one should be: leave it to the decoder
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return False
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xDA:
+            return data.find(b"\xff\xd9", pos + 2 + length) < 0
+        pos += 2 + length
+    return True
+
+
 def decode_bytes(
     path: str, data: bytes, limits: DecodeLimits
 ) -> tuple[np.ndarray, ImageMeta] | ScanError:
@@ -283,6 +317,8 @@ def decode_bytes(
         return ScanError(path, f"corrupt {fmt} header: {exc}")
     if width <= 0 or height <= 0:
         return ScanError(path, f"invalid dimensions {width}×{height}")
+    if fmt == "JPEG" and jpeg_truncated(data):
+        return ScanError(path, "truncated JPEG (the file ends before the end of the image)")
     if width * height > limits.max_pixels:
         return ScanError(
             path,
