@@ -75,6 +75,8 @@ def _plan_from_args(args, settings):
     from tui_dedup.cli import run_scan
     from tui_dedup.review import auto_mark, plan_groups
 
+    if args.action == "delete" and not args.allow_delete:  # say so before a long scan
+        raise UsageError("--action delete deletes files permanently; add --allow-delete")
     result = run_scan(settings, show_progress=not getattr(args, "quiet", False))
     rules = args.auto_select or DEFAULT_RULES
     marked = auto_mark(result.store, result.pairs, result.groups, rules, args.keep_in)
@@ -101,7 +103,7 @@ def cmd_plan(argv: Sequence[str]) -> int:
     add_scan_options(p)
     add_action_options(p)
     p.add_argument("-o", "--output", default="-", metavar="FILE", help="plan file (default stdout)")
-    p.add_argument("--quiet", "-q", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     args = p.parse_args(argv)
     settings = settings_from_args(args)
     _, plan = _plan_from_args(args, settings)
@@ -162,7 +164,7 @@ def cmd_undo(argv: Sequence[str]) -> int:
     )
     p.add_argument("batch", nargs="?", default=None, metavar="BATCH_ID")
     p.add_argument("--all", action="store_true", help="undo every batch still reversible")
-    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="report what would be restored")
     args = p.parse_args(argv)
     if args.all and args.batch:
         raise UsageError("give a BATCH_ID or --all, not both")
