@@ -111,6 +111,13 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
         help="also match near-flat images (black frames, blank scans) by their hashes; "
         "by default they pair only when byte-identical",
     )
+    g.add_argument(
+        "--crop-tolerant",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also pair cropped copies: check looser pHash candidates with local keypoints "
+        "(ORB + RANSAC); slower (default: off)",
+    )
     d = p.add_argument_group("files")
     d.add_argument(
         "--exclude",
@@ -215,7 +222,9 @@ def settings_from_args(args: argparse.Namespace):
         threshold_arg=args.threshold,
         max_distance_arg=args.max_distance,
         match=MatchOptions(
-            rotations=not args.no_rotations, include_low_detail=args.include_low_detail
+            rotations=not args.no_rotations,
+            include_low_detail=args.include_low_detail,
+            crop_tolerant=args.crop_tolerant,
         ),
         cache_path=args.cache,
         use_cache=not args.no_cache,

@@ -39,10 +39,17 @@ def find_scan_command() -> list[str] | None:
     return cmd if ok.returncode == 0 else None
 
 
-def run_scan(cmd: list[str], data: Path, method: str, out: Path, extra: list[str]) -> float:
+def run_scan(
+    cmd: list[str],
+    data: Path,
+    method: str,
+    out: Path,
+    extra: list[str],
+    threshold: str = str(SCAN_THRESHOLD),
+) -> float:
     """Run one scan into ``out``; returns seconds. Raises RuntimeError with the CLI's message."""
     argv = [*cmd, "scan", str(data / "files"), "--format", "json", "--quiet"]
-    argv += ["--threshold", str(SCAN_THRESHOLD), "--method", method, "-o", str(out), *extra]
+    argv += ["--threshold", threshold, "--method", method, "-o", str(out), *extra]
     t0 = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True)
     if done.returncode != 0:
@@ -86,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", nargs="+", default=["phash"], help="dedup-tui scan methods")
     ap.add_argument("--scan-arg", action="append", default=[], help="extra scan argument")
     ap.add_argument("--use-cache", action="store_true", help="let scans use the feature cache")
+    ap.add_argument(
+        "--no-crop-tolerant",
+        dest="crop_tolerant",
+        action="store_false",
+        help="skip the two extra scans: defaults as emitted, and with --crop-tolerant",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS / "accuracy.md")
     ap.add_argument("--plot", type=Path, default=RESULTS / "pr_curve.png")
     args = ap.parse_args(argv)
@@ -117,6 +130,23 @@ def main(argv: list[str] | None = None) -> int:
         rows = ours + rows
         marks = [("fixed", r.score) for r in ours[:1]] + [("tuned", r.score) for r in ours[-1:]]
         curves.insert(0, report.Curve(f"dedup-tui {method}", curve, marks))
+    # The defaults as a user gets them (pairs exactly as emitted at the balanced preset), and
+    # the same with the crop-tolerant verification stage: verified pairs may lie beyond the
+    # threshold, so these are scored as emitted, not re-thresholded.
+    if cmd and args.crop_tolerant:
+        for label, flags in (
+            ("defaults (balanced)", []),
+            ("balanced --crop-tolerant", ["--crop-tolerant"]),
+        ):
+            out = args.data / f"scan-phash{'-crop' if flags else ''}-default.json"
+            try:
+                seconds = run_scan(cmd, args.data, "phash", out, extra + flags, "balanced")
+            except RuntimeError as exc:
+                notes.append(f"`dedup-tui scan {' '.join(flags)}` failed ({exc}): skipped.")
+                continue
+            notes.append(f"dedup-tui scan {' '.join(flags) or '(defaults)'}: {seconds:.1f} s")
+            test = ev.label_scan_json(out, truth, split="test")
+            rows.insert(0, report.Row("dedup-tui phash", label, ev.score(test)))
     for note in notes:
         print(note, file=sys.stderr)
 

@@ -12,6 +12,8 @@ comparison becomes a BLAS matrix product.
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -127,9 +129,58 @@ def is_low_detail(std: float) -> bool:
     return std < LOW_DETAIL_STD
 
 
+# Local features (ORB keypoints) for the crop-tolerant verification stage (engine.verify).
+LOCAL_KEYPOINTS = 64  # at most this many per file: 64 × 36 B = 2.3 KB
+LOCAL_ROW_BYTES = 36  # 32-byte ORB descriptor + x, y as big-endian uint16 fractions of the side
+_ORB = threading.local()
+
+
+def _orb() -> cv2.ORB:
+    """One detector per thread (an ORB object is not safe to share between threads)."""
+    det = getattr(_ORB, "det", None)
+    if det is None:
+        # Small patches and a low FAST threshold: the image is only 64–128 px on its short side.
+        det = cv2.ORB_create(
+            nfeatures=LOCAL_KEYPOINTS,
+            scaleFactor=1.3,
+            nlevels=4,
+            edgeThreshold=15,
+            patchSize=15,
+            fastThreshold=5,
+        )
+        _ORB.det = det
+    return det
+
+
+def local_features(gray: np.ndarray) -> np.ndarray:
+    """ORB keypoints of the small decoded image as one compact (k, 36) uint8 array, k ≤ 64.
+
+    Each row: the 32-byte binary descriptor, then x and y as big-endian uint16 fractions of the
+    image width/height (0..65535), so a file's keypoints can be placed in its own full-size
+    frame (``x * width``) without knowing the decode size. The strongest keypoints come first.
+    Flat images give few or none (k may be 0).
+    """
+    h, w = gray.shape[:2]
+    kps, des = _orb().detectAndCompute(np.ascontiguousarray(gray), None)
+    if des is None or not kps:
+        return np.zeros((0, LOCAL_ROW_BYTES), np.uint8)
+    order = np.argsort([-k.response for k in kps], kind="stable")[:LOCAL_KEYPOINTS]
+    pts = np.array([kps[k].pt for k in order], np.float64).reshape(-1, 2)
+    frac = np.clip(np.rint(pts / [max(w - 1, 1), max(h - 1, 1)] * 65535), 0, 65535)
+    xy = frac.astype(">u2").view(np.uint8).reshape(-1, 4)
+    return np.ascontiguousarray(np.concatenate([des[order], xy], axis=1), dtype=np.uint8)
+
+
+def split_local(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(k, 36) rows → descriptors (k, 32) uint8 and points (k, 2) float32 in [0, 1]."""
+    des = np.ascontiguousarray(local[:, :32])
+    xy = np.ascontiguousarray(local[:, 32:36]).view(">u2").astype(np.float32) / 65535.0
+    return des, xy.reshape(-1, 2)
+
+
 #: Bump when any feature's definition or bit order changes: cached rows of another version are
-#: recomputed, never mixed.
-FEATURE_VERSION = 1
+#: recomputed, never mixed. 2: local (ORB) features added to FeatureRow.
+FEATURE_VERSION = 2
 VARIANTS = 8  # dihedral variants stored per hash
 
 

@@ -28,6 +28,8 @@ class FeatureRow:
     hist1: np.ndarray  # (HIST1_BINS,) float32, sqrt-normalised
     detail: float  # grey std of a 64×64 thumbnail
     digest: bytes | None = None
+    # ORB keypoints, (k, LOCAL_ROW_BYTES) uint8 (features.local_features); None = not computed
+    local: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -44,6 +46,9 @@ class FeatureStore:
     digests: np.ndarray  # (n, DIGEST_SIZE) uint8
     has_digest: np.ndarray  # bool
     _cols: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # Per-row ORB keypoints for engine.verify ((k, 36) uint8 each, ~2 KB); None where a row has
+    # none yet (verify computes those on demand). A list, not a column: k varies per file.
+    local: list[np.ndarray | None] = field(default_factory=list, repr=False)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -147,6 +152,7 @@ def build_store(hash_size: int, entries: list[FileEntry], rows: list[FeatureRow]
         detail=np.array([r.detail for r in rows], np.float32),
         digests=digests,
         has_digest=has_digest,
+        local=[r.local for r in rows],
     )
 
 
