@@ -96,7 +96,7 @@ def encoded(img: np.ndarray, ext: str, *params: int) -> bytes:
         (
             "half.jpg",
             lambda img: (b := encoded(img, ".jpg"))[: len(b) // 2],
-            "corrupt or truncated JPEG",
+            "truncated JPEG",
         ),
         (
             "half.png",

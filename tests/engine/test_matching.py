@@ -64,8 +64,14 @@ def reference_hash_pairs(
     out = {}
     for i, j in zip(*np.triu_indices(n, 1), strict=True):
         if usable[i] and usable[j] and dist[i, j] <= radius:
-            d = int(dist[i, j])
-            out[(int(i), int(j))] = (d, 1 - d / nbits, int(label[i, j]), False)
+            d, t = int(dist[i, j]), int(label[i, j])
+            if t != 0 and d > (2 * radius) // 3:
+                # a rotation-only match must be closer (8 orientations = 8 chances); the
+                # pair survives only if the images match as they are
+                d, t = int((codes[i] != codes[j]).sum()), 0
+                if d > radius:
+                    continue
+            out[(int(i), int(j))] = (d, 1 - d / nbits, t, False)
     for i in range(n):
         for j in range(i + 1, n):
             if digests[i] is not None and digests[i] == digests[j]:

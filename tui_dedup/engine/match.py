@@ -25,6 +25,11 @@ HIST_ALL_PAIRS_LIMIT = 20_000
 HIST_SHORTLIST_DISTANCE = 24  # of 64 bits: loose enough for colour-only edits
 MAX_PARTNERS = 200
 _BLOCK = 2048
+# Crop-tolerant stage (engine.verify): pHash candidates up to this distance (of 64 bits, scaled
+# for other sizes) that the primary match did not find are verified with local features; each
+# file takes part in at most VERIFY_PARTNERS of them (its closest), so the work is O(n).
+VERIFY_DISTANCE = 22
+VERIFY_PARTNERS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +39,10 @@ class MatchOptions:
     rotations: bool = True
     include_low_detail: bool = False
     max_partners: int = MAX_PARTNERS
+    #: Also pair cropped copies: verify looser pHash candidates with ORB keypoints + RANSAC.
+    crop_tolerant: bool = False
+    verify_distance: int = VERIFY_DISTANCE  # of 64 bits
+    verify_partners: int = VERIFY_PARTNERS
 
 
 def match(
@@ -53,6 +62,8 @@ def match(
         found = _hash_pairs(store, method, threshold, usable, opts, should_stop)
     else:
         found = _hist_pairs(store, method, threshold, usable, should_stop)
+    if opts.crop_tolerant:
+        found = concat([found, verified_pairs(store, method, found, usable, opts, should_stop)])
     exact = exact_pairs(store)
     return cap_partners(merge_exact(found, exact, n), opts.max_partners)
 
@@ -79,6 +90,8 @@ def _hash_pairs(
     i, j, d, k = radius_pairs(
         codes, threshold.max_distance, variants=variants, should_stop=should_stop
     )
+    if variants is not None:
+        i, j, d, k = _stricter_for_rotations(codes, i, j, d, k, threshold.max_distance)
     bits = METHODS[method].bits(store.hash_size)
     gi, gj = rows[i], rows[j]
     return Pairs(
@@ -89,6 +102,117 @@ def _hash_pairs(
         k.astype(np.int8),
         np.zeros(len(gi), bool),
     )
+
+
+def verified_pairs(
+    store: FeatureStore,
+    method: str,
+    found: Pairs,
+    usable: np.ndarray,
+    opts: MatchOptions,
+    should_stop: Callable[[], bool] | None = None,
+) -> Pairs:
+    """Pairs the primary match missed that local features confirm (see engine.verify).
+
+    Candidates: pHash within ``opts.verify_distance`` (rotations as configured), minus the
+    pairs already found, at most ``opts.verify_partners`` closest per file. Confirmed pairs
+    carry ``method``'s own distance and similarity (so they may lie beyond the threshold).
+    """
+    from tui_dedup.engine.verify import verify_pairs
+
+    rows = np.flatnonzero(usable).astype(np.int32)
+    if rows.size < 2:
+        return Pairs.empty()
+    h = store.hashes["phash"][rows]
+    radius = opts.verify_distance * store.hash_size * store.hash_size // 64
+    i, j, d, k = radius_pairs(
+        np.ascontiguousarray(h[:, 0, :]),
+        radius,
+        variants=np.ascontiguousarray(h) if opts.rotations else None,
+        should_stop=should_stop,
+    )
+    gi, gj = rows[i].astype(np.int32), rows[j].astype(np.int32)
+    n = len(store)
+    new = ~np.isin(gi.astype(np.int64) * n + gj, found.i.astype(np.int64) * n + found.j)
+    bits = METHODS["phash"].bits(store.hash_size)
+    cand = Pairs(
+        gi,
+        gj,
+        d.astype(np.int16),
+        (1.0 - d.astype(np.float32) / bits).astype(np.float32),
+        k.astype(np.int8),
+        np.zeros(len(gi), bool),
+    ).take(np.flatnonzero(new))
+    cand = cap_partners(cand, opts.verify_partners)
+    if len(cand) == 0:
+        return cand
+    ok = verify_pairs(store, cand.i, cand.j, should_stop=should_stop) > 0
+    cand = cand.take(np.flatnonzero(ok))
+    if method == "phash" or len(cand) == 0:
+        return cand
+    sim = pair_scores(store, cand)[method]
+    m = METHODS[method]
+    dist = (
+        np.rint((1.0 - sim) * m.bits(store.hash_size)).astype(np.int16)
+        if m.kind == "hash"
+        else np.full(len(cand), -1, np.int16)
+    )
+    transform = cand.transform if m.kind == "hash" else np.zeros(len(cand), np.int8)
+    return Pairs(cand.i, cand.j, dist, sim.astype(np.float32), transform, cand.exact)
+
+
+def agreement(store: FeatureStore, pairs: Pairs, preset: str = "balanced") -> np.ndarray:
+    """How many methods (of ``len(METHODS)``) call each pair a duplicate, as int8 per pair.
+
+    Each method judges with its own ``preset`` threshold (hash methods at the best of the eight
+    rotations/mirrors, as :func:`pair_scores` measures); byte-identical pairs count every
+    method. Cheap: one vectorised score per method; a user can filter on ``k of n``.
+    """
+    if len(pairs) == 0:
+        return np.empty(0, np.int8)
+    scores = pair_scores(store, pairs)
+    count = np.zeros(len(pairs), np.int8)
+    for name, m in METHODS.items():
+        s_min = np.float32(m.preset_similarity(preset, store.hash_size)) - np.float32(1e-6)
+        count += scores[name] >= s_min
+    count[pairs.exact] = len(METHODS)
+    return count
+
+
+def rotated_limit(max_distance: int) -> int:
+    """The distance a rotated/mirrored match must meet: two thirds of the plain limit.
+
+    Comparing against eight orientations gives a random pair eight chances to fall under the
+    limit, so a match that needed a rotation must be closer. Measured on the accuracy
+    benchmark's tune half: precision rose (the unrelated pairs that crept in through a rotation
+    vanished) for 0.3 points of recall (benchmarks/RESULTS.md).
+    """
+    return (2 * max_distance) // 3
+
+
+def _stricter_for_rotations(
+    codes: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    d: np.ndarray,
+    k: np.ndarray,
+    max_distance: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Drop rotation-only matches beyond :func:`rotated_limit`, unless the images match as
+    they are (then they are kept as an untransformed pair with that distance)."""
+    over = (k != 0) & (d > rotated_limit(max_distance))
+    if not over.any():
+        return i, j, d, k
+    idx = np.flatnonzero(over)
+    plain = np.bitwise_count(codes[i[idx]] ^ codes[j[idx]]).sum(axis=1)
+    fits = plain <= max_distance
+    d = d.copy()
+    k = k.copy()
+    d[idx[fits]] = plain[fits]
+    k[idx[fits]] = 0
+    keep = np.ones(len(i), bool)
+    keep[idx[~fits]] = False
+    return i[keep], j[keep], d[keep], k[keep]
 
 
 def _hist_matrix(store: FeatureStore, method: str) -> np.ndarray:
