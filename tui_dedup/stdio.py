@@ -18,7 +18,8 @@ from typing import TextIO
 
 @contextlib.contextmanager
 def native_stderr_to(path: str = os.devnull) -> Iterator[TextIO]:
-    """Redirect fd 2 to ``path`` (appended); ``sys.stderr`` keeps writing to the terminal."""
+    """Redirect fd 2 to ``path`` (appended); ``sys.stderr`` and ``sys.__stderr__`` keep
+    writing to the terminal."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -40,14 +41,15 @@ def native_stderr_to(path: str = os.devnull) -> Iterator[TextIO]:
         encoding=sys.stderr.encoding or "utf-8",
         errors="backslashreplace",
     )
-    previous = sys.stderr
-    sys.stderr = real
+    # Textual draws on sys.__stderr__, so the "original" stream must be the terminal too.
+    previous, previous_dunder = sys.stderr, sys.__stderr__
+    sys.stderr = sys.__stderr__ = real
     try:
         yield real
     finally:
         with contextlib.suppress(Exception):
             real.flush()
-        sys.stderr = previous
+        sys.stderr, sys.__stderr__ = previous, previous_dunder
         os.dup2(saved, 2)
         os.close(saved)
         with contextlib.suppress(Exception):

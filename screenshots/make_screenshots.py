@@ -1,0 +1,120 @@
+"""Drive the app with Pilot on a generated demo library and save the README screenshots.
+
+    python screenshots/make_screenshots.py [OUT_DIR]
+
+Writes scan.svg (mid-scan), review.svg, preview.svg (half-block pictures) and help.svg at a
+fixed terminal size. The scan is held half-way by a wrapper around the engine's per-file work,
+so the progress screenshot shows a real, moving scan rather than a finished one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+SIZE = (120, 36)
+HOLD_AFTER = 14  # files decoded before the scan is held for the screenshot
+
+
+async def _wait_review(app, pilot) -> None:
+    from tui_dedup.tui.screens.review import ReviewScreen
+
+    for _ in range(400):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        review = [s for s in app.screen_stack if isinstance(s, ReviewScreen)]
+        if review and not review[0].matching:
+            return
+    raise RuntimeError("the review screen did not come up")
+
+
+async def shoot(out: Path, work: Path) -> list[Path]:
+    import tui_dedup.engine.scan as scan_mod
+    from tui_dedup.settings import RunSettings
+    from tui_dedup.tui.app import create_app
+    from tui_dedup.tui.widgets.progress import ScanProgressView
+
+    saved: list[Path] = []
+
+    def save(app, name: str) -> None:
+        app.save_screenshot(name, str(out))
+        saved.append(out / name)
+
+    # -- scan (held mid-way) and review ------------------------------------------------------
+    gate = threading.Event()
+    count = [0]
+    lock = threading.Lock()
+    real = scan_mod.compute_row
+
+    def held(entry, config, want_digest):
+        with lock:
+            count[0] += 1
+            n = count[0]
+        if n > HOLD_AFTER:
+            gate.wait(timeout=60)
+        return real(entry, config, want_digest)
+
+    scan_mod.compute_row = held
+    try:
+        settings = RunSettings(roots=["Pictures"], use_cache=False, preview="none")
+        app = create_app(settings)
+        async with app.run_test(size=SIZE) as pilot:
+            view = app.screen.query_one(ScanProgressView)
+            # progress is throttled: wait for the hold, then for a snapshot near it
+            while count[0] <= HOLD_AFTER or view.progress is None or view.progress.done < 8:
+                await pilot.pause(0.05)
+            save(app, "scan.svg")
+            gate.set()
+            await _wait_review(app, pilot)
+            await pilot.press("down", "down", "l", "space", "down", "down", "down", "space")
+            await pilot.pause()
+            save(app, "review.svg")
+            await pilot.press("question_mark")
+            await pilot.pause()
+            save(app, "help.svg")
+            await pilot.press("escape")
+            await pilot.press("q", "y")
+    finally:
+        scan_mod.compute_row = real
+        gate.set()
+
+    # -- preview (half-blocks work in any truecolour terminal, and in an SVG) ------------------
+    settings = RunSettings(roots=["Pictures"], use_cache=False, preview="halfblock")
+    app = create_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait_review(app, pilot)
+        await pilot.press("n")  # the resume question, if the first run left marks
+        await pilot.press("down")
+        for _ in range(10):
+            await pilot.pause(0.2)
+            await app.workers.wait_for_complete()
+        save(app, "preview.svg")
+    return saved
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else Path(__file__).parent).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dedup-tui-shots-") as tmp:
+        work = Path(tmp)
+        os.environ["DEDUP_TUI_STATE_DIR"] = str(work / "state")
+        from tui_dedup.demo import make_demo_library
+
+        make_demo_library(work / "Pictures")
+        cwd = os.getcwd()
+        os.chdir(work)  # the title shows the root as given: "Pictures", not a temp path
+        try:
+            saved = asyncio.run(shoot(out, work))
+        finally:
+            os.chdir(cwd)
+    for p in saved:
+        print(f"wrote {p} ({p.stat().st_size:,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,75 @@
+"""The command palette: method, preset, export and rescan commands do what they say."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import wait_for_review
+
+from tui_dedup.tui.app import create_app
+from tui_dedup.tui.commands import DedupCommands
+
+
+def command(app, title: str):
+    provider = DedupCommands(app.screen)
+    for t, _help, callback in provider.commands():
+        if t == title:
+            return callback
+    raise AssertionError(f"no command {title!r}")
+
+
+async def test_palette_lists_methods_presets_and_exports(settings):
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        titles = [t for t, _, _ in DedupCommands(app.screen).commands()]
+        for t in ("Rescan", "Method: dhash", "Threshold: strict", "Export JSON", "Export CSV"):
+            assert t in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "CommandPalette"
+        await pilot.press("escape")
+
+
+async def test_method_and_preset_commands_rematch(settings):
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        command(app, "Method: dhash")()
+        await wait_for_review(app, pilot)
+        assert app.session.method == "dhash"
+        assert "dhash" in str(app.screen.query_one("#status").render())
+        command(app, "Threshold: strict")()
+        await wait_for_review(app, pilot)
+        strict = len(app.session.pairs)
+        command(app, "Threshold: loose")()
+        await wait_for_review(app, pilot)
+        assert len(app.session.pairs) >= strict
+        assert len(app.screen.model) == len(app.session.pairs)
+
+
+async def test_export_json(settings, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        command(app, "Export JSON")()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        n = len(app.session.pairs)
+    out = list(tmp_path.glob("dedup-tui-*.json"))
+    assert len(out) == 1
+    data = json.loads(out[0].read_text())
+    assert len(data["pairs"]) == n
+
+
+async def test_rescan_returns_to_review(settings):
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        first = app.session
+        command(app, "Rescan")()
+        await pilot.pause()
+        await wait_for_review(app, pilot)
+        assert app.session is not first
+        assert len(app.session.pairs) == len(first.pairs)

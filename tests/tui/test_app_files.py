@@ -1,0 +1,123 @@
+"""Pilot tests that check the user's files on disk: move, undo, quit, resume."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import tree_digests, wait_for_review
+
+from tui_dedup.actions.skips import ReviewState
+from tui_dedup.tui.app import create_app
+from tui_dedup.tui.screens.confirm import ConfirmScreen
+from tui_dedup.tui.screens.review_ops import SAVE_DELAY
+
+
+async def test_move_then_undo(settings, demo_dir):
+    before = tree_digests(demo_dir)
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        screen = app.screen
+        model = screen.model
+        n_pairs = len(model)
+        await pilot.press("l")  # side B
+        f = model.current_file()
+        rel = screen.session.entries[f].relpath
+        src = demo_dir / rel
+        await pilot.press("space", "m")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "1 file(s)" in app.screen.title_text
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        dest = demo_dir / ".dedup-tui" / "duplicates" / rel
+        assert not src.exists() and dest.exists()
+        # every pair showing the moved file is gone, and its mark with it
+        assert len(model) < n_pairs
+        assert f not in set(model.pairs.i.tolist()) | set(model.pairs.j.tolist())
+        assert model.marked_files().size == 0
+        await pilot.press("u")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert src.exists() and not dest.exists()
+        assert len(model) == n_pairs
+    after = {k: v for k, v in tree_digests(demo_dir).items() if not k.startswith(".dedup-tui")}
+    assert after == before
+
+
+async def test_trash_disabled_without_marks_and_refuses_whole_group(settings, demo_dir):
+    """Marking every file of a group: the plan refuses it, nothing moves."""
+    before = tree_digests(demo_dir)
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        screen = app.screen
+        group = screen.session.groups[0]
+        for f in group.members:
+            screen.model.set_mark(f)
+        screen.marks_changed()
+        await pilot.press("m")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # only refused steps (or the other groups' none): either no dialog, or no group-1 file
+        if isinstance(app.screen, ConfirmScreen):
+            await pilot.press("n")
+    assert tree_digests(demo_dir) == before
+
+
+async def test_quit_leaves_every_file_untouched(settings, demo_dir):
+    before = tree_digests(demo_dir)
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        await pilot.press("a")  # auto-mark: lots of marks, nothing moved
+        assert app.screen.model.marked_files().size > 0
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+    assert not app.is_running
+    assert tree_digests(demo_dir) == before
+    assert not (demo_dir / ".dedup-tui").exists()
+
+
+async def test_marks_are_offered_back_after_restart(settings, demo_dir):
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        model = app.screen.model
+        await pilot.press("down", "down", "space")
+        marked = {app.screen.session.entries[int(r)].path for r in model.marked_files()}
+        cursor = model.cursor
+        # saved as you go: no quit needed (a crash here would lose nothing)
+        await pilot.pause(SAVE_DELAY + 0.3)
+        state = ReviewState.load([str(demo_dir)])
+        assert state is not None and state.marks == marked
+
+    app2 = create_app(settings)
+    async with app2.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app2, pilot)
+        assert isinstance(app2.screen, ConfirmScreen)
+        assert "Resume" in app2.screen.title_text
+        await pilot.press("y")
+        await pilot.pause()
+        review = app2.screen
+        got = {review.session.entries[int(r)].path for r in review.model.marked_files()}
+        assert got == marked
+        assert review.model.cursor == cursor
+
+
+async def test_declining_resume_starts_fresh(settings, demo_dir):
+    ReviewState(
+        [str(demo_dir)], marks={os.path.join(str(demo_dir), "2023/holiday/IMG_2040.jpg")}
+    ).save()
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.model.marked_files().size == 0
+    assert ReviewState.load([str(demo_dir)]) is None or not ReviewState.load([str(demo_dir)]).marks

@@ -1,0 +1,197 @@
+"""The Textual app: scan screen → review screen, the matching worker, and the entry points.
+
+``create_app`` is the one factory the CLI and the tests use; ``run_app`` runs it and returns an
+exit code. Workers are declared with a group, a description and ``exit_on_error=False``; one
+``Worker.StateChanged`` handler turns any worker failure into a visible error instead of a
+crash.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tui_dedup.actions.skips import ReviewState, SkipStore
+from tui_dedup.engine.registry import Threshold
+from tui_dedup.settings import RunSettings
+from tui_dedup.tui.commands import DedupCommands
+from tui_dedup.tui.messages import MatchFinished, ScanFinished
+from tui_dedup.tui.screens.confirm import ConfirmScreen
+from tui_dedup.tui.screens.errors import ErrorsScreen
+from tui_dedup.tui.screens.review import ReviewScreen
+from tui_dedup.tui.screens.scan import ScanScreen
+from tui_dedup.tui.session import ReviewSession, threshold_label
+
+
+class DedupApp(App[int]):
+    """Find duplicate images in ``settings.roots`` and review them."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "dedup-tui"
+    COMMANDS: ClassVar = App.COMMANDS | {DedupCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit_now", "Quit", show=False, priority=True, id="app.quit"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands"),
+    ]
+
+    def __init__(self, settings: RunSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session: ReviewSession | None = None
+        self.skips = SkipStore()
+        self.problems: list[str] = []
+        self.resume_offered = False
+        self._carry: ReviewState | None = None
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def roots_label(self) -> str:
+        return ", ".join(self.settings.roots)
+
+    def review_screen(self) -> ReviewScreen | None:
+        return self.screen if isinstance(self.screen, ReviewScreen) else None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.sub_title = self.roots_label()
+        self.push_screen(ScanScreen())
+
+    def start_scan(self) -> None:
+        """Scan again from the start (the cache makes unchanged files instant)."""
+        self.workers.cancel_group(self, "match")
+        review = self.review_screen()
+        if review is not None:
+            self._carry = review.review_state()  # marks survive a rescan
+        self.session = None
+        self.switch_screen(ScanScreen())
+
+    def on_scan_finished(self, message: ScanFinished) -> None:
+        self.session = ReviewSession(self.settings, message.result)
+        s = self.session
+        self.start_match(s.method, s.threshold, first=True)
+
+    @work(thread=True, exclusive=True, group="match", exit_on_error=False, description="match")
+    def _match(
+        self, session: ReviewSession, method: str, threshold: Threshold, first: bool
+    ) -> None:
+        worker = get_current_worker()
+        outcome = session.compute(method, threshold, self.skips, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(MatchFinished(outcome, first))
+
+    def start_match(self, method: str, threshold: Threshold, *, first: bool = False) -> None:
+        """Re-match from the features in memory; a newer request cancels an older one."""
+        if self.session is None:
+            return
+        label = threshold_label(method, threshold)
+        if isinstance(self.screen, ScanScreen):
+            self.screen.show_matching(label)
+        elif (review := self.review_screen()) is not None:
+            review.match_started()
+        self._match(self.session, method, threshold, first)
+
+    async def on_match_finished(self, message: MatchFinished) -> None:
+        if self.session is None:
+            return
+        self.session.install(message.outcome)
+        review = self.review_screen()
+        if message.first or review is None:
+            await self.switch_screen(ReviewScreen(self.session))
+            carry, self._carry = self._carry, None
+            if carry is not None and (review := self.review_screen()) is not None:
+                review.restore_state(carry, quiet=True)
+            self.offer_resume()
+        else:
+            review.match_done()
+
+    def offer_resume(self) -> None:
+        review = self.review_screen()
+        if self.resume_offered or review is None:
+            return
+        self.resume_offered = True
+        state = ReviewState.load(self.settings.roots)
+        if state is None or not (state.marks or state.skips):
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                review.restore_state(state)
+            else:
+                ReviewState.discard(self.settings.roots)
+
+        self.push_screen(
+            ConfirmScreen(
+                "Resume the last review of these folders?",
+                [
+                    f"{len(state.marks)} marked file(s), {len(state.skips)} pair(s) skipped.",
+                    "No starts with no marks (skipped pairs stay skipped).",
+                ],
+                yes="Resume",
+                no="Start fresh",
+            ),
+            answer,
+        )
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker becomes a visible error (never a crash)."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker = event.worker
+        error = worker.error
+        text = f"{worker.description or worker.name} failed: {type(error).__name__}: {error}"
+        self.problems.append(text)
+        self.notify(text, title="error", severity="error", timeout=10)
+        if isinstance(self.screen, ScanScreen):
+            self.screen.show_failure(text)
+        review = self.review_screen()
+        if review is not None:
+            review.busy = ""
+            review.matching = False
+            review.update_status()
+            review.sync_bindings()
+
+    def action_show_errors(self) -> None:
+        errors, skipped = [], []
+        if self.session is not None:
+            errors, skipped = self.session.result.errors, self.session.result.skipped
+        self.push_screen(ErrorsScreen(errors, skipped, self.problems))
+
+    def action_quit_now(self) -> None:
+        review = self.review_screen()
+        if review is not None:
+            review.save_state()
+        self.exit(0)
+
+
+def create_app(settings: RunSettings) -> DedupApp:
+    """The one factory the CLI and the tests build the app with."""
+    return DedupApp(settings)
+
+
+def run_app(settings: RunSettings) -> int:
+    """Run the TUI; returns the process exit code (0 done, 1 failure, 130 interrupted)."""
+    if settings.preview != "none":
+        try:
+            # textual-image asks the terminal what it can draw at import time, which must
+            # happen before Textual takes over the terminal.
+            import textual_image.renderable  # noqa: F401
+            from textual_image.widget import get_cell_size
+
+            get_cell_size()  # cached: the preview must not query the terminal mid-run
+        except Exception:  # no terminal, odd platform: the preview falls back by itself
+            pass
+    app = create_app(settings)
+    try:
+        result = app.run()
+    except KeyboardInterrupt:
+        return 130
+    if app.return_code not in (None, 0):
+        return app.return_code
+    return int(result or 0)

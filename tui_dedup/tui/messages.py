@@ -1,0 +1,76 @@
+"""Typed messages from worker threads to the UI.
+
+Workers never touch widgets; they post one of these and the screen updates itself on the event
+loop. Progress messages replace queued older ones (``can_replace``), so a slow terminal or a
+busy loop never builds a backlog: only the newest snapshot is drawn.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tui_dedup.engine.scan import ScanProgress, ScanResult
+from tui_dedup.tui.session import MatchOutcome
+
+
+class ScanProgressed(Message):
+    """A progress snapshot from the scan worker (thread-safe plain data)."""
+
+    def __init__(self, progress: ScanProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ScanProgressed)
+
+
+class ScanFinished(Message):
+    """The scan ended (completed or cancelled); ``result.cancelled`` tells which."""
+
+    def __init__(self, result: ScanResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class MatchStarted(Message):
+    """Matching began (after a scan or a threshold/method change)."""
+
+    def __init__(self, method: str, label: str) -> None:
+        super().__init__()
+        self.method = method
+        self.label = label
+
+
+class MatchFinished(Message):
+    """A matching run finished; ``first`` after a scan, False after a re-match."""
+
+    def __init__(self, outcome: MatchOutcome, first: bool) -> None:
+        super().__init__()
+        self.outcome = outcome
+        self.first = first
+
+
+class ApplyProgressed(Message):
+    """How far applying a plan (or an undo) has come."""
+
+    def __init__(self, done: int, total: int, path: str) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+        self.path = path
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ApplyProgressed)
+
+
+class FilesChanged(Message):
+    """A batch moved files away (``removed``) or undo brought them back (``restored``)."""
+
+    def __init__(
+        self, removed: list[str], restored: list[str], lines: list[str], batch: str | None = None
+    ) -> None:
+        super().__init__()
+        self.removed = removed
+        self.restored = restored
+        self.lines = lines
+        self.batch = batch

@@ -1,0 +1,90 @@
+"""Small typed dialogs: yes/no (``ModalScreen[bool]``) and pick-one (``ModalScreen[str | None]``).
+
+Each returns its answer through ``dismiss``; the caller passes a callback to ``push_screen``
+(or awaits ``push_screen_wait`` from a worker), frogmouth-style.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A question, a scrollable body (e.g. ``plan.describe()``), and Yes / No."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        lines: list[str] | None = None,
+        *,
+        yes: str = "Yes",
+        no: str = "No",
+        danger: bool = False,
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = lines or []
+        self.yes_label, self.no_label = yes, no
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog" + (" danger" if self.danger else "")):
+            yield Label(self.title_text, classes="dialog-title")
+            if self.lines:
+                with VerticalScroll(classes="dialog-body"):
+                    yield Static("\n".join(self.lines), markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(
+                    f"{self.yes_label} [y]", id="yes", variant="error" if self.danger else "primary"
+                )
+                yield Button(f"{self.no_label} [n]", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one of ``choices`` (id, label); escape gives None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="choice.cancel"),
+    ]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*(Option(label, id=key) for key, label in self.choices))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

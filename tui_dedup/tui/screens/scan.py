@@ -1,0 +1,105 @@
+"""The scan screen: starts scanning at once, shows live progress, escape stops it.
+
+The engine runs in one thread worker; its throttled callbacks become replaceable
+:class:`ScanProgressed` messages, so the loop draws only the newest snapshot. Escape sets a
+flag the engine polls: no new file starts, files in flight finish, and the partial result goes
+on to matching and review like a complete one.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label
+from textual.worker import get_current_worker
+
+from tui_dedup.engine.scan import ScanResult, scan
+from tui_dedup.settings import open_cache
+from tui_dedup.tui.messages import ScanFinished, ScanProgressed
+from tui_dedup.tui.widgets.progress import ScanProgressView
+
+
+class ScanScreen(Screen):
+    """Progress of one scan of ``app.settings.roots``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop_scan", "Stop (keep partial)", id="scan.stop"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stop_event = threading.Event()
+        self.finished = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="scan-box"):
+            roots = ", ".join(self.app.settings.roots)
+            yield Label(f"Scanning {roots}", id="scan-roots", markup=False)
+            yield ScanProgressView(self.app.settings.roots, id="scan-progress")
+            yield Label("escape: stop and review what was found so far", id="scan-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_scan()
+
+    @work(thread=True, exclusive=True, group="scan", exit_on_error=False, description="scan")
+    def run_scan(self) -> ScanResult:
+        worker = get_current_worker()
+        settings = self.app.settings
+        cache = open_cache(settings)
+
+        def should_stop() -> bool:
+            return self.stop_event.is_set() or worker.is_cancelled
+
+        try:
+            result = scan(
+                settings.roots,
+                settings.scan,
+                cache=cache,
+                on_progress=lambda p: self.post_message(ScanProgressed(p)),
+                should_stop=should_stop,
+            )
+        finally:
+            if cache is not None and hasattr(cache, "close"):
+                cache.close()
+        if self.stop_event.is_set():
+            result.cancelled = True
+        if not worker.is_cancelled:
+            self.post_message(ScanFinished(result))
+        return result
+
+    @on(ScanProgressed)
+    def show_progress(self, message: ScanProgressed) -> None:
+        self.query_one(ScanProgressView).progress = message.progress
+
+    def show_matching(self, label: str) -> None:
+        self.finished = True
+        view = self.query_one(ScanProgressView)
+        view.matching = label
+        self.query_one("#scan-hint", Label).update("matching the features in memory...")
+        self.refresh_bindings()
+
+    def show_failure(self, text: str) -> None:
+        self.finished = True
+        self.query_one("#scan-hint", Label).update(
+            f"{text}\nctrl+q quits; ctrl+p > Rescan tries again"
+        )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop_scan" and (self.finished or self.stop_event.is_set()):
+            return None
+        return True
+
+    def action_stop_scan(self) -> None:
+        self.stop_event.set()
+        self.query_one(ScanProgressView).stopping = True
+        self.query_one("#scan-hint", Label).update("stopping: keeping what was scanned so far")
+        self.refresh_bindings()

@@ -1,0 +1,199 @@
+"""What the review screen works on, without Textual: features, pairs, groups, hidden files.
+
+Why apart from the screen: re-matching, hiding skipped pairs and moved files, and building the
+groups a plan needs are plain numpy work, tested without an app and run inside thread workers.
+The screen owns only the widgets; this object owns the data they show.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_dedup.actions.fsops import file_digest
+from tui_dedup.actions.skips import SkipStore
+from tui_dedup.engine.group import star_groups
+from tui_dedup.engine.match import match
+from tui_dedup.engine.model import FileEntry, Group, Pairs
+from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_threshold
+from tui_dedup.engine.scan import ScanResult
+from tui_dedup.settings import RunSettings
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOutcome:
+    """One matching run's answer, handed from the worker thread to the event loop."""
+
+    method: str
+    threshold: Threshold
+    pairs: Pairs
+
+
+def display_paths(entries: list[FileEntry], roots: list[str]) -> list[str]:
+    """Paths relative to their root; with several roots the root's name comes first."""
+    if len(roots) <= 1:
+        return [e.relpath for e in entries]
+    return [os.path.join(os.path.basename(os.path.normpath(e.root)), e.relpath) for e in entries]
+
+
+def threshold_label(method: str, th: Threshold) -> str:
+    if th.max_distance is not None:
+        return f"{method} <={th.max_distance} ({th.similarity * 100:.1f}%)"
+    return f"{method} >={th.similarity * 100:.1f}%"
+
+
+def step_threshold(method: str, hash_size: int, th: Threshold, looser: bool) -> Threshold | None:
+    """One bit looser/stricter (hash methods) or one percent (histograms); None at a limit."""
+    m = METHODS[method]
+    if m.kind == "hash":
+        assert th.max_distance is not None
+        d = th.max_distance + (1 if looser else -1)
+        if not 0 <= d <= m.bits(hash_size):
+            return None
+        return resolve_threshold(method, hash_size, max_distance=d)
+    s = round(th.similarity + (-0.01 if looser else 0.01), 4)
+    if not 0.0 <= s <= 1.0:
+        return None
+    return resolve_threshold(method, hash_size, threshold=s)
+
+
+class ReviewSession:
+    """Scan result + current method/threshold + what the user hid (skips, moved files)."""
+
+    def __init__(self, settings: RunSettings, result: ScanResult) -> None:
+        self.settings = settings
+        self.result = result
+        self.store = result.store
+        self.roots = list(result.roots)
+        self.entries = self.store.entries
+        self.paths = display_paths(self.entries, self.roots)
+        self.row_of_path = {e.path: k for k, e in enumerate(self.entries)}
+        n = len(self.entries)
+        self.removed = np.zeros(n, bool)
+        self.method = settings.method
+        self.threshold = settings.threshold()
+        self.all_pairs = Pairs.empty()
+        self.hidden_pair = np.zeros(0, bool)
+        self.pairs = Pairs.empty()
+        self.groups: list[Group] = []
+        self.generation = 0
+        self.skipped_keys: set[tuple[int, int]] = set()
+        self._digests: dict[int, str] = {}
+
+    @property
+    def n_files(self) -> int:
+        return len(self.entries)
+
+    # -- matching (the compute part runs in a worker thread) -----------------------------------
+
+    def compute(
+        self,
+        method: str,
+        threshold: Threshold,
+        skips: SkipStore | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> MatchOutcome:
+        """Match from the features in memory; pairs remembered as "not a duplicate" drop out.
+
+        Runs in a worker thread: it may read files to digest them (only when skips exist).
+        """
+        pairs = match(self.store, method, threshold, self.settings.match, should_stop=should_stop)
+        if skips is not None and len(skips) and len(pairs):
+            a = [self.digest(int(r)) for r in pairs.i]
+            b = [self.digest(int(r)) for r in pairs.j]
+            pairs = pairs.take(np.flatnonzero(skips.filter_mask(a, b)))
+        return MatchOutcome(method, threshold, pairs)
+
+    def digest(self, row: int) -> str:
+        """Content digest (hex) of a file: from the scan when it has one, else read once."""
+        hit = self._digests.get(row)
+        if hit is None:
+            hit = self.store.digest_hex(row)
+            if hit is None:
+                try:
+                    hit = file_digest(self.entries[row].path)
+                except OSError:
+                    hit = f"unreadable:{row}"
+            self._digests[row] = hit
+        return hit
+
+    def install(self, outcome: MatchOutcome) -> None:
+        """Adopt a finished match (on the event loop)."""
+        self.method = outcome.method
+        self.threshold = outcome.threshold
+        self.all_pairs = outcome.pairs
+        self.refilter()
+
+    def refilter(self) -> None:
+        """Recompute the shown pairs and groups after a skip, a move or an undo."""
+        p = self.all_pairs
+        hide = self.removed[p.i] | self.removed[p.j]
+        if self.skipped_keys and len(p):
+            keys = p.i.astype(np.int64) * self.n_files + p.j
+            skip = np.fromiter(
+                (int(a) * self.n_files + int(b) for a, b in self.skipped_keys), np.int64
+            )
+            hide |= np.isin(keys, skip)
+        self.pairs = p.take(np.flatnonzero(~hide))
+        self.groups = star_groups(self.pairs, self.n_files)
+        self.generation += 1
+
+    def preset_threshold(self, method: str, preset: str) -> Threshold:
+        assert preset in PRESETS
+        return resolve_threshold(method, self.store.hash_size, threshold=preset)
+
+    def default_threshold(self, method: str) -> Threshold:
+        return self.settings.threshold(method)
+
+    def step(self, looser: bool) -> Threshold | None:
+        return step_threshold(self.method, self.store.hash_size, self.threshold, looser)
+
+    def label(self) -> str:
+        return threshold_label(self.method, self.threshold)
+
+    # -- hiding --------------------------------------------------------------------------------
+
+    def skip_pair(self, i: int, j: int) -> None:
+        self.skipped_keys.add((min(i, j), max(i, j)))
+
+    def mark_removed(self, paths: list[str]) -> list[int]:
+        rows = [self.row_of_path[p] for p in paths if p in self.row_of_path]
+        self.removed[rows] = True
+        return rows
+
+    def mark_restored(self, paths: list[str]) -> list[int]:
+        rows = [self.row_of_path[p] for p in paths if p in self.row_of_path]
+        self.removed[rows] = False
+        return rows
+
+    # -- what plans and the status bar need --------------------------------------------------
+
+    def plan_groups(self) -> list[list[FileEntry]]:
+        """Star groups (keeper first) plus a pair-group for every file no star took in.
+
+        A file whose partners all went to other stars is in no group; without its own group a
+        plan would ignore its mark. Its best pair becomes a two-file group, so the rule "keep
+        at least one copy" holds for every pair shown.
+        """
+        e = self.entries
+        out = [[e[m] for m in g.members] for g in self.groups]
+        covered = np.zeros(self.n_files, bool)
+        for g in self.groups:
+            covered[g.members] = True
+        p = self.pairs
+        for side, other in ((p.i, p.j), (p.j, p.i)):
+            for k in np.flatnonzero(~covered[side]):
+                f = int(side[k])
+                if covered[f]:
+                    continue
+                covered[f] = True
+                out.append([e[int(other[k])], e[f]])
+        return out
+
+    def bytes_of(self, rows: np.ndarray) -> int:
+        if rows.size == 0:
+            return 0
+        return int(self.store.column("size")[rows].sum())
