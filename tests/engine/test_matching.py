@@ -324,3 +324,15 @@ def test_transform_names() -> None:
     assert TRANSFORMS[0] is None
     assert len(TRANSFORMS) == VARIANTS
     assert INVERSE == [0, 3, 2, 1, 4, 5, 6, 7]
+
+
+def test_many_identical_files_are_listed_as_a_star_and_never_capped(make_store) -> None:
+    """1,000 byte-identical files (a backup copied in many times) must not become half a
+    million pairs, and none of them may be dropped by the per-file partner cap."""
+    n = 1000
+    store = make_store(n, digests=[b"S" * 16] * n)
+    got = match(store, "phash", Threshold(1.0, 0), MatchOptions(max_partners=50))
+    exact = got.take(np.flatnonzero(got.exact))
+    assert len(exact) == n - 1
+    assert set(exact.j.tolist()) == set(range(1, n))
+    assert set(exact.i.tolist()) == {0}

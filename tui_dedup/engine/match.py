@@ -24,6 +24,7 @@ from tui_dedup.engine.store import FeatureStore
 HIST_ALL_PAIRS_LIMIT = 20_000
 HIST_SHORTLIST_DISTANCE = 24  # of 64 bits: loose enough for colour-only edits
 MAX_PARTNERS = 200
+EXACT_ALL_PAIRS = 32  # above this many identical files, list them as a star from the first
 _BLOCK = 2048
 # Crop-tolerant stage (engine.verify): pHash candidates up to this distance (of 64 bits, scaled
 # for other sizes) that the primary match did not find are verified with local features; each
@@ -65,7 +66,8 @@ def match(
     if opts.crop_tolerant:
         found = concat([found, verified_pairs(store, method, found, usable, opts, should_stop)])
     exact = exact_pairs(store)
-    return cap_partners(merge_exact(found, exact, n), opts.max_partners)
+    # Exact copies are never capped: a star of m - 1 pairs is already their minimal form.
+    return merge_exact(cap_partners(found, opts.max_partners), exact, n)
 
 
 def low_detail_mask(store: FeatureStore) -> np.ndarray:
@@ -267,9 +269,13 @@ def exact_pairs(store: FeatureStore) -> Pairs:
         if e - s < 2:
             continue
         members = np.sort(rows[order[s:e]])
-        a, b = np.triu_indices(members.size, 1)
-        ii.append(members[a])
-        jj.append(members[b])
+        if members.size <= EXACT_ALL_PAIRS:
+            a, b = np.triu_indices(members.size, 1)
+            ii.append(members[a])
+            jj.append(members[b])
+        else:  # m identical files: m - 1 pairs say it all (m² would not fit in memory)
+            ii.append(np.repeat(members[0], members.size - 1))
+            jj.append(members[1:])
     if not ii:
         return Pairs.empty()
     i = np.concatenate(ii).astype(np.int32)
