@@ -34,6 +34,8 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--auto-select",
         type=_rules,
+        nargs="?",
+        const=DEFAULT_RULES,
         default=None,
         metavar="RULE[,RULE...]",
         help="mark all but one keeper per group; rules: "
