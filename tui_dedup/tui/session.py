@@ -8,11 +8,12 @@ The screen owns only the widgets; this object owns the data they show.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from tui_dedup import review
 from tui_dedup.actions.fsops import file_digest
 from tui_dedup.actions.skips import SkipStore
 from tui_dedup.engine.group import star_groups
@@ -171,27 +172,14 @@ class ReviewSession:
 
     # -- what plans and the status bar need --------------------------------------------------
 
-    def plan_groups(self) -> list[list[FileEntry]]:
-        """Star groups (keeper first) plus a pair-group for every file no star took in.
+    def plan_groups(self, marked_rows: Iterable[int]) -> list[list[FileEntry]]:
+        """For each marked file, the group a plan checks it against: its best unmarked direct
+        partner, never a star's other members (see tui_dedup.review)."""
+        return review.plan_groups(self.store, self.pairs, marked_rows)
 
-        A file whose partners all went to other stars is in no group; without its own group a
-        plan would ignore its mark. Its best pair becomes a two-file group, so the rule "keep
-        at least one copy" holds for every pair shown.
-        """
-        e = self.entries
-        out = [[e[m] for m in g.members] for g in self.groups]
-        covered = np.zeros(self.n_files, bool)
-        for g in self.groups:
-            covered[g.members] = True
-        p = self.pairs
-        for side, other in ((p.i, p.j), (p.j, p.i)):
-            for k in np.flatnonzero(~covered[side]):
-                f = int(side[k])
-                if covered[f]:
-                    continue
-                covered[f] = True
-                out.append([e[int(other[k])], e[f]])
-        return out
+    def auto_marks(self, rules: Sequence[str]) -> set[int]:
+        """Rows the rules would mark: per group, the keeper's direct partners."""
+        return review.auto_mark(self.store, self.pairs, self.groups, rules)
 
     def bytes_of(self, rows: np.ndarray) -> int:
         if rows.size == 0:

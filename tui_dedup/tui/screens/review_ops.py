@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 from tui_dedup.actions.apply import apply_plan
 from tui_dedup.actions.journal import Journal
 from tui_dedup.actions.plan import ACTIONS, Plan, build_plan, human_bytes
-from tui_dedup.actions.select import DEFAULT_RULES, RULES, auto_select
+from tui_dedup.actions.select import DEFAULT_RULES, RULES
 from tui_dedup.actions.skips import ReviewState
 from tui_dedup.actions.undo import undo
 from tui_dedup.tui.messages import ApplyProgressed, FilesChanged
@@ -116,15 +116,10 @@ class ReviewOps:
             if rule is None
             else [rule, *[r for r in DEFAULT_RULES if r != rule]]
         )
-        groups = self.session.plan_groups()
-        metas = {
-            e.path: m for e, m in zip(self.session.entries, self.session.store.metas, strict=True)
-        }
-        marked = auto_select(groups, metas, rules)
+        marked = self.session.auto_marks(rules)
         self.model.clear_marks()
-        rows = self.session.row_of_path
-        for p in marked:
-            self.model.set_mark(rows[p])
+        for row in marked:
+            self.model.set_mark(row)
         self.marks_changed()
         self.notify(
             f"marked {len(marked)} file(s) by {rule or 'the default rules'}; "
@@ -173,7 +168,8 @@ class ReviewOps:
 
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False, description="plan")
     def _plan(self: ReviewScreen, action: str, paths: list[str]) -> Plan:
-        plan = build_plan(self.session.plan_groups(), paths, action)
+        rows = [self.session.row_of_path[p] for p in paths]
+        plan = build_plan(self.session.plan_groups(rows), paths, action)
         self.app.call_from_thread(self._confirm_plan, plan)
         return plan
 
