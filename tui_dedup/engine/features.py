@@ -73,34 +73,68 @@ def phash_bits(small: np.ndarray, n: int) -> np.ndarray:
     return (coeffs > np.median(coeffs)).reshape(-1)
 
 
+#: How each dihedral variant (model.TRANSFORMS order) acts on 2-D DCT-II coefficients: the
+#: DCT of a transformed image is the original's coefficients, maybe transposed, with the signs
+#: of odd rows (u) and/or odd columns (v) flipped. Exact, so one DCT serves all eight pHashes.
+_DCT_DIHEDRAL = (
+    (False, False, False),
+    (True, False, True),
+    (False, True, True),
+    (True, True, False),
+    (False, False, True),
+    (True, True, True),
+    (False, True, False),
+    (True, False, False),
+)
+
+
+def _phash_variants(g4: np.ndarray, n: int) -> list[np.ndarray]:
+    coeffs = cv2.dct(g4)[:n, :n]
+    odd = (np.arange(n) % 2).astype(bool)
+    out = []
+    for transpose, flip_u, flip_v in _DCT_DIHEDRAL:
+        block = coeffs.T.copy() if transpose else coeffs.copy()
+        if flip_u:
+            block[odd, :] *= -1
+        if flip_v:
+            block[:, odd] *= -1
+        out.append((block > np.median(block)).reshape(-1))
+    return out
+
+
 def hash_features(gray: np.ndarray, n: int, *, variants: bool = True) -> dict[str, np.ndarray]:
     """All three hashes, each as (K, words) uint64 with K = 8 dihedral variants (or 1).
 
-    Variants are computed from transformed pixels, not by permuting bits: a hash of a rotated
-    image is not an exact bit permutation of the original's (median, mean and neighbour order
-    all move), and this way what we store is exactly what a rotated copy would hash to.
+    Variants are what a rotated/mirrored copy of the image hashes to, not bit permutations of
+    the original hash (median, mean and neighbour order all move). aHash and dHash variants
+    come from transformed pixels; pHash variants from the DCT's exact symmetries (one DCT).
     """
     g4 = _area(gray, 4 * n, 4 * n).astype(np.float32)
     gn = _area(gray, n, n).astype(np.float32)
     gd = _area(gray, n + 1, n).astype(np.float32)
+    if not variants:
+        return {
+            name: pack_bits(bits[None, :])
+            for name, bits in (
+                ("ahash", ahash_bits(gn)),
+                ("dhash", dhash_bits(gd)),
+                ("phash", phash_bits(g4, n)),
+            )
+        }
     gd_t = _area(gray, n, n + 1).astype(np.float32)  # for rotated dHash: same area, transposed
-    out: dict[str, list[np.ndarray]] = {"ahash": [], "dhash": [], "phash": []}
-    if variants:
-        for k, (p, a) in enumerate(zip(dihedral(g4), dihedral(gn), strict=True)):
-            out["phash"].append(phash_bits(p, n))
-            out["ahash"].append(ahash_bits(a))
-            # A rotation by 90°/270° turns an N×(N+1) sample into (N+1)×N: resample from the
-            # transposed grid so every variant compares the same N×(N+1) layout.
-            src = gd if k % 2 == 0 else gd_t
-            mirrored = k >= 4
-            base = src[:, ::-1] if mirrored else src
-            rot = np.rot90(base, -(k % 4))
-            out["dhash"].append(dhash_bits(rot))
-    else:
-        out["phash"].append(phash_bits(g4, n))
-        out["ahash"].append(ahash_bits(gn))
-        out["dhash"].append(dhash_bits(gd))
-    return {name: pack_bits(np.stack(v)) for name, v in out.items()}
+    ahashes, dhashes = [], []
+    for k, a in enumerate(dihedral(gn)):
+        ahashes.append(ahash_bits(a))
+        # A rotation by 90°/270° turns an N×(N+1) sample into (N+1)×N: resample from the
+        # transposed grid so every variant compares the same N×(N+1) layout.
+        src = gd if k % 2 == 0 else gd_t
+        base = src[:, ::-1] if k >= 4 else src
+        dhashes.append(dhash_bits(np.rot90(base, -(k % 4))))
+    return {
+        "ahash": pack_bits(np.stack(ahashes)),
+        "dhash": pack_bits(np.stack(dhashes)),
+        "phash": pack_bits(np.stack(_phash_variants(g4, n))),
+    }
 
 
 def histograms(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
