@@ -139,3 +139,25 @@ async def test_worker_failure_is_shown_not_a_crash(settings, monkeypatch):
         assert "index exploded" in screen_text(app)
         await pilot.press("ctrl+q")
     assert not app.is_running
+
+
+async def test_scan_worker_failure_is_shown_on_the_scan_screen(settings, monkeypatch):
+    """Worker events do not bubble to the app: the scan screen must forward its failure."""
+    import tui_dedup.tui.screens.scan as scan_screen_mod
+
+    def broken(*args, **kwargs):
+        raise OSError("disk unplugged")
+
+    monkeypatch.setattr(scan_screen_mod, "scan", broken)
+    app = create_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.problems:
+                break
+        assert app.is_running
+        assert isinstance(app.screen, ScanScreen)
+        assert "disk unplugged" in screen_text(app)
+        await pilot.press("ctrl+q")
+    assert not app.is_running

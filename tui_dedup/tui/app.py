@@ -140,7 +140,13 @@ class DedupApp(App[int]):
     # -- errors --------------------------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place a failed worker becomes a visible error (never a crash)."""
+        self.report_worker_state(event)
+
+    def report_worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker becomes a visible error (never a crash).
+
+        Worker.StateChanged does not bubble: screens that start workers forward it here.
+        """
         if event.state != WorkerState.ERROR:
             return
         worker = event.worker

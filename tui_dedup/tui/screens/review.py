@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
+from textual.worker import Worker
 
 from tui_dedup.engine.registry import METHODS
 from tui_dedup.tui.screens.help import HelpScreen
@@ -58,6 +59,10 @@ class ReviewScreen(ReviewOps, Screen):
         Binding("question_mark", "help", "Help", id="review.help"),
         Binding("q", "quit", "Quit", id="review.quit"),
     ]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker events do not bubble: hand failures to the app's single handler."""
+        self.app.report_worker_state(event)
 
     def __init__(self, session: ReviewSession) -> None:
         super().__init__()

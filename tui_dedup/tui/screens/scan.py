@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from tui_dedup.engine.scan import ScanResult, scan
 from tui_dedup.settings import open_cache
@@ -31,6 +31,10 @@ class ScanScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop_scan", "Stop (keep partial)", id="scan.stop"),
     ]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker events do not bubble: hand failures to the app's single handler."""
+        self.app.report_worker_state(event)
 
     def __init__(self) -> None:
         super().__init__()
