@@ -32,7 +32,7 @@ from tui_dedup.engine import scan as scan_mod
 from tui_dedup.engine.cache import FeatureCache, resolve_cache_path, settings_key
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.scan import ScanConfig, scan
-from tui_dedup.engine.store import FeatureStore
+from tui_dedup.engine.store import FeatureStore, StoreBuilder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -104,6 +104,34 @@ def test_second_scan_decodes_nothing_and_gives_the_same_store(lib, cache_path, d
     assert second.decoded == 0
     assert second.from_cache == len(first.store)
     _assert_same_store(first.store, second.store)
+
+
+def test_block_read_matches_row_read_and_a_mixed_store(lib, cache_path, decodes):
+    """get_block (columns, the warm-scan path) and get_many (one row per file) agree, and a
+    store built from a block plus single rows equals one built from rows alone."""
+    first, _ = _scan(lib, cache_path)
+    entries = first.store.entries
+    with FeatureCache.open(cache_path) as cache:
+        index, block = cache.get_block(entries)
+        rows = cache.get_many(entries)
+    assert sorted(index.tolist()) == sorted(rows) == list(range(len(entries)))
+    for i, k in enumerate(index.tolist()):
+        got, want = block.row(i), rows[k]
+        assert got.meta == want.meta and got.digest == want.digest and got.detail == want.detail
+        for m in want.hashes:
+            np.testing.assert_array_equal(got.hashes[m], want.hashes[m])
+        np.testing.assert_array_equal(got.hist3, want.hist3)
+
+    half = len(index) // 2
+    mixed = StoreBuilder(first.store.hash_size)
+    for i in reversed(range(half)):  # single rows first, in another order
+        mixed.add(entries[int(index[i])], block.row(i))
+    rest = np.arange(half, len(index))
+    mixed.add_block([entries[k] for k in index[rest].tolist()], block.take(rest))
+    _assert_same_store(first.store, mixed.build())
+    assert first.store.metas[0] == first.store.metas[:1][0] and len(first.store.metas) == len(
+        entries
+    )
 
 
 def test_size_or_mtime_change_decodes_that_file_only(lib, cache_path, decodes):

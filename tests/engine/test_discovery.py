@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tui_dedup.engine.decode import decode_file
-from tui_dedup.engine.discover import DiscoverOptions, discover
+from tui_dedup.engine.discover import ON_FILE_EVERY, DiscoverOptions, discover
 from tui_dedup.engine.model import FileEntry, ScanError
 
 JPEG = b"\xff\xd8\xff\xe0 not decoded by discovery"
@@ -286,3 +286,19 @@ def test_entries_carry_root_size_and_identity(tmp_path: Path) -> None:
     assert f.root == str(tmp_path)
     assert f.relpath == "sub/a.jpg"
     assert (f.size, f.mtime_ns, f.identity) == (st.st_size, st.st_mtime_ns, (st.st_dev, st.st_ino))
+
+
+def test_progress_is_throttled_and_ends_on_the_total(tmp_path: Path) -> None:
+    for k in range(ON_FILE_EVERY + 3):
+        touch(tmp_path, f"d/{k:04d}.jpg")
+    seen: list[int] = []
+    report = discover([str(tmp_path)], on_file=seen.append)
+    assert seen == [ON_FILE_EVERY, ON_FILE_EVERY + 3] == [ON_FILE_EVERY, len(report.files)]
+
+
+def test_path_excludes_below_the_filesystem_root_slice_correctly(tmp_path: Path) -> None:
+    """Relative paths for "/"-patterns are cut from the root's own string, nested roots too."""
+    touch(tmp_path, "a/skip/x.jpg")
+    touch(tmp_path, "a/keep/y.jpg")
+    assert found(tmp_path / "a", excludes=("skip/*",)) == {"keep/y.jpg"}
+    assert found(tmp_path, excludes=("a/skip",)) == {"a/keep/y.jpg"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -79,12 +80,32 @@ def normalise_roots(roots: Iterable[str | os.PathLike[str]]) -> list[str]:
     return out
 
 
-def _excluded(name: str, relpath: str, patterns: tuple[str, ...]) -> bool:
-    for pat in patterns:
-        target = relpath if "/" in pat else name
-        if fnmatch.fnmatchcase(target, pat):
-            return True
-    return False
+class _Excludes:
+    """The exclude patterns compiled once: literal names in a set, globs in one regex per kind.
+
+    A pattern without "/" matches a file or folder name at any depth; one with "/" matches the
+    path relative to the scan root (``fnmatchcase`` semantics for both, so "*" crosses "/").
+    """
+
+    __slots__ = ("name_rx", "names", "path_rx")
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        literal = {p for p in patterns if "/" not in p and not _has_magic(p)}
+        name_globs = [p for p in patterns if "/" not in p and _has_magic(p)]
+        path_globs = [p for p in patterns if "/" in p]
+        self.names = frozenset(literal)
+        self.name_rx = _compile(name_globs)
+        self.path_rx = _compile(path_globs)
+
+
+def _has_magic(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+def _compile(globs: list[str]) -> Callable[[str], object] | None:
+    if not globs:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs)).match
 
 
 def walk(
@@ -98,21 +119,32 @@ def walk(
     Each (dev, ino) is yielded once: hard links and overlapping roots are one file, so they can
     never be offered as duplicates of themselves. A ScanError whose reason starts with "skipped"
     is informational; anything else is a failure the user should see.
+
+    The per-entry work is kept to what the answer needs, since a warm rescan of a large tree is
+    mostly this loop: the file type comes from the directory entry (``d_type``, no syscall), a
+    file whose name is not an image or RAW name is never stat'ed, and the relative path is a
+    slice, made only when a pattern needs it.
     """
     opts = options or DiscoverOptions()
-    patterns = opts.patterns()
+    ex = _Excludes(opts.patterns())
+    ex_names, name_rx, path_rx = ex.names, ex.name_rx, ex.path_rx
+    hidden, follow = opts.hidden, opts.follow_symlinks
+    extensions, min_size = opts.extensions, opts.min_size
+    raw_exts = RAW_EXTENSIONS
     seen_files: set[tuple[int, int]] = set()
     seen_dirs: set[tuple[int, int]] = set()
+    S_ISDIR, S_ISREG = stat.S_ISDIR, stat.S_ISREG
     for root in normalise_roots(roots):
         try:
             st = os.stat(root)
         except OSError as exc:
             yield ScanError(root, f"cannot open folder: {exc.strerror or exc}")
             continue
-        if not stat.S_ISDIR(st.st_mode):
+        if not S_ISDIR(st.st_mode):
             yield ScanError(root, "not a folder")
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
+        cut = len(root) if root.endswith(os.sep) else len(root) + 1
         stack = [root]
         while stack:
             if should_stop is not None and should_stop():
@@ -120,79 +152,96 @@ def walk(
             folder = stack.pop()
             try:
                 with os.scandir(folder) as it:
-                    entries = sorted(it, key=lambda e: e.name, reverse=True)
+                    entries = sorted(it, key=_name, reverse=True)
             except OSError as exc:
                 yield ScanError(folder, f"cannot read folder: {exc.strerror or exc}")
                 continue
             for e in entries:
-                yield from _visit(e, root, opts, patterns, seen_files, seen_dirs, stack)
+                name = e.name
+                if name[0] == "." and not hidden:
+                    continue
+                if name in ex_names or (name_rx is not None and name_rx(name)):
+                    continue
+                if path_rx is not None and path_rx(e.path[cut:]):
+                    continue
+                # os.path.splitext(name)[1].lower(), inline: this runs once per entry
+                dot = name.rfind(".")
+                if dot > 0 and (name[0] != "." or name[:dot].lstrip(".")):
+                    ext = name[dot:].lower()
+                else:
+                    ext = ""
+                is_link = False
+                try:
+                    is_link = e.is_symlink()
+                    if is_link:
+                        if not follow:
+                            if ext in extensions:
+                                yield ScanError(
+                                    e.path, "skipped: symbolic link (use --follow-symlinks)"
+                                )
+                            continue
+                    elif (
+                        ext not in extensions
+                        and ext not in raw_exts
+                        and not e.is_dir(follow_symlinks=False)
+                    ):
+                        continue  # a file (or FIFO, socket, device) that is no image by name
+                    st = e.stat(follow_symlinks=True)
+                except FileNotFoundError:
+                    if is_link:
+                        yield ScanError(e.path, "skipped: broken symbolic link")
+                    else:
+                        yield ScanError(e.path, "vanished during the scan")
+                    continue
+                except OSError as exc:
+                    if exc.errno is not None and exc.errno == 40:  # ELOOP
+                        yield ScanError(e.path, "skipped: symbolic link loop")
+                    else:
+                        yield ScanError(e.path, f"cannot stat: {exc.strerror or exc}")
+                    continue
+                mode = st.st_mode
+                if S_ISDIR(mode):
+                    key = (st.st_dev, st.st_ino)
+                    if key in seen_dirs:
+                        if is_link:
+                            yield ScanError(
+                                e.path, "skipped: symbolic link to a folder already scanned"
+                            )
+                        continue
+                    seen_dirs.add(key)
+                    stack.append(e.path)
+                    continue
+                if ext not in extensions:
+                    if ext in raw_exts:
+                        yield ScanError(
+                            e.path, "skipped: RAW camera files are not compared (out of scope)"
+                        )
+                    continue
+                if not S_ISREG(mode):
+                    yield ScanError(e.path, "skipped: not a regular file (FIFO, socket or device)")
+                    continue
+                size = st.st_size
+                if size == 0:
+                    yield ScanError(e.path, "empty file (0 bytes)")
+                    continue
+                if size < min_size:
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in seen_files:
+                    yield ScanError(
+                        e.path, "skipped: same file as another path (hard link or overlapping root)"
+                    )
+                    continue
+                seen_files.add(key)
+                yield FileEntry(e.path, root, size, st.st_mtime_ns, st.st_dev, st.st_ino)
 
 
-def _visit(
-    e: os.DirEntry[str],
-    root: str,
-    opts: DiscoverOptions,
-    patterns: tuple[str, ...],
-    seen_files: set[tuple[int, int]],
-    seen_dirs: set[tuple[int, int]],
-    stack: list[str],
-) -> Iterator[FileEntry | ScanError]:
-    name = e.name
-    if name.startswith(".") and not opts.hidden:
-        return
-    rel = os.path.relpath(e.path, root)
-    if _excluded(name, rel, patterns):
-        return
-    try:
-        is_link = e.is_symlink()
-        if is_link and not opts.follow_symlinks:
-            if os.path.splitext(name)[1].lower() in opts.extensions:
-                yield ScanError(e.path, "skipped: symbolic link (use --follow-symlinks)")
-            return
-        st = e.stat(follow_symlinks=True)
-    except FileNotFoundError:
-        if is_link:
-            yield ScanError(e.path, "skipped: broken symbolic link")
-        else:
-            yield ScanError(e.path, "vanished during the scan")
-        return
-    except OSError as exc:
-        if exc.errno is not None and exc.errno == 40:  # ELOOP
-            yield ScanError(e.path, "skipped: symbolic link loop")
-        else:
-            yield ScanError(e.path, f"cannot stat: {exc.strerror or exc}")
-        return
-    if stat.S_ISDIR(st.st_mode):
-        key = (st.st_dev, st.st_ino)
-        if key in seen_dirs:
-            if is_link:
-                yield ScanError(e.path, "skipped: symbolic link to a folder already scanned")
-            return
-        seen_dirs.add(key)
-        stack.append(e.path)
-        return
-    ext = os.path.splitext(name)[1].lower()
-    if ext in RAW_EXTENSIONS:
-        yield ScanError(e.path, "skipped: RAW camera files are not compared (out of scope)")
-        return
-    if ext not in opts.extensions:
-        return
-    if not stat.S_ISREG(st.st_mode):
-        yield ScanError(e.path, "skipped: not a regular file (FIFO, socket or device)")
-        return
-    if st.st_size == 0:
-        yield ScanError(e.path, "empty file (0 bytes)")
-        return
-    if st.st_size < opts.min_size:
-        return
-    key = (st.st_dev, st.st_ino)
-    if key in seen_files:
-        yield ScanError(
-            e.path, "skipped: same file as another path (hard link or overlapping root)"
-        )
-        return
-    seen_files.add(key)
-    yield FileEntry(e.path, root, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+def _name(e: os.DirEntry[str]) -> str:
+    return e.name
+
+
+#: Files between two ``on_file`` calls during discovery (the last count is always reported).
+ON_FILE_EVERY = 256
 
 
 def discover(
@@ -204,13 +253,16 @@ def discover(
 ) -> DiscoveryReport:
     """Collect the whole file list (the scan needs the total and the sizes up front)."""
     report = DiscoveryReport()
+    files, add = report.files, report.files.append
     for item in walk(roots, options, should_stop=should_stop):
-        if isinstance(item, FileEntry):
-            report.files.append(item)
-            if on_file is not None:
-                on_file(len(report.files))
-        elif item.reason.startswith("skipped"):
-            report.skipped.append(item)
+        if type(item) is FileEntry:
+            add(item)
+            if on_file is not None and not len(files) % ON_FILE_EVERY:
+                on_file(len(files))
+        elif item.reason.startswith("skipped"):  # type: ignore[union-attr]
+            report.skipped.append(item)  # type: ignore[arg-type]
         else:
-            report.errors.append(item)
+            report.errors.append(item)  # type: ignore[arg-type]
+    if on_file is not None and files and len(files) % ON_FILE_EVERY:
+        on_file(len(files))
     return report

@@ -2,13 +2,18 @@
 
 Why columnar: 100,000 files must match in seconds and fit in a few tens of MB, which rules out
 an object per file on the hot path. Matching reads whole columns; the TUI turns only the visible
-rows into text. Rows are appended by the scan (from the decoder or from the cache) and frozen
-into arrays once by :meth:`StoreBuilder.build`.
+rows into text. Rows are appended by the scan — one :class:`FeatureRow` per decoded file, or a
+whole :class:`FeatureBlock` of columns from the cache — and frozen into arrays once by
+:meth:`StoreBuilder.build`. Image metadata is columnar too (:class:`MetaColumns`):
+``store.metas[row]`` makes the :class:`ImageMeta` when asked.
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import overload
 
 import numpy as np
 
@@ -32,13 +37,219 @@ class FeatureRow:
     local: np.ndarray | None = None
 
 
+class MetaColumns(Sequence[ImageMeta]):
+    """Image metadata of many files as columns; ``metas[row]`` makes an :class:`ImageMeta`.
+
+    A store of 100,000 files would otherwise hold 100,000 meta objects that only the rows on
+    screen (and the auto-select rules, for a group's members) ever look at. Formats and cameras
+    are small tables of distinct strings, indexed by a code per row (-1: no camera).
+    """
+
+    __slots__ = (
+        "camera_code",
+        "cameras",
+        "format_code",
+        "formats",
+        "has_gps",
+        "height",
+        "sharpness",
+        "taken",
+        "width",
+    )
+
+    def __init__(
+        self,
+        width: np.ndarray,
+        height: np.ndarray,
+        format_code: np.ndarray,
+        formats: list[str],
+        taken: np.ndarray,  # float64 POSIX seconds, NaN = unknown
+        camera_code: np.ndarray,
+        cameras: list[str],
+        has_gps: np.ndarray,
+        sharpness: np.ndarray,  # float64
+    ) -> None:
+        self.width = width
+        self.height = height
+        self.format_code = format_code
+        self.formats = formats
+        self.taken = taken
+        self.camera_code = camera_code
+        self.cameras = cameras
+        self.has_gps = has_gps
+        self.sharpness = sharpness
+
+    @classmethod
+    def from_metas(cls, metas: Iterable[ImageMeta]) -> MetaColumns:
+        metas = list(metas)
+        n = len(metas)
+        formats: dict[str, int] = {}
+        cameras: dict[str, int] = {}
+        return cls(
+            np.fromiter((m.width for m in metas), np.int64, n),
+            np.fromiter((m.height for m in metas), np.int64, n),
+            np.fromiter((formats.setdefault(m.format, len(formats)) for m in metas), np.int32, n),
+            list(formats),
+            np.fromiter((np.nan if m.taken is None else m.taken for m in metas), np.float64, n),
+            np.fromiter(
+                (
+                    -1 if m.camera is None else cameras.setdefault(m.camera, len(cameras))
+                    for m in metas
+                ),
+                np.int32,
+                n,
+            ),
+            list(cameras),
+            np.fromiter((m.has_gps for m in metas), bool, n),
+            np.fromiter((m.sharpness for m in metas), np.float64, n),
+        )
+
+    @classmethod
+    def concat(cls, parts: list[MetaColumns], order: np.ndarray | None = None) -> MetaColumns:
+        """All rows of ``parts`` one after another (then ``[order]``); code tables are merged."""
+        formats: dict[str, int] = {}
+        cameras: dict[str, int] = {}
+        fcodes, ccodes = [], []
+        for p in parts:
+            fmap = np.array([formats.setdefault(f, len(formats)) for f in p.formats] or [0])
+            cmap = np.array([cameras.setdefault(c, len(cameras)) for c in p.cameras] + [-1])
+            fcodes.append(fmap[p.format_code])
+            ccodes.append(cmap[p.camera_code])  # code -1 picks the trailing -1
+
+        def cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+            out = np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+            return out if order is None else out[order]
+
+        return cls(
+            cat([p.width for p in parts], np.int64),
+            cat([p.height for p in parts], np.int64),
+            cat(fcodes, np.int32),
+            list(formats),
+            cat([p.taken for p in parts], np.float64),
+            cat(ccodes, np.int32),
+            list(cameras),
+            cat([p.has_gps for p in parts], bool),
+            cat([p.sharpness for p in parts], np.float64),
+        )
+
+    def __len__(self) -> int:
+        return int(self.width.shape[0])
+
+    @overload
+    def __getitem__(self, row: int) -> ImageMeta: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[ImageMeta]: ...
+
+    def __getitem__(self, row: int | slice) -> ImageMeta | list[ImageMeta]:
+        if isinstance(row, slice):
+            return [self[k] for k in range(*row.indices(len(self)))]
+        row = operator.index(row)
+        taken = float(self.taken[row])
+        cam = int(self.camera_code[row])
+        return ImageMeta(
+            int(self.width[row]),
+            int(self.height[row]),
+            self.formats[self.format_code[row]],
+            None if taken != taken else taken,
+            None if cam < 0 else self.cameras[cam],
+            bool(self.has_gps[row]),
+            float(self.sharpness[row]),
+        )
+
+    def __iter__(self) -> Iterator[ImageMeta]:
+        return (self[k] for k in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same ImageMetas (a list, or other columns)."""
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MetaColumns({len(self)} rows)"
+
+
+@dataclass(slots=True)
+class FeatureBlock:
+    """Features of many files as columns, e.g. a bulk read from the cache (row k: file k).
+
+    Goes into the store without a :class:`FeatureRow` per file; :meth:`row` makes one when a
+    single file needs to travel alone (a cached file that now needs its digest).
+    """
+
+    metas: MetaColumns
+    hashes: dict[str, np.ndarray]  # method -> (n, VARIANTS, words) uint64
+    hist3: np.ndarray  # (n, 3*HIST3_BINS) float32
+    hist1: np.ndarray  # (n, HIST1_BINS) float32
+    detail: np.ndarray  # (n,) float32
+    digests: np.ndarray  # (n, DIGEST_SIZE) uint8
+    has_digest: np.ndarray  # (n,) bool
+
+    def __len__(self) -> int:
+        return int(self.detail.shape[0])
+
+    def row(self, k: int) -> FeatureRow:
+        return FeatureRow(
+            self.metas[k],
+            {m: h[k] for m, h in self.hashes.items()},
+            self.hist3[k],
+            self.hist1[k],
+            float(self.detail[k]),
+            self.digests[k].tobytes() if self.has_digest[k] else None,
+        )
+
+    def take(self, rows: np.ndarray) -> FeatureBlock:
+        return FeatureBlock(
+            MetaColumns.concat([self.metas], rows),
+            {m: h[rows] for m, h in self.hashes.items()},
+            self.hist3[rows],
+            self.hist1[rows],
+            self.detail[rows],
+            self.digests[rows],
+            self.has_digest[rows],
+        )
+
+    @classmethod
+    def from_rows(cls, hash_size: int, rows: list[FeatureRow]) -> FeatureBlock:
+        n = len(rows)
+        words = (hash_size * hash_size + 63) // 64
+        hashes = {
+            m: (
+                np.stack([r.hashes[m] for r in rows])
+                if n
+                else np.zeros((0, VARIANTS, words), np.uint64)
+            )
+            for m in HASH_METHODS
+        }
+        hist3 = np.stack([r.hist3 for r in rows]) if n else np.zeros((0, 3 * HIST3_BINS))
+        hist1 = np.stack([r.hist1 for r in rows]) if n else np.zeros((0, HIST1_BINS))
+        digests = np.zeros((n, DIGEST_SIZE), np.uint8)
+        has_digest = np.zeros(n, bool)
+        for k, r in enumerate(rows):
+            if r.digest is not None:
+                digests[k] = np.frombuffer(r.digest, np.uint8)
+                has_digest[k] = True
+        return cls(
+            MetaColumns.from_metas(r.meta for r in rows),
+            hashes,
+            hist3.astype(np.float32, copy=False),
+            hist1.astype(np.float32, copy=False),
+            np.array([r.detail for r in rows], np.float32),
+            digests,
+            has_digest,
+        )
+
+
 @dataclass(slots=True)
 class FeatureStore:
     """Columns for n files. ``hashes[m]`` is (n, VARIANTS, words); variant 0 is the image."""
 
     hash_size: int
     entries: list[FileEntry]
-    metas: list[ImageMeta]
+    metas: MetaColumns  # a sequence of ImageMeta, one per row (made on access)
     hashes: dict[str, np.ndarray]
     hist3: np.ndarray
     hist1: np.ndarray
@@ -69,10 +280,11 @@ class FeatureStore:
                 col = np.fromiter((e.size for e in self.entries), np.int64, len(self))
             elif name == "mtime":
                 col = np.fromiter((e.mtime_ns for e in self.entries), np.int64, len(self)) / 1e9
-            elif name == "width":
-                col = np.fromiter((m.width for m in self.metas), np.int32, len(self))
-            elif name == "height":
-                col = np.fromiter((m.height for m in self.metas), np.int32, len(self))
+            elif name in ("width", "height"):
+                metas = self.metas
+                if not isinstance(metas, MetaColumns):  # a store made by hand from a list
+                    metas = MetaColumns.from_metas(metas)
+                col = getattr(metas, name).astype(np.int32)
             elif name == "pixels":
                 col = self.column("width").astype(np.int64) * self.column("height")
             else:
@@ -97,63 +309,110 @@ class FeatureStore:
 
 
 class StoreBuilder:
-    """Append rows in any order (cache hits first, decodes as they finish), then build once."""
+    """Append rows in any order (cache hits first, decodes as they finish), then build once.
+
+    Rows come one at a time (:meth:`add`, a decoded file) or as a block of columns
+    (:meth:`add_block`, a bulk cache read). The build scatters each block straight into its
+    sorted place, so a warm rescan makes no object per file; the builder is spent afterwards.
+    """
 
     def __init__(self, hash_size: int) -> None:
         self.hash_size = hash_size
         self.entries: list[FileEntry] = []
-        self.rows: list[FeatureRow] = []
+        # runs in entry order: (index of the first entry, a block or a list of single rows)
+        self._parts: list[tuple[int, FeatureBlock | list[FeatureRow]]] = []
 
     def add(self, entry: FileEntry, row: FeatureRow) -> None:
+        if not self._parts or isinstance(self._parts[-1][1], FeatureBlock):
+            self._parts.append((len(self.entries), []))
+        self._parts[-1][1].append(row)  # type: ignore[union-attr]
         self.entries.append(entry)
-        self.rows.append(row)
+
+    def add_block(self, entries: list[FileEntry], block: FeatureBlock) -> None:
+        """``entries[k]`` is the file of ``block`` row k."""
+        if len(entries) != len(block):
+            raise ValueError(f"{len(entries)} entries for a block of {len(block)} rows")
+        if entries:
+            self._parts.append((len(self.entries), block))
+            self.entries.extend(entries)
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def build(self, *, sort: bool = True) -> FeatureStore:
         """Freeze into columns; rows sorted by path so results are deterministic."""
-        order = (
-            sorted(range(len(self.entries)), key=lambda k: self.entries[k].path)
-            if sort
-            else list(range(len(self.entries)))
-        )
-        entries = [self.entries[k] for k in order]
-        rows = [self.rows[k] for k in order]
-        return build_store(self.hash_size, entries, rows)
+        n = len(self.entries)
+        if sort:
+            paths = [e.path for e in self.entries]
+            order = np.array(sorted(range(n), key=paths.__getitem__), np.int64)
+            del paths
+        else:
+            order = np.arange(n, dtype=np.int64)
+        rank = np.empty(n, np.int64)
+        rank[order] = np.arange(n)
+        blocks: list[tuple[int, FeatureBlock]] = []
+        local: list[np.ndarray | None] = [None] * n
+        for start, part in self._parts:
+            if isinstance(part, FeatureBlock):
+                blocks.append((start, part))
+                continue
+            blocks.append((start, FeatureBlock.from_rows(self.hash_size, part)))
+            for k, r in enumerate(part):
+                if r.local is not None:
+                    local[rank[start + k]] = r.local
+        self._parts = []
+        entries = [self.entries[k] for k in order.tolist()]
+        return _scatter(self.hash_size, entries, order, rank, blocks, local)
 
 
-def build_store(hash_size: int, entries: list[FileEntry], rows: list[FeatureRow]) -> FeatureStore:
-    n = len(rows)
+def _scatter(
+    hash_size: int,
+    entries: list[FileEntry],
+    order: np.ndarray,
+    rank: np.ndarray,
+    blocks: list[tuple[int, FeatureBlock]],
+    local: list[np.ndarray | None],
+) -> FeatureStore:
+    """One store from blocks that hold entry rows ``start:start+len``, sorted by ``rank``.
+
+    Each block column is dropped once copied, so the peak is the store plus one column.
+    """
+    n = len(entries)
     words = (hash_size * hash_size + 63) // 64
-    hashes = {
-        m: (
-            np.stack([r.hashes[m] for r in rows])
-            if n
-            else np.zeros((0, VARIANTS, words), np.uint64)
-        )
-        for m in HASH_METHODS
-    }
-    hist3 = np.stack([r.hist3 for r in rows]) if n else np.zeros((0, 3 * HIST3_BINS), np.float32)
-    hist1 = np.stack([r.hist1 for r in rows]) if n else np.zeros((0, HIST1_BINS), np.float32)
-    digests = np.zeros((n, DIGEST_SIZE), np.uint8)
-    has_digest = np.zeros(n, bool)
-    for k, r in enumerate(rows):
-        if r.digest is not None:
-            digests[k] = np.frombuffer(r.digest, np.uint8)
-            has_digest[k] = True
+
+    def column(name: str, shape: tuple[int, ...], dtype: type, method: str = "") -> np.ndarray:
+        out = np.empty((n, *shape), dtype)
+        for start, b in blocks:
+            if method:
+                part = b.hashes.pop(method)
+            else:
+                part = getattr(b, name)
+                setattr(b, name, np.empty((0, *shape), dtype))
+            out[rank[start : start + len(part)]] = part
+            del part
+        return out
+
+    hashes = {m: column("", (VARIANTS, words), np.uint64, m) for m in HASH_METHODS}
+    metas = MetaColumns.concat([b.metas for _, b in blocks], order)
     return FeatureStore(
         hash_size=hash_size,
         entries=entries,
-        metas=[r.meta for r in rows],
+        metas=metas,
         hashes=hashes,
-        hist3=hist3.astype(np.float32, copy=False),
-        hist1=hist1.astype(np.float32, copy=False),
-        detail=np.array([r.detail for r in rows], np.float32),
-        digests=digests,
-        has_digest=has_digest,
-        local=[r.local for r in rows],
+        hist3=column("hist3", (3 * HIST3_BINS,), np.float32),
+        hist1=column("hist1", (HIST1_BINS,), np.float32),
+        detail=column("detail", (), np.float32),
+        digests=column("digests", (DIGEST_SIZE,), np.uint8),
+        has_digest=column("has_digest", (), bool),
+        local=local,
     )
+
+
+def build_store(hash_size: int, entries: list[FileEntry], rows: list[FeatureRow]) -> FeatureStore:
+    builder = StoreBuilder(hash_size)
+    for e, r in zip(entries, rows, strict=True):
+        builder.add(e, r)
+    return builder.build(sort=False)
 
 
 def with_sharpness(meta: ImageMeta, sharpness: float) -> ImageMeta:
