@@ -336,19 +336,27 @@ def decode_bytes(
 
 
 def decode_file(
-    entry: FileEntry, limits: DecodeLimits | None = None, *, want_digest: bool = False
+    entry: FileEntry,
+    limits: DecodeLimits | None = None,
+    *,
+    want_digest: bool = False,
+    cpu_slot: contextlib.AbstractContextManager[object] | None = None,
 ) -> Decoded | ScanError:
-    """Read once, decode once; the digest (for exact duplicates) comes from the same bytes."""
+    """Read once, decode once; the digest (for exact duplicates) comes from the same bytes.
+
+    ``cpu_slot`` is held only around the CPU work, not the read: the scan runs more threads
+    than cores so that slow reads (a NAS) overlap decoding, while the slots keep the number of
+    threads decoding at once to the number of cores.
+    """
     from tui_dedup.engine.digest import digest_bytes
 
     limits = limits or DecodeLimits()
     data = read_file(entry, limits)
     if isinstance(data, ScanError):
         return data
-    if len(data) < entry.size and len(data) == 0:
-        return ScanError(entry.path, "empty file (0 bytes)")
-    result = decode_bytes(entry.path, data, limits)
-    if isinstance(result, ScanError):
-        return result
-    image, meta = result
-    return Decoded(image, meta, digest_bytes(data) if want_digest else None)
+    with cpu_slot or contextlib.nullcontext():
+        result = decode_bytes(entry.path, data, limits)
+        if isinstance(result, ScanError):
+            return result
+        image, meta = result
+        return Decoded(image, meta, digest_bytes(data) if want_digest else None)

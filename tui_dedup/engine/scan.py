@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -97,12 +98,19 @@ class FeatureCacheLike(Protocol):
     # get_block(entries, hash_size) -> (indices of hits in entries, FeatureBlock) | None
 
 
+#: Threads that may decode or compute features at once, process-wide: one per core. The pool
+#: has more threads (they wait in reads), so I/O overlaps decoding without more CPU-bound
+#: threads than cores fighting over caches and the GIL (which the TUI's event loop needs).
+CPU_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
 def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> FeatureRow | ScanError:
     """One file, one read, one decode: every feature comes from the same small image."""
-    decoded = decode_file(entry, config.limits, want_digest=want_digest)
+    decoded = decode_file(entry, config.limits, want_digest=want_digest, cpu_slot=CPU_SLOTS)
     if isinstance(decoded, ScanError):
         return decoded
-    hashes, h3, h1, detail, sharp = extract(decoded.image, config.hash_size)
+    with CPU_SLOTS:
+        hashes, h3, h1, detail, sharp = extract(decoded.image, config.hash_size)
     return FeatureRow(with_sharpness(decoded.meta, sharp), hashes, h3, h1, detail, decoded.digest)
 
 
