@@ -185,22 +185,55 @@ def cmd_history(argv: Sequence[str]) -> int:
 def cmd_eval(argv: Sequence[str]) -> int:
     import json
 
-    from tui_dedup.engine import evaluate
+    from tui_dedup.engine import evaluate as ev
 
     p = _Parser(
         prog="dedup-tui eval",
         description="Score a scan (JSON from `dedup-tui scan --format json`) against a "
-        "ground-truth file: precision, recall, F1, per transform, and a "
-        "threshold sweep.",
+        "ground-truth file: precision, recall, F1, recall per transform, false positives by "
+        "kind, and a threshold sweep. Scan at a loose threshold to see the whole sweep.",
     )
     p.add_argument("scan_json", metavar="SCAN.json")
     p.add_argument("truth", metavar="TRUTH.json")
+    p.add_argument("--split", default=None, help="score only this split of the truth (tune/test)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        metavar="SIMILARITY",
+        help="score pairs at or above this similarity (default: all pairs in the scan)",
+    )
     args = p.parse_args(argv)
-    with open(args.scan_json, "rb") as f:
-        scan = json.load(f)
-    truth = evaluate.load_truth(args.truth)
-    report = evaluate.score_scan_json(scan, truth)
-    print(evaluate.format_report(report) if hasattr(evaluate, "format_report") else report)
+    try:
+        with open(args.scan_json, "rb") as f:
+            scan = json.load(f)
+        truth = ev.load_truth(args.truth)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {exc.filename or 'input'}: {exc}") from None
+    labelled = ev.label_scan_json(scan, truth, split=args.split)
+    s = ev.score(labelled, args.threshold)
+    print(
+        f"pairs scored {s.predicted}: precision {s.precision:.4f}  recall {s.recall:.4f}  "
+        f"F1 {s.f1:.4f}  (TP {s.tp}, FP {s.fp}, positives {s.positives})"
+    )
+    print("recall by transform:")
+    for name, (found, total) in sorted(s.recall_by_transform.items()):
+        print(f"  {name:<16} {found:>6}/{total:<6} {found / total if total else 0:.3f}")
+    if s.fp_by_kind:
+        print(
+            "false positives by kind: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(s.fp_by_kind.items()))
+        )
+    print(f"variant pairs flagged {s.variant_pairs[0]}/{s.variant_pairs[1]} (scored apart)")
+    points = ev.sweep(labelled)
+    if points:
+        print("threshold sweep (similarity >= t): t, precision, recall, F1")
+        step = max(1, len(points) // 15)
+        for pt in points[::step]:
+            print(f"  {pt.threshold:.4f}  {pt.precision:.4f}  {pt.recall:.4f}  {pt.f1:.4f}")
+        best = ev.best_threshold(points, min_precision=0.99)
+        if best is not None:
+            print(f"best F1 with precision >= 0.99: t = {best.threshold:.4f} (F1 {best.f1:.4f})")
     return EXIT_OK
 
 
