@@ -1,0 +1,33 @@
+"""Rebuild benchmarks/RESULTS.md: the hand-written summary stays, the figures below it are
+copied from benchmarks/results/*.md (each written by its benchmark script).
+
+    python benchmarks/collect_results.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MARKER = "<!-- figures below are copied from benchmarks/results/ by collect_results.py -->"
+ORDER = ("speed", "matching", "rescan", "table_latency", "ui_load", "accuracy", "accuracy_peers")
+
+
+def main() -> None:
+    target = HERE / "RESULTS.md"
+    summary = target.read_text().split(MARKER)[0].rstrip() + "\n\n" + MARKER + "\n"
+    parts = []
+    for name in ORDER:
+        f = HERE / "results" / f"{name}.md"
+        if f.exists():
+            text = f.read_text().strip()
+            text = text.replace("](pr_curve.png)", "](results/pr_curve.png)")
+            # demote headings so each benchmark is a section of this page
+            text = "\n".join("#" + ln if ln.startswith("#") else ln for ln in text.splitlines())
+            parts.append(f"\n## {name.replace('_', ' ')} (`results/{name}.md`)\n\n{text}\n")
+    target.write_text(summary + "".join(parts))
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()
