@@ -380,7 +380,8 @@ def _progress_printer(enabled: bool):
 def run_scan(settings, *, show_progress: bool):
     """Scan + match + group with the settings; shared by `scan` and `plan`."""
     from tui_dedup.engine.group import star_groups
-    from tui_dedup.engine.match import match
+    from tui_dedup.engine.match import HIST_ALL_PAIRS_LIMIT, match
+    from tui_dedup.engine.registry import METHODS
     from tui_dedup.engine.scan import scan
     from tui_dedup.output import Result
     from tui_dedup.settings import open_cache
@@ -404,6 +405,16 @@ def run_scan(settings, *, show_progress: bool):
                 print(f"dedup-tui: cache: {w}", file=sys.stderr)
             cache.close()
     th = settings.threshold()
+    if (
+        show_progress
+        and METHODS[settings.method].kind == "hist"
+        and len(res.store) > HIST_ALL_PAIRS_LIMIT
+    ):
+        print(
+            f"dedup-tui: {len(res.store)} images is more than {HIST_ALL_PAIRS_LIMIT} for "
+            f"all-pairs {settings.method}: candidates come from a loose pHash shortlist",
+            file=sys.stderr,
+        )
     pairs = match(res.store, settings.method, th, settings.match)
     pairs = _hide_skipped(res.store, pairs, settings)
     groups = star_groups(pairs, len(res.store))
