@@ -17,7 +17,7 @@ import csv
 import io
 import json
 import json.encoder as _json_encoder
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,19 @@ class Result:
     cancelled: bool = False
 
 
+def _pair_columns(p: Pairs) -> Iterator[tuple[int, int, int, float, int, bool]]:
+    """(i, j, distance, similarity, transform, exact) per pair, as Python scalars."""
+    return zip(
+        p.i.tolist(),
+        p.j.tolist(),
+        p.distance.tolist(),
+        p.similarity.tolist(),
+        p.transform.tolist(),
+        p.exact.tolist(),
+        strict=True,
+    )
+
+
 def to_dict(result: Result) -> dict:
     store, pairs = result.store, result.pairs
     paths = [e.path for e in store.entries]
@@ -53,17 +66,7 @@ def to_dict(result: Result) -> dict:
     names = list(scores)
     score_cols = [scores[n].round(4).tolist() for n in names]
     out_pairs = []
-    for k, (i, j, d, s, t, ex) in enumerate(
-        zip(
-            pairs.i.tolist(),
-            pairs.j.tolist(),
-            pairs.distance.tolist(),
-            pairs.similarity.tolist(),
-            pairs.transform.tolist(),
-            pairs.exact.tolist(),
-            strict=True,
-        )
-    ):
+    for k, (i, j, d, s, t, ex) in enumerate(_pair_columns(pairs)):
         out_pairs.append(
             {
                 "a": paths[i],
@@ -226,15 +229,7 @@ def to_csv(result: Result) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
     store, p = result.store, result.pairs
-    for i, j, d, s, t, ex in zip(
-        p.i.tolist(),
-        p.j.tolist(),
-        p.distance.tolist(),
-        p.similarity.tolist(),
-        p.transform.tolist(),
-        p.exact.tolist(),
-        strict=True,
-    ):
+    for i, j, d, s, t, ex in _pair_columns(p):
         a, b = store.entries[i], store.entries[j]
         w.writerow(
             (
