@@ -1,0 +1,355 @@
+"""Multi-index hashing (MIH): all pairs within a Hamming radius via chunk tables.
+
+The used bits are cut into ``m`` chunks of about ``log2(n)`` bits. The generalised pigeonhole
+principle (Qin et al., "GPH", ICDE 2018) says: if chunk thresholds ``t_c >= -1`` sum to
+``r - m + 1``, any pair within ``r`` is within ``t_c`` on some chunk ``c`` (else the distance
+would be ``>= sum(t_c + 1) = r + 1``). Every code is probed, per chunk, at every key within
+``t_c`` bit flips in a direct-address table; candidates are verified with the exact popcount.
+The chunk count and thresholds come from a small cost model (probes vs. candidates), so
+``r = 1`` probes one 21-bit chunk at radius 1 and ``r = 8`` at 1M rows probes three 21-bit
+chunks at radius 2. The contract is :func:`tui_dedup.engine.index.radius_pairs`.
+
+Why it is fast in numpy: codes are probed in the table's own key order, so ``key ^ flips``
+walks the table nearly sequentially; a flip pattern ``e`` is only probed from the side whose
+key has the highest bit of ``e`` clear, which finds each unordered pair once and halves the
+work; the table keeps each bucket's first entries in flat "layers" so a probe is a 1-D gather
+and a popcount, not an ``np.repeat`` (slow, and it holds the GIL); per-cell arrays are
+reused per thread (fresh multi-MB arrays page-fault). Work is cut into tasks of ~2M cells on a
+small thread pool (numpy's ufuncs and gathers release the GIL). One chunk table is alive at
+a time: peak RSS at 1M rows is ~0.3 GB for K=1 and ~0.6 GB with K=8 (data included).
+
+Variants (rotations/mirrors): the distance is ``min over k`` in both directions, so the search
+is the plain codes-vs-codes search plus a join of every code against a second table holding
+all non-identity variants (``(K - 1) * n`` rows). That join has no symmetry to halve and 7x
+the candidates per probe, which is why K=8 costs ~5x K=1 at radius 8; ``variant_max_distance``
+trades recall of rotated copies for speed (see :func:`radius_pairs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from math import comb
+from typing import Any
+
+import numpy as np
+
+from tui_dedup.engine.hamming import (
+    _CELLS,
+    Result,
+    _buffer,
+    _concat,
+    _empty,
+    _exact_pairs,
+    _expand,
+    _finish,
+    _popcount_rows,
+    _prepare,
+    _radii,
+    _run,
+    _used_bits,
+    brute_force_pairs,
+)
+
+__all__ = ["mih_pairs"]
+
+_MAX_CHUNK_BITS = 24  # direct-address table of 2**24 int32 offsets = 64 MB
+
+# Cost model in CPU seconds, fitted to measurements on the 2-core dev box (numpy 2.4, AVX2).
+# Only "auto" uses the absolute values (MIH vs brute force); plans depend on the ratios.
+_COST_PROBE = 8e-9  # one probe cell: flip, gather, XOR, popcount, compare (plus layers)
+_COST_CANDIDATE = 11e-9  # per table entry expected in a probed bucket
+_COST_ENTRY = 150e-9  # per entry: chunk key, sort, reorder, layers
+_COST_BUCKET = 3e-9  # per bucket of a direct-address table: offsets, layers
+_COST_MIH_FIXED = 5e-3  # Python set-up: flip masks, task lists, thread pool
+_COST_BRUTE = 1.9e-9  # per pair, word and direction of the brute-force tiles
+
+Plan = list[tuple[int, int, int]]  # (lo bit, hi bit, threshold) per probed chunk
+
+
+# ---------------------------------------------------------------------------------------------
+# multi-index hashing
+
+
+def _ball(bits: int, radius: int) -> int:
+    return sum(comb(bits, d) for d in range(radius + 1))
+
+
+def _plan(bits: int, r: int, table: int, queries: int, symmetric: bool) -> tuple[Plan, float]:
+    """Cheapest (chunks, thresholds) by the cost model; thresholds by greedy marginal cost.
+
+    Thresholds t_c >= -1 with sum(t_c + 1) = r + 1 (GPH). Per chunk of b bits at threshold t:
+    queries * ball(b, t) probes and as many times table / 2**b candidates, plus table building.
+    The symmetric (codes vs codes) search probes each flip pattern from one side only.
+    """
+    best: tuple[Plan, float] = ([], float("inf"))
+    half = 0.5 if symmetric else 1.0
+    lo_m = -(-bits // _MAX_CHUNK_BITS)
+    for m in range(lo_m, bits + 1):
+        edges = [bits * c // m for c in range(m + 1)]
+        sizes = [edges[c + 1] - edges[c] for c in range(m)]
+
+        def cost(b: int, t: int) -> float:
+            if t < 0:
+                return 0.0
+            per_probe = _COST_PROBE + _COST_CANDIDATE * table / 2.0**b
+            build = _COST_ENTRY * table + _COST_BUCKET * 2.0**b
+            return build + half * queries * _ball(b, t) * per_probe
+
+        ts = [-1] * m
+        for _ in range(r + 1):
+            c = min(range(m), key=lambda c: cost(sizes[c], ts[c] + 1) - cost(sizes[c], ts[c]))
+            ts[c] += 1
+        total = sum(cost(sizes[c], ts[c]) for c in range(m))
+        if total < best[1]:
+            best = ([(edges[c], edges[c + 1], ts[c]) for c in range(m) if ts[c] >= 0], total)
+        if m > r + 1 and sizes[0] < 8:
+            break
+    return best
+
+
+def _chunk_key(rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Bits [lo, hi) of each row (bit 0 = lowest bit of word 0) as int32."""
+    wl, sl = divmod(lo, 64)
+    wh = (hi - 1) // 64
+    mask = np.uint64((1 << (hi - lo)) - 1)
+    key = rows[:, wl] >> np.uint64(sl)
+    if wh != wl:
+        key = key | (rows[:, wh] << np.uint64(64 - sl))
+    return (key & mask).astype(np.int32)
+
+
+def _flip_masks(bits: int, radius: int) -> list[np.ndarray]:
+    """Non-zero flip patterns of <= radius bits, grouped by their highest set bit."""
+    groups: list[list[int]] = [[] for _ in range(bits)]
+
+    def rec(mask: int, below: int, left: int) -> None:
+        for b in range(below):
+            m = mask | (1 << b)
+            groups[m.bit_length() - 1].append(m)
+            if left > 1:
+                rec(m, b, left - 1)
+
+    if radius > 0:
+        rec(0, bits, radius)
+    return [np.array(sorted(g), np.int32) for g in groups]
+
+
+def _argsort_keys(keys: np.ndarray) -> np.ndarray:
+    """Stable argsort of small non-negative int32 keys, 3-5x faster than ``np.argsort``.
+
+    (key << 32 | index) sorted as int64 takes numpy's SIMD sort and is stable by construction.
+    """
+    packed = (keys.astype(np.int64) << 32) | np.arange(keys.size, dtype=np.int64)
+    packed.sort()
+    return (packed & 0xFFFFFFFF).astype(np.int32)
+
+
+class _Table:
+    """One chunk's index over ``rows``: CSR plus direct-address "layers" for fast probing.
+
+    Entries are sorted by chunk key; ``offs[key]:offs[key+1]`` are a bucket's positions. Layer
+    ``L`` holds, per key, word 0 of the bucket's L-th entry and its position (-1 if none), so
+    a probe is one 1-D gather + XOR + popcount per layer, with no ``np.repeat`` (which is slow
+    and holds the GIL). Entries past the last layer are reached through ``offs``, flagged per
+    bucket in a byte table. The layer count minimises a per-probe cost over the bucket sizes.
+    """
+
+    def __init__(self, rows: np.ndarray, lo: int, hi: int) -> None:
+        keys = _chunk_key(rows, lo, hi)
+        self.order = _argsort_keys(keys)
+        self.keys = keys[self.order]
+        self.rows = rows[self.order]
+        counts = np.bincount(self.keys, minlength=1 << (hi - lo))
+        self.offs = np.zeros(counts.size + 1, np.int32)
+        np.cumsum(counts, out=self.offs[1:])
+        pmf = np.bincount(counts) / counts.size  # share of buckets (~ of probes) by size
+        sizes = np.arange(pmf.size)
+
+        def cost(
+            w: int,
+        ) -> float:  # ns per probe, measured: layer 7, flag 3, overflow 15 + 12/entry
+            over = np.maximum(sizes - w, 0)
+            tail = float(pmf[w + 1 :].sum())
+            return 7 * w + (3 + 15 * tail + 12 * float(pmf @ over) if tail else 0)
+
+        self.layers = min(range(1, 9), key=cost)
+        rank = np.arange(keys.size, dtype=np.int32) - self.offs[self.keys]
+        self.codes0: list[np.ndarray] = []
+        self.pos: list[np.ndarray] = []
+        for layer in range(self.layers):
+            sel = np.flatnonzero(rank == layer)
+            c0 = np.zeros(counts.size, np.uint64)
+            c0[self.keys[sel]] = self.rows[sel, 0]
+            p = np.full(counts.size, -1, np.int32)
+            p[self.keys[sel]] = sel
+            self.codes0.append(c0)
+            self.pos.append(p)
+        self.overflow = (
+            (counts > self.layers).view(np.uint8) if pmf.size > self.layers + 1 else None
+        )
+
+    def probe(
+        self, qkeys: np.ndarray, qsrc: np.ndarray, q0: np.ndarray, masks: np.ndarray, r: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(qsrc, table position) of entries keyed qkey ^ mask whose word 0 is within r.
+
+        Cells are mask-major over queries sorted by key, so the gathers walk nearly in order.
+        """
+        nq = qkeys.size
+        cells = masks.size * nq
+        probe = _buffer("keys", _CELLS, np.int32)[:cells]
+        np.bitwise_xor(masks[:, None], qkeys[None, :], out=probe.reshape(-1, nq))
+        gathered = _buffer("words", _CELLS, np.uint64)[:cells]
+        counts = _buffer("counts", _CELLS, np.uint8)[:cells]
+        near = _buffer("near", _CELLS, np.bool_)[:cells]
+        src_parts, pos_parts = [], []
+        for c0, p in zip(self.codes0, self.pos, strict=True):
+            np.take(c0, probe, out=gathered, mode="wrap")  # keys are in range: skip the check
+            np.bitwise_xor(gathered.reshape(-1, nq), q0, out=gathered.reshape(-1, nq))
+            np.bitwise_count(gathered, out=counts)
+            np.less_equal(counts, r, out=near)
+            hit = np.flatnonzero(near)
+            tp = p[probe[hit]]
+            ok = tp >= 0
+            src_parts.append(qsrc[hit[ok] % nq])
+            pos_parts.append(tp[ok])
+        if self.overflow is not None:
+            np.take(self.overflow, probe, out=counts, mode="wrap")
+            hit = np.flatnonzero(counts)
+            keys = probe[hit]
+            start = self.offs[keys] + self.layers
+            hit, tp = _expand(hit, start, self.offs[keys + 1] - start)
+            qi = hit % nq
+            ok = np.bitwise_count(self.rows[tp, 0] ^ q0[qi]) <= r
+            src_parts.append(qsrc[qi[ok]])
+            pos_parts.append(tp[ok])
+        return np.concatenate(src_parts), np.concatenate(pos_parts)
+
+
+def _verify(
+    qrows: np.ndarray, q: np.ndarray, trows: np.ndarray, t: np.ndarray, r: int
+) -> np.ndarray:
+    return np.flatnonzero(_popcount_rows(qrows[q] ^ trows[t]) <= r)
+
+
+def _symmetric_tasks(tab: _Table, t: int, r: int) -> list[Callable[[], Any]]:
+    """Tasks finding the codes-vs-codes pairs within ``t`` flips on this chunk, each once."""
+    tasks: list[Callable[[], Any]] = []
+    # Same bucket: each position with the rest of its bucket.
+    pos = np.arange(tab.keys.size)
+    after = tab.offs[tab.keys + 1] - pos - 1
+    for s, e in _spans(after):
+        tasks.append(lambda s=s, e=e: _same_bucket(tab, s, e, after, r))
+    for hb, masks in enumerate(_flip_masks(tab.offs.size.bit_length() - 1, t)):
+        if masks.size:
+            # Probe pattern e only from keys with its highest bit clear: finds each pair once.
+            qpos = np.flatnonzero((tab.keys >> hb) & 1 == 0).astype(np.int32)
+            step = max(1, _CELLS // masks.size)
+            for s in range(0, qpos.size, step):
+                tasks.append(lambda q=qpos[s : s + step], m=masks: _probe_self(tab, q, m, r))
+    return tasks
+
+
+def _spans(work: np.ndarray) -> list[tuple[int, int]]:
+    """Split positions into runs of about _CELLS units of work each."""
+    csum = np.cumsum(work)
+    if csum.size == 0 or csum[-1] == 0:
+        return []
+    cuts = np.searchsorted(csum, np.arange(_CELLS, int(csum[-1]), _CELLS), side="right")
+    edges = np.unique(np.concatenate([[0], cuts, [work.size]]))
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+
+
+def _same_bucket(
+    tab: _Table, s: int, e: int, after: np.ndarray, r: int
+) -> tuple[np.ndarray, np.ndarray]:
+    pos = np.arange(s, e)
+    a, b = _expand(pos, pos + 1, after[s:e])
+    ok = _verify(tab.rows, a, tab.rows, b, r)
+    return tab.order[a[ok]], tab.order[b[ok]]
+
+
+def _probe_self(
+    tab: _Table, qpos: np.ndarray, masks: np.ndarray, r: int
+) -> tuple[np.ndarray, np.ndarray]:
+    a, b = tab.probe(tab.keys[qpos], qpos, tab.rows[qpos, 0], masks, r)
+    if tab.rows.shape[1] > 1:
+        ok = _verify(tab.rows, a, tab.rows, b, r)
+        a, b = a[ok], b[ok]
+    return tab.order[a], tab.order[b]
+
+
+def _variant_tasks(
+    tab: _Table, codes: np.ndarray, kk: int, lo: int, hi: int, t: int, r: int
+) -> list[Callable[[], Any]]:
+    """Tasks joining every code against the non-identity variants in ``tab`` on one chunk."""
+    qkeys = _chunk_key(codes, lo, hi)
+    qorder = _argsort_keys(qkeys)  # probe in key order
+    qkeys = qkeys[qorder]
+    q0 = codes[qorder, 0]
+    masks = np.concatenate([np.zeros(1, np.int32), *_flip_masks(hi - lo, t)])
+    step = max(1, _CELLS // masks.size)
+    return [
+        lambda s=s: _probe_variants(
+            tab, qkeys[s : s + step], qorder[s : s + step], q0[s : s + step], masks, codes, kk, r
+        )
+        for s in range(0, qkeys.size, step)
+    ]
+
+
+def _probe_variants(
+    tab: _Table,
+    qkeys: np.ndarray,
+    qsrc: np.ndarray,
+    q0: np.ndarray,
+    masks: np.ndarray,
+    codes: np.ndarray,
+    kk: int,
+    r: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    a, b = tab.probe(qkeys, qsrc, q0, masks, r)
+    if codes.shape[1] > 1:
+        ok = _verify(codes, a, tab.rows, b, r)
+        a, b = a[ok], b[ok]
+    other = tab.order[b] // (kk - 1)
+    keep = a != other  # an image's own rotation near its code is not a pair
+    return a[keep], other[keep]
+
+
+def mih_pairs(
+    codes: np.ndarray,
+    max_distance: int,
+    *,
+    variants: np.ndarray | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    inverse: Sequence[int] | None = None,
+    variant_max_distance: int | None = None,
+) -> Result:
+    """Multi-index hashing (see the module docstring); same contract as :func:`radius_pairs`.
+
+    ``max_distance == 0`` takes the sorting path; a radius over half the used bits falls back
+    to brute force (every chunk would need a huge flip ball).
+    """
+    codes, variants, inv = _prepare(codes, variants, inverse)
+    n = codes.shape[0]
+    r, rv = _radii(max_distance, variant_max_distance)
+    if n < 2 or r < 0:
+        return _empty()
+    if r == 0:
+        return _exact_pairs(codes, variants if rv == 0 else variants[:, :1], inv)
+    bits = _used_bits(codes, variants)
+    if 2 * r > bits:
+        kw: dict[str, Any] = {"variants": variants, "inverse": inv, "variant_max_distance": rv}
+        return brute_force_pairs(codes, r, should_stop=should_stop, **kw)
+    kk = variants.shape[1] if rv >= 0 else 1
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    # One chunk table alive at a time keeps peak memory to ~one table plus the task buffers.
+    for lo, hi, t in _plan(bits, r, n, n, True)[0]:
+        parts += _run(_symmetric_tasks(_Table(codes, lo, hi), t, r), should_stop)
+    if kk > 1:
+        flat = np.ascontiguousarray(variants[:, 1:]).reshape(-1, codes.shape[1])
+        for lo, hi, t in _plan(bits, rv, n * (kk - 1), n, False)[0]:
+            tab = _Table(flat, lo, hi)
+            parts += _run(_variant_tasks(tab, codes, kk, lo, hi, t, rv), should_stop)
+    a, b = _concat(parts)
+    return _finish(codes, variants, inv, a, b)
