@@ -4,23 +4,32 @@ Why columnar: 100,000 files must match in seconds and fit in a few tens of MB, w
 an object per file on the hot path. Matching reads whole columns; the TUI turns only the visible
 rows into text. Rows are appended by the scan — one :class:`FeatureRow` per decoded file, or a
 whole :class:`FeatureBlock` of columns from the cache — and frozen into arrays once by
-:meth:`StoreBuilder.build`. Image metadata is columnar too (:class:`MetaColumns`):
-``store.metas[row]`` makes the :class:`ImageMeta` when asked.
+:meth:`StoreBuilder.build`. Image metadata is columnar too (:class:`MetaColumns`, in
+:mod:`tui_dedup.engine.meta_columns`, re-exported here): ``store.metas[row]`` makes the
+:class:`ImageMeta` when asked.
 """
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import overload
 
 import numpy as np
 
 from tui_dedup.engine.digest import DIGEST_SIZE
 from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, VARIANTS
+from tui_dedup.engine.meta_columns import MetaColumns
 from tui_dedup.engine.model import FileEntry, ImageMeta
 from tui_dedup.engine.registry import HASH_METHODS
+
+__all__ = [
+    "FeatureBlock",
+    "FeatureRow",
+    "FeatureStore",
+    "MetaColumns",
+    "StoreBuilder",
+    "build_store",
+    "with_sharpness",
+]
 
 
 @dataclass(slots=True)
@@ -35,141 +44,6 @@ class FeatureRow:
     digest: bytes | None = None
     # ORB keypoints, (k, LOCAL_ROW_BYTES) uint8 (features.local_features); None = not computed
     local: np.ndarray | None = None
-
-
-class MetaColumns(Sequence[ImageMeta]):
-    """Image metadata of many files as columns; ``metas[row]`` makes an :class:`ImageMeta`.
-
-    A store of 100,000 files would otherwise hold 100,000 meta objects that only the rows on
-    screen (and the auto-select rules, for a group's members) ever look at. Formats and cameras
-    are small tables of distinct strings, indexed by a code per row (-1: no camera).
-    """
-
-    __slots__ = (
-        "camera_code",
-        "cameras",
-        "format_code",
-        "formats",
-        "has_gps",
-        "height",
-        "sharpness",
-        "taken",
-        "width",
-    )
-
-    def __init__(
-        self,
-        width: np.ndarray,
-        height: np.ndarray,
-        format_code: np.ndarray,
-        formats: list[str],
-        taken: np.ndarray,  # float64 POSIX seconds, NaN = unknown
-        camera_code: np.ndarray,
-        cameras: list[str],
-        has_gps: np.ndarray,
-        sharpness: np.ndarray,  # float64
-    ) -> None:
-        self.width = width
-        self.height = height
-        self.format_code = format_code
-        self.formats = formats
-        self.taken = taken
-        self.camera_code = camera_code
-        self.cameras = cameras
-        self.has_gps = has_gps
-        self.sharpness = sharpness
-
-    @classmethod
-    def from_metas(cls, metas: Iterable[ImageMeta]) -> MetaColumns:
-        metas = list(metas)
-        n = len(metas)
-        formats: dict[str, int] = {}
-        cameras: dict[str, int] = {}
-        return cls(
-            np.fromiter((m.width for m in metas), np.int64, n),
-            np.fromiter((m.height for m in metas), np.int64, n),
-            np.fromiter((formats.setdefault(m.format, len(formats)) for m in metas), np.int32, n),
-            list(formats),
-            np.fromiter((np.nan if m.taken is None else m.taken for m in metas), np.float64, n),
-            np.fromiter(
-                (
-                    -1 if m.camera is None else cameras.setdefault(m.camera, len(cameras))
-                    for m in metas
-                ),
-                np.int32,
-                n,
-            ),
-            list(cameras),
-            np.fromiter((m.has_gps for m in metas), bool, n),
-            np.fromiter((m.sharpness for m in metas), np.float64, n),
-        )
-
-    @classmethod
-    def concat(cls, parts: list[MetaColumns], order: np.ndarray | None = None) -> MetaColumns:
-        """All rows of ``parts`` one after another (then ``[order]``); code tables are merged."""
-        formats: dict[str, int] = {}
-        cameras: dict[str, int] = {}
-        fcodes, ccodes = [], []
-        for p in parts:
-            fmap = np.array([formats.setdefault(f, len(formats)) for f in p.formats] or [0])
-            cmap = np.array([cameras.setdefault(c, len(cameras)) for c in p.cameras] + [-1])
-            fcodes.append(fmap[p.format_code])
-            ccodes.append(cmap[p.camera_code])  # code -1 picks the trailing -1
-
-        def cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-            out = np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
-            return out if order is None else out[order]
-
-        return cls(
-            cat([p.width for p in parts], np.int64),
-            cat([p.height for p in parts], np.int64),
-            cat(fcodes, np.int32),
-            list(formats),
-            cat([p.taken for p in parts], np.float64),
-            cat(ccodes, np.int32),
-            list(cameras),
-            cat([p.has_gps for p in parts], bool),
-            cat([p.sharpness for p in parts], np.float64),
-        )
-
-    def __len__(self) -> int:
-        return int(self.width.shape[0])
-
-    @overload
-    def __getitem__(self, row: int) -> ImageMeta: ...
-
-    @overload
-    def __getitem__(self, row: slice) -> list[ImageMeta]: ...
-
-    def __getitem__(self, row: int | slice) -> ImageMeta | list[ImageMeta]:
-        if isinstance(row, slice):
-            return [self[k] for k in range(*row.indices(len(self)))]
-        row = operator.index(row)
-        taken = float(self.taken[row])
-        cam = int(self.camera_code[row])
-        return ImageMeta(
-            int(self.width[row]),
-            int(self.height[row]),
-            self.formats[self.format_code[row]],
-            None if taken != taken else taken,
-            None if cam < 0 else self.cameras[cam],
-            bool(self.has_gps[row]),
-            float(self.sharpness[row]),
-        )
-
-    def __iter__(self) -> Iterator[ImageMeta]:
-        return (self[k] for k in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        """Equal to any sequence of the same ImageMetas (a list, or other columns)."""
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"MetaColumns({len(self)} rows)"
 
 
 @dataclass(slots=True)

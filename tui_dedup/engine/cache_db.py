@@ -1,0 +1,322 @@
+"""The SQLite file behind the feature cache: where it lives, opening it, and never failing.
+
+The cache holds nothing the user decided (skips, marks and the journal live in the state dir):
+deleting it loses only time, so every problem with it — a corrupt file (set aside as
+``*.corrupt-<time>``), a lock held by another instance, a read-only disk, a layout from a newer
+version — becomes a one-line warning in :attr:`CacheDatabase.warnings` and a degraded
+:attr:`CacheDatabase.mode` ("read-write", "read-only" or "disabled"), never a crash.
+
+Also here: the table layout (:data:`SCHEMA_VERSION`) and the *settings key*
+(:func:`settings_key`), everything that changes the stored features. The rows themselves are
+read and written by :class:`tui_dedup.engine.cache.FeatureCache`, which builds on
+:class:`CacheDatabase`; their binary layout is in :mod:`tui_dedup.engine.cache_layout`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from typing import Self
+
+from tui_dedup.engine import decode as _decode
+from tui_dedup.engine import features as _features
+from tui_dedup.engine.registry import DEFAULT_HASH_SIZE, HASH_METHODS
+
+APP_NAME = "dedup-tui"
+ENV_CACHE_DIR = "DEDUP_TUI_CACHE_DIR"
+CACHE_FILENAME = "features.sqlite"
+#: Version of the table layout (not of the features: that is in the settings key).
+SCHEMA_VERSION = 1
+#: How long to wait for another instance's write before going read-only.
+BUSY_TIMEOUT_S = 0.5
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (
+    sid INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    feature_version INTEGER NOT NULL,
+    hash_size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS features (
+    id INTEGER PRIMARY KEY,
+    sid INTEGER NOT NULL,
+    path BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    camera TEXT,
+    digest BLOB,
+    data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS features_path ON features (sid, path);
+CREATE INDEX IF NOT EXISTS features_identity ON features (sid, dev, ino);
+"""
+
+
+def default_cache_path() -> str:
+    """``$DEDUP_TUI_CACHE_DIR/features.sqlite``, else the platform's user cache dir."""
+    env = os.environ.get(ENV_CACHE_DIR, "").strip()
+    if env:
+        base = os.path.expanduser(env)
+    else:
+        import platformdirs
+
+        base = platformdirs.user_cache_dir(APP_NAME)
+    return os.path.join(base, CACHE_FILENAME)
+
+
+def resolve_cache_path(path: str | os.PathLike[str] | None) -> str:
+    """An explicit path wins (a folder means ``folder/features.sqlite``), then env, then default."""
+    if path is None:
+        return default_cache_path()
+    p = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    return os.path.join(p, CACHE_FILENAME) if os.path.isdir(p) else p
+
+
+def settings_key(hash_size: int) -> str:
+    """Everything that changes stored features; rows of another key are never reused."""
+    return (
+        f"v{_features.FEATURE_VERSION};hash={hash_size};decode={_decode.MIN_DECODE_SIDE};"
+        f"variants={_features.VARIANTS};methods={','.join(HASH_METHODS)};"
+        f"hist={_features.HIST3_BINS}x3,{_features.HIST1_BINS}"
+    )
+
+
+def _is_locked(exc: BaseException) -> bool:
+    msg = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg)
+
+
+def _is_readonly(exc: BaseException) -> bool:
+    msg = str(exc).lower()
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    return "readonly" in msg or "read-only" in msg or "unable to open" in msg
+
+
+def _is_corrupt(exc: BaseException) -> bool:
+    """Damage in the file itself (not a lock, permission or I/O problem)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return False
+    if isinstance(exc, sqlite3.DatabaseError):
+        return True
+    return isinstance(exc, _CorruptCache)
+
+
+class _CorruptCache(Exception):
+    """A file that is a database, but not one this version wrote."""
+
+
+class _NewerCache(Exception):
+    """A cache in a layout from a later version: not ours to read, nor to set aside."""
+
+
+def _uri_quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+class CacheDatabase:
+    """The connection to the cache file, its mode and warnings; thread-safe through ``_lock``.
+
+    Opens with :meth:`_open` (which never raises for a bad cache file: it degrades and says so
+    in :attr:`warnings`); every later query runs inside :meth:`_guard`, which does the same for
+    a failure mid-scan. :class:`tui_dedup.engine.cache.FeatureCache` adds the rows.
+    """
+
+    def __init__(self, path: str, hash_size: int = DEFAULT_HASH_SIZE) -> None:
+        self.path = path
+        self.hash_size = hash_size
+        self.warnings: list[str] = []
+        self.mode = "disabled"
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+        self._sids: dict[str, int] = {}
+
+    def _warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def _open(self) -> None:
+        folder = os.path.dirname(self.path) or "."
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            self._warn(f"feature cache disabled: cannot create {folder!r}: {exc.strerror or exc}")
+            return
+        try:
+            self._connect(readonly=False)
+            return
+        except Exception as exc:  # sorted below; none of them may stop a scan
+            self._disconnect()
+            first = exc
+        if _is_corrupt(first):
+            self._set_aside(first)
+            try:
+                self._connect(readonly=False)
+                return
+            except Exception as exc:
+                self._disconnect()
+                first = exc
+        if isinstance(first, _NewerCache):
+            self._warn(f"feature cache {self.path!r} not used: {first}")
+            return
+        if _is_locked(first):
+            what = "another dedup-tui is writing to it"
+        elif _is_readonly(first):
+            what = "it is read-only"
+        else:
+            what = str(first)
+        try:
+            self._connect(readonly=True)
+            self._warn(f"feature cache {self.path!r} opened read-only: {what}")
+        except Exception:
+            self._disconnect()
+            self._warn(f"feature cache {self.path!r} not used: {what}")
+
+    def _connect(self, *, readonly: bool) -> None:
+        if readonly:
+            if not os.path.exists(self.path):
+                raise sqlite3.OperationalError("unable to open database file")
+            uri = "file:" + _uri_quote(self.path) + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._conn = conn
+        conn.execute("PRAGMA temp_store=MEMORY")
+        if readonly:
+            self._check_schema(create=False)
+            self.mode = "read-only"
+            return
+        if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
+            # SQLite would silently open it read-only and fail only at the first write.
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"database is locked (journal mode {mode})")
+        self._check_schema(create=True)
+        # Probe for the write lock now, so a held lock is one warning up front.
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        self.mode = "read-write"
+
+    def _check_schema(self, *, create: bool) -> None:
+        conn = self._conn
+        assert conn is not None
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and not tables and create:
+            # One transaction, so a second instance starting now sees all of it or nothing.
+            conn.executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            )
+            return
+        if version > SCHEMA_VERSION:
+            # A newer dedup-tui owns this file: leave it alone rather than fight over it.
+            raise _NewerCache(f"written by a newer dedup-tui (layout {version})")
+        if version != SCHEMA_VERSION or not {"settings", "features"} <= tables:
+            raise _CorruptCache(f"not a dedup-tui cache (layout {version})")
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
+        self._sids.clear()
+        self.mode = "disabled"
+
+    def _set_aside(self, exc: BaseException) -> None:
+        """Rename a damaged cache to ``*.corrupt-<time>`` so a fresh one can start."""
+        self._disconnect()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = f"{self.path}.corrupt-{stamp}"
+        try:
+            os.replace(self.path, aside)
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            self._warn(
+                f"feature cache {self.path!r} is damaged ({exc}) and cannot be moved aside: "
+                f"{err.strerror or err}"
+            )
+            return
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.replace(self.path + suffix, aside + suffix)
+        self._warn(f"feature cache was damaged ({exc}); moved to {aside!r}, starting afresh")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self.mode == "read-write":
+                with contextlib.suppress(Exception):
+                    self._conn.execute("PRAGMA optimize")
+            self._disconnect()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def enabled(self) -> bool:
+        return self._conn is not None
+
+    # ----------------------------------------------------------------- error handling
+
+    @contextlib.contextmanager
+    def _guard(self, action: str, *, write: bool) -> Iterator[None]:
+        """Turn any cache failure into a warning and a degraded mode, never an exception."""
+        try:
+            yield
+        except Exception as exc:
+            if _is_corrupt(exc):
+                self._set_aside(exc)
+                try:
+                    self._connect(readonly=False)
+                except Exception as again:
+                    self._disconnect()
+                    self._warn(f"feature cache not used: {again}")
+            elif write and (_is_locked(exc) or _is_readonly(exc)):
+                reason = (
+                    "another dedup-tui is writing to it" if _is_locked(exc) else "it is read-only"
+                )
+                self._warn(
+                    f"feature cache {self.path!r} not updated ({reason}); "
+                    "this scan's new features will not be remembered"
+                )
+                self.mode = "read-only"
+            else:
+                self._warn(f"feature cache not used after an error while {action}: {exc}")
+                self._disconnect()
+
+    def _sid(self, hash_size: int, *, create: bool) -> int | None:
+        key = settings_key(hash_size)
+        sid = self._sids.get(key)
+        if sid is not None:
+            return sid
+        conn = self._conn
+        assert conn is not None
+        row = conn.execute("SELECT sid FROM settings WHERE key=?", (key,)).fetchone()
+        if row is None:
+            if not create:
+                return None
+            with conn:
+                cur = conn.execute(
+                    "INSERT INTO settings (key, feature_version, hash_size) VALUES (?, ?, ?)",
+                    (key, _features.FEATURE_VERSION, hash_size),
+                )
+            sid = int(cur.lastrowid or 0)
+        else:
+            sid = int(row[0])
+        self._sids[key] = sid
+        return sid
