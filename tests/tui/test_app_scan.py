@@ -161,3 +161,15 @@ async def test_scan_worker_failure_is_shown_on_the_scan_screen(settings, monkeyp
         assert "disk unplugged" in screen_text(app)
         await pilot.press("ctrl+q")
     assert not app.is_running
+
+
+def test_ascii_fallback_survives_pythons_c_locale_coercion(monkeypatch):
+    """Under LANG=C, Python itself sets LC_CTYPE=C.UTF-8 (PEP 538): still ASCII glyphs."""
+    from tui_dedup.tui.widgets.glyphs import ascii_only
+
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.setenv("LANG", "C")
+    monkeypatch.setenv("LC_CTYPE", "C.UTF-8")
+    assert ascii_only()
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert not ascii_only()

@@ -20,9 +20,7 @@ about files, not about what matching did with them. A pair's transform is named 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar, Literal
 
 from PIL import Image as PILImage
@@ -37,17 +35,12 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dedup.engine import thumbs
-from tui_dedup.engine.compare import sharper_side
 from tui_dedup.engine.model import TRANSFORMS, ScanError
 from tui_dedup.engine.store import FeatureStore
-from tui_dedup.tui.widgets.table_model import (
-    cell_width,
-    fit,
-    format_resolution,
-    human_size,
-    printable,
-    shorten_middle,
-)
+from tui_dedup.tui.widgets.cells import cell_width, fit, shorten_middle
+
+# The per-file text moved to `preview_text`; badges and side_text stay importable from here.
+from tui_dedup.tui.widgets.preview_text import badges, side_text
 
 try:  # the terminal query happens here, at import, before the app takes over the terminal
     from textual_image import widget as _ti
@@ -108,90 +101,6 @@ def thumb_side(mode: str, cols: int, rows: int) -> int:
     side = max(px_w, px_h)
     side = -(-side // SIDE_STEP) * SIDE_STEP
     return int(min(max(side, SIDE_STEP), MAX_THUMB_SIDE))
-
-
-# ---------------------------------------------------------------------------------------------
-# What is said about each file (shared with the details screen)
-
-
-def format_when(ts: float | None) -> str:
-    if ts is None:
-        return ""
-    try:
-        return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
-    except (OverflowError, OSError, ValueError):
-        return ""
-
-
-def date_line(store: FeatureStore, row: int) -> str:
-    """EXIF date taken when present, else the file's modification time, labelled as such."""
-    meta = store.metas[row]
-    if meta.taken is not None:
-        return f"taken {format_when(meta.taken)}"
-    return f"modified {format_when(store.entries[row].mtime_ns / 1e9)}"
-
-
-def camera_line(store: FeatureStore, row: int) -> str:
-    meta = store.metas[row]
-    bits = [printable(meta.camera)] if meta.camera else []
-    if meta.has_gps:
-        bits.append("GPS")
-    return " · ".join(bits) if bits else "no camera metadata"
-
-
-def badges(store: FeatureStore, i: int, j: int) -> tuple[str, str]:
-    """("larger · sharper"-style badges for side A, for side B); empty when neither wins."""
-    ma, mb = store.metas[i], store.metas[j]
-    pa, pb = ma.width * ma.height, mb.width * mb.height
-    a: list[str] = []
-    b: list[str] = []
-    if pa != pb:
-        (a if pa > pb else b).append("larger")
-    sharper = sharper_side(ma.sharpness, mb.sharpness)
-    if sharper == "a":
-        a.append("sharper")
-    elif sharper == "b":
-        b.append("sharper")
-    return " · ".join(a), " · ".join(b)
-
-
-@dataclass(frozen=True, slots=True)
-class SideText:
-    name: str
-    folder: str
-    facts: str  # resolution · size · format
-    when: str
-    camera: str
-
-
-def home_short(path: str) -> str:
-    """``~/…`` for paths under the home directory, as a shell prompt shows them."""
-    home = os.path.expanduser("~")
-    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
-        return "~" + path[len(home) :]
-    return path
-
-
-def side_text(store: FeatureStore, row: int) -> SideText:
-    entry, meta = store.entries[row], store.metas[row]
-    return SideText(
-        name=printable(os.path.basename(entry.path)),
-        folder=printable(home_short(os.path.dirname(entry.path)) + os.sep),
-        facts=" · ".join(
-            x
-            for x in (
-                format_resolution(meta.width, meta.height),
-                human_size(entry.size),
-                meta.format,
-            )
-            if x
-        ),
-        when=date_line(store, row),
-        camera=camera_line(store, row),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 class PreviewSideInfo(Widget):

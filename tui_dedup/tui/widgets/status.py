@@ -1,21 +1,15 @@
-"""One-line status bar and the terminal capabilities every widget asks about."""
+"""One-line status bar.
+
+``ascii_only`` lives in :mod:`~tui_dedup.tui.widgets.glyphs` (Textual-free, so the table model
+can use it too) and is still importable from here.
+"""
 
 from __future__ import annotations
-
-import os
 
 from textual.reactive import reactive
 from textual.widget import Widget
 
-
-def ascii_only() -> bool:
-    """True when the locale cannot show Unicode (LANG=C and friends): use ASCII glyphs."""
-    for var in ("LC_ALL", "LC_CTYPE", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            v = value.upper().replace("-", "")
-            return "UTF8" not in v
-    return False
+from tui_dedup.tui.widgets.glyphs import ascii_only
 
 
 def human(n: float) -> str:

@@ -16,22 +16,56 @@ resort, a new filter and a re-match (:meth:`PairTableModel.set_pairs`).
 
 from __future__ import annotations
 
-import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 import numpy as np
 
 from tui_dedup.engine.model import Pairs
+from tui_dedup.tui.widgets.cells import (
+    ELLIPSIS,
+    MARK_GLYPH,
+    Align,
+    cell_width,
+    fit,
+    format_date,
+    format_resolution,
+    format_similarity,
+    human_size,
+    mark_glyph,
+    printable,
+    shorten_middle,
+    sort_arrow,
+)
+
+# The cell formatting moved to `cells`; its names stay importable from here (the group view,
+# preview, progress, details and errors screens, tests and benchmarks import them from here).
+__all__ = [
+    "COLUMNS",
+    "COLUMN_KEYS",
+    "ELLIPSIS",
+    "MARK_GLYPH",
+    "SEPARATOR",
+    "Align",
+    "Column",
+    "FormattedRow",
+    "Layout",
+    "PairTableModel",
+    "Side",
+    "cell_width",
+    "compute_layout",
+    "fit",
+    "format_date",
+    "format_resolution",
+    "format_similarity",
+    "human_size",
+    "printable",
+    "shorten_middle",
+]
 
 Side = Literal["a", "b"]
-Align = Literal["left", "right"]
 
-MARK_GLYPH = "✓"
-ELLIPSIS = "…"
 SEPARATOR = " "
 _ORDER_CACHE_SIZE = 4
 
@@ -131,114 +165,6 @@ def compute_layout(width: int, min_path: int = 8) -> Layout:
         (path_a if c.key == "file_a" else path_b) if c.width == 0 else c.width for c in columns
     )
     return Layout(columns, widths)
-
-
-# ---------------------------------------------------------------------------------------------
-# Cell formatting (pure functions, exported for tests and for the status bar / preview)
-
-
-def _char_width(ch: str) -> int:
-    if unicodedata.combining(ch):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def cell_width(text: str) -> int:
-    """Terminal cells ``text`` takes (wide East Asian characters count two)."""
-    if text.isascii():
-        return len(text)
-    return sum(_char_width(ch) for ch in text)
-
-
-def _take_cells(text: str, cells: int, from_end: bool = False) -> str:
-    """The longest head (or tail) of ``text`` that fits in ``cells``."""
-    if text.isascii():
-        if cells <= 0:
-            return ""
-        return text[-cells:] if from_end else text[:cells]
-    chars = reversed(text) if from_end else iter(text)
-    out: list[str] = []
-    used = 0
-    for ch in chars:
-        w = _char_width(ch)
-        if used + w > cells:
-            break
-        out.append(ch)
-        used += w
-    return "".join(reversed(out)) if from_end else "".join(out)
-
-
-def printable(text: str) -> str:
-    """Make a file name safe to draw: undecodable bytes as U+FFFD, control characters as ``?``.
-
-    Paths are ``os.fsdecode`` strings and may hold lone surrogates or even a newline; either
-    would corrupt the terminal if written as is.
-    """
-    if text.isascii() and text.isprintable():
-        return text
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
-
-
-def fit(text: str, width: int, align: Align = "left") -> str:
-    """Pad or cut ``text`` to exactly ``width`` cells; a cut ends in ``…``."""
-    w = cell_width(text)
-    if w > width:
-        text = _take_cells(text, width - 1) + ELLIPSIS if width > 0 else ""
-        w = cell_width(text)
-    pad = " " * (width - w)
-    return pad + text if align == "right" else text + pad
-
-
-def shorten_middle(text: str, width: int) -> str:
-    """Cut the middle of ``text`` to fit ``width`` cells, keeping the file name at the end.
-
-    The tail gets two thirds of the room, since the name tells files apart more often than the
-    top folders do. The result is exactly ``width`` cells (padded on the right).
-    """
-    w = cell_width(text)
-    if w <= width:
-        return text + " " * (width - w)
-    if width <= 1:
-        return ELLIPSIS[:width]
-    room = width - 1
-    head = room // 3
-    tail = room - head
-    out = _take_cells(text, head) + ELLIPSIS + _take_cells(text, tail, from_end=True)
-    return out + " " * (width - cell_width(out))
-
-
-def human_size(n: int) -> str:
-    """``3.2 MB`` style, decimal units (as file managers on Linux show them), at most 7 cells."""
-    if n < 1000:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("kB", "MB", "GB", "TB", "PB"):
-        value /= 1000.0
-        if value < 999.5 or unit == "PB":
-            return f"{value:.1f} {unit}" if value < 99.95 else f"{value:.0f} {unit}"
-    raise AssertionError("unreachable")
-
-
-def format_similarity(s: float) -> str:
-    return f"{s * 100:.1f}%"
-
-
-def format_resolution(w: int, h: int) -> str:
-    return f"{w}×{h}" if w > 0 and h > 0 else ""
-
-
-def format_date(mtime: float) -> str:
-    """Local calendar date of a POSIX time; empty when unknown (0 or NaN)."""
-    if not mtime or math.isnan(mtime):
-        return ""
-    try:
-        return datetime.fromtimestamp(mtime).strftime("%Y-%m-%d")
-    except (OverflowError, OSError, ValueError):
-        return ""
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def _float32_sort_code(x: np.ndarray) -> np.ndarray:
@@ -581,7 +507,7 @@ class PairTableModel:
     # -- formatting (only the rows asked for) ---------------------------------------------------
 
     def header_cells(self, layout: Layout) -> tuple[str, ...]:
-        arrow = " ▼" if self.sort_reverse else " ▲"
+        arrow = sort_arrow(self.sort_reverse)
         out = []
         for col, w in zip(layout.columns, layout.widths, strict=True):
             title = col.title
@@ -597,6 +523,7 @@ class PairTableModel:
         p = int(self.view[pos])
         files = {"a": int(self.pairs.i[p]), "b": int(self.pairs.j[p])}
         marks = {s: bool(self.marked[f]) for s, f in files.items()}
+        mark = mark_glyph()
         cells = []
         for col, w in zip(layout.columns, layout.widths, strict=True):
             kind, _, side = col.key.rpartition("_")
@@ -606,7 +533,7 @@ class PairTableModel:
             elif col.key == "method":
                 text = self.method_names[int(self.method_codes[p])]
             elif kind == "file":
-                glyph = MARK_GLYPH if marks[side] else " "
+                glyph = mark if marks[side] else " "
                 cells.append(glyph + " " + shorten_middle(printable(self.paths[f]), w - 2))
                 continue
             elif kind == "size":
