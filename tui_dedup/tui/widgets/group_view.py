@@ -19,8 +19,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_dedup.engine.model import Group, Pairs
+from tui_dedup.tui.widgets.cells import mark_glyph
 from tui_dedup.tui.widgets.table_model import (
-    MARK_GLYPH,
     PairTableModel,
     fit,
     format_resolution,
@@ -218,7 +218,7 @@ class GroupView(ScrollView, can_focus=True):
         role = "keep" if f == g.keeper else "copy"
         sim = "" if f == g.keeper else format_similarity(self.similarity(g.keeper, f) or 0.0)
         res = format_resolution(int(model.widths[f]), int(model.heights[f]))
-        glyph = MARK_GLYPH if marked else " "
+        glyph = mark_glyph() if marked else " "
         tail = f" {fit(sim, 6, 'right')} {fit(human_size(int(model.sizes[f])), 7, 'right')}"
         if width >= 70:
             tail += f" {fit(res, 9, 'right')}"

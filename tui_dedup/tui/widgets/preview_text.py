@@ -13,6 +13,12 @@ from datetime import datetime
 from tui_dedup.engine.compare import sharper_side
 from tui_dedup.engine.store import FeatureStore
 from tui_dedup.tui.widgets.cells import format_resolution, human_size, printable
+from tui_dedup.tui.widgets.glyphs import ascii_only
+
+
+def _dot() -> str:
+    """The separator between facts: a middle dot, or a bar when the terminal is ASCII only."""
+    return " | " if ascii_only() else " · "
 
 
 def format_when(ts: float | None) -> str:
@@ -37,7 +43,7 @@ def camera_line(store: FeatureStore, row: int) -> str:
     bits = [printable(meta.camera)] if meta.camera else []
     if meta.has_gps:
         bits.append("GPS")
-    return " · ".join(bits) if bits else "no camera metadata"
+    return _dot().join(bits) if bits else "no camera metadata"
 
 
 def badges(store: FeatureStore, i: int, j: int) -> tuple[str, str]:
@@ -53,7 +59,7 @@ def badges(store: FeatureStore, i: int, j: int) -> tuple[str, str]:
         a.append("sharper")
     elif sharper == "b":
         b.append("sharper")
-    return " · ".join(a), " · ".join(b)
+    return _dot().join(a), _dot().join(b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,7 @@ def side_text(store: FeatureStore, row: int) -> SideText:
     return SideText(
         name=printable(os.path.basename(entry.path)),
         folder=printable(home_short(os.path.dirname(entry.path)) + os.sep),
-        facts=" · ".join(
+        facts=_dot().join(
             x
             for x in (
                 format_resolution(meta.width, meta.height),
