@@ -19,20 +19,8 @@ Three strategies, one answer:
   and ``r = 8`` at 1M rows probes three 21-bit chunks at radius 2.
 * ``max_distance == 0`` is exact equality: a sort, whatever the method.
 
-Why it is fast in numpy: codes are probed in the table's own key order, so ``key ^ flips``
-walks the table nearly sequentially; a flip pattern ``e`` is only probed from the side whose
-key has the highest bit of ``e`` clear, which finds each unordered pair once and halves the
-work; the table keeps each bucket's first entries in flat "layers" so a probe is a 1-D gather
-and a popcount, not an ``np.repeat`` (slow, and it holds the GIL); per-cell arrays are
-reused per thread (fresh multi-MB arrays page-fault). Work is cut into tasks of ~2M cells on a
-small thread pool (numpy's ufuncs and gathers release the GIL). One chunk table is alive at
-a time: peak RSS at 1M rows is ~0.3 GB for K=1 and ~0.6 GB with K=8 (data included).
-
-Variants (rotations/mirrors): the distance is ``min over k`` in both directions, so the search
-is the plain codes-vs-codes search plus a join of every code against a second table holding
-all non-identity variants (``(K - 1) * n`` rows). That join has no symmetry to halve and 7x
-the candidates per probe, which is why K=8 costs ~5x K=1 at radius 8; ``variant_max_distance``
-trades recall of rotated copies for speed (see :func:`radius_pairs`).
+How the multi-index search stays fast in numpy, and what rotations cost: see
+:mod:`tui_dedup.engine.mih`.
 
 Cancellation: ``should_stop()`` is polled between tasks on the calling thread; when it returns
 True, :class:`Cancelled` is raised. Nothing partial is returned because an incomplete pair
