@@ -237,3 +237,24 @@ async def test_filter_applies_to_group_view(settings):
         assert isinstance(app.screen.focused, GroupView)
         await pilot.press("escape")
         assert len(view.groups) == all_groups
+
+
+async def test_a_superseded_match_is_not_reported_as_an_error(settings, monkeypatch):
+    """Pressing +/- quickly cancels the older match; the index then raises Cancelled, which is
+    the normal end of a replaced request, not a failure to show the user."""
+    import tui_dedup.tui.session as session_mod
+    from tui_dedup.engine.index import Cancelled
+
+    app = create_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_review(app, pilot)
+
+        def replaced(*args, **kwargs):
+            raise Cancelled("replaced by a newer request")
+
+        monkeypatch.setattr(session_mod, "match", replaced)
+        await pilot.press("minus")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.problems == []
+        assert "Cancelled" not in screen_text(app)

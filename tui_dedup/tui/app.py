@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dedup.actions.skips import ReviewState, SkipStore
+from tui_dedup.engine.index import Cancelled
 from tui_dedup.engine.registry import Threshold
 from tui_dedup.settings import RunSettings
 from tui_dedup.tui.commands import DedupCommands
@@ -80,7 +81,10 @@ class DedupApp(App[int]):
         self, session: ReviewSession, method: str, threshold: Threshold, first: bool
     ) -> None:
         worker = get_current_worker()
-        outcome = session.compute(method, threshold, self.skips, lambda: worker.is_cancelled)
+        try:
+            outcome = session.compute(method, threshold, self.skips, lambda: worker.is_cancelled)
+        except Cancelled:
+            return  # a newer request replaced this one: not an error
         if not worker.is_cancelled:
             self.post_message(MatchFinished(outcome, first))
 
