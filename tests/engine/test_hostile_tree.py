@@ -23,14 +23,20 @@ def test_folder_named_like_an_image_is_walked_into(tmp_path: Path) -> None:
 
 
 def test_a_very_deep_tree_does_not_hit_the_recursion_limit(tmp_path: Path) -> None:
-    deep = tmp_path
+    levels = [tmp_path]
     for k in range(1100):  # deeper than Python's default recursion limit (os.makedirs recurses)
-        deep = deep / f"d{k % 10}"
-        os.mkdir(deep)
-    _photo(deep / "bottom.jpg")
-    res = scan([tmp_path], ScanConfig())
-    assert len(res.store) == 1
-    assert res.errors == []
+        levels.append(levels[-1] / f"d{k % 10}")
+        os.mkdir(levels[-1])
+    bottom = levels[-1] / "bottom.jpg"
+    _photo(bottom)
+    try:
+        res = scan([tmp_path], ScanConfig())
+        assert len(res.store) == 1
+        assert res.errors == []
+    finally:  # shutil.rmtree (pytest's tmp cleanup) recurses per level: take it down here
+        bottom.unlink()
+        for d in reversed(levels[1:]):
+            d.rmdir()
 
 
 def test_broken_symlink_is_reported_when_following_links(tmp_path: Path) -> None:
