@@ -380,11 +380,12 @@ def _progress_printer(enabled: bool):
 def run_scan(settings, *, show_progress: bool):
     """Scan + match + group with the settings; shared by `scan` and `plan`."""
     from tui_dedup.engine.group import star_groups
-    from tui_dedup.engine.match import HIST_ALL_PAIRS_LIMIT, match
+    from tui_dedup.engine.match import HIST_ALL_PAIRS_LIMIT
+    from tui_dedup.engine.match_cache import cached_match
     from tui_dedup.engine.registry import METHODS
     from tui_dedup.engine.scan import scan
     from tui_dedup.output import Result
-    from tui_dedup.settings import open_cache
+    from tui_dedup.settings import match_cache_dir, open_cache
 
     cache = open_cache(settings)
     progress, on_progress = _progress_printer(show_progress)
@@ -415,7 +416,7 @@ def run_scan(settings, *, show_progress: bool):
             f"all-pairs {settings.method}: candidates come from a loose pHash shortlist",
             file=sys.stderr,
         )
-    pairs = match(res.store, settings.method, th, settings.match)
+    pairs = cached_match(res.store, settings.method, th, settings.match, match_cache_dir(settings))
     pairs = _hide_skipped(res.store, pairs, settings)
     groups = star_groups(pairs, len(res.store))
     return Result(

@@ -57,3 +57,12 @@ def open_cache(settings: RunSettings):  # -> FeatureCache | None
     from tui_dedup.engine.cache import FeatureCache
 
     return FeatureCache.open(settings.cache_path)
+
+
+def match_cache_dir(settings: RunSettings) -> str | None:
+    """Where remembered match results live: ``matches/`` beside the feature cache file."""
+    if not settings.use_cache:
+        return None
+    from tui_dedup.engine.cache_db import resolve_cache_path
+
+    return os.path.join(os.path.dirname(resolve_cache_path(settings.cache_path)), "matches")

@@ -252,7 +252,7 @@ async def test_a_superseded_match_is_not_reported_as_an_error(settings, monkeypa
         def replaced(*args, **kwargs):
             raise Cancelled("replaced by a newer request")
 
-        monkeypatch.setattr(session_mod, "match", replaced)
+        monkeypatch.setattr(session_mod, "cached_match", replaced)
         await pilot.press("minus")
         await app.workers.wait_for_complete()
         await pilot.pause()

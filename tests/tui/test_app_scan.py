@@ -126,7 +126,7 @@ async def test_worker_failure_is_shown_not_a_crash(settings, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("index exploded")
 
-    monkeypatch.setattr(session_mod, "match", broken)
+    monkeypatch.setattr(session_mod, "cached_match", broken)
     app = create_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(100):

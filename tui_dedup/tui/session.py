@@ -17,11 +17,11 @@ from tui_dedup import review
 from tui_dedup.actions.fsops import file_digest
 from tui_dedup.actions.skips import SkipStore
 from tui_dedup.engine.group import star_groups
-from tui_dedup.engine.match import match
+from tui_dedup.engine.match_cache import cached_match
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanResult
-from tui_dedup.settings import RunSettings
+from tui_dedup.settings import RunSettings, match_cache_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,14 @@ class ReviewSession:
 
         Runs in a worker thread: it may read files to digest them (only when skips exist).
         """
-        pairs = match(self.store, method, threshold, self.settings.match, should_stop=should_stop)
+        pairs = cached_match(
+            self.store,
+            method,
+            threshold,
+            self.settings.match,
+            match_cache_dir(self.settings),
+            should_stop=should_stop,
+        )
         if skips is not None and len(skips) and len(pairs):
             a = [self.digest(int(r)) for r in pairs.i]
             b = [self.digest(int(r)) for r in pairs.j]
