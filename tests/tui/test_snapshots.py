@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
 from conftest import wait_for_review
 
+from tui_dedup.settings import RunSettings
 from tui_dedup.tui.app import create_app
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SIZE = (100, 30)
+
+
+@pytest.fixture
+def settings(demo_dir):
+    """The demo library behind a path of fixed length: the header shows the root, and a
+    longer pytest-N temp path would shift the title's position in the SVG."""
+    holder = tempfile.mkdtemp(prefix="dedup-snap-")
+    link = os.path.join(holder, "Pictures")
+    os.symlink(demo_dir, link)
+    yield RunSettings(roots=[link], use_cache=False, preview="none")
+    os.unlink(link)
+    os.rmdir(holder)
 
 
 def _normalise(svg: str, root: str) -> str:
