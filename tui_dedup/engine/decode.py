@@ -21,6 +21,7 @@ import io
 import os
 import stat
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -135,6 +136,10 @@ def _exif_meta(exif: Image.Exif | None) -> tuple[float | None, str | None, bool]
     return taken, camera, has_gps
 
 
+#: (width, height) -> JPEG DCT scale denominator (1, 2, 4 or 8).
+Reduction = Callable[[int, int], int]
+
+
 def _reduction(width: int, height: int) -> int:
     short = min(width, height)
     for r in (8, 4, 2):
@@ -198,11 +203,13 @@ def _decode_pillow(data: bytes) -> np.ndarray | None:
     return np.ascontiguousarray(arr)
 
 
-def _decode_pixels(data: bytes, fmt: str, width: int, height: int, has_alpha: bool) -> np.ndarray:
+def _decode_pixels(
+    data: bytes, fmt: str, width: int, height: int, has_alpha: bool, reduction: Reduction
+) -> np.ndarray:
     buf = np.frombuffer(data, np.uint8)
     arr: np.ndarray | None = None
     if fmt == "JPEG":
-        r = _reduction(width, height)
+        r = reduction(width, height)
         arr = cv2.imdecode(buf, _REDUCED[r] if r > 1 else cv2.IMREAD_COLOR)
     elif fmt in ("PNG", "WEBP", "TIFF", "BMP"):
         flag = cv2.IMREAD_UNCHANGED if has_alpha or fmt in ("PNG", "TIFF") else cv2.IMREAD_COLOR
@@ -213,7 +220,7 @@ def _decode_pixels(data: bytes, fmt: str, width: int, height: int, has_alpha: bo
         arr = _decode_pillow(data)
     if arr is None or arr.size == 0:
         raise ValueError("decoder returned no pixels")
-    return _shrink(_to_bgr8(arr))
+    return _to_bgr8(arr)
 
 
 def _read_all(fd: int, size: int) -> bytes:
@@ -292,9 +299,18 @@ def jpeg_truncated(data: bytes) -> bool:
 
 
 def decode_bytes(
-    path: str, data: bytes, limits: DecodeLimits
+    path: str,
+    data: bytes,
+    limits: DecodeLimits,
+    *,
+    reduction: Reduction = _reduction,
+    shrink: bool = True,
 ) -> tuple[np.ndarray, ImageMeta] | ScanError:
-    """Header check, then a reduced decode; all failures become one-line reasons."""
+    """Header check, then a reduced decode; all failures become one-line reasons.
+
+    The scan uses the defaults (short side >= 64, then shrunk for the features); the preview's
+    thumbnails pass their own ``reduction`` and keep the decoded size.
+    """
     fmt = _sniff(data[:32])
     if fmt is None:
         return ScanError(path, "not an image (content is not JPEG/PNG/GIF/WebP/BMP/TIFF/HEIC/AVIF)")
@@ -326,7 +342,9 @@ def decode_bytes(
             f"{limits.max_pixels / 1e6:.0f} MP (possible decompression bomb)",
         )
     try:
-        image = _decode_pixels(data, fmt, width, height, has_alpha)
+        image = _decode_pixels(data, fmt, width, height, has_alpha, reduction)
+        if shrink:
+            image = _shrink(image)
     except Exception as exc:  # OpenCV/Pillow raise many types for broken data
         return ScanError(path, f"corrupt or truncated {fmt}: {str(exc).splitlines()[0][:120]}")
     if orientation in (5, 6, 7, 8):

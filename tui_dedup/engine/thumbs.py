@@ -4,7 +4,8 @@ Why a second decoder entry point: the scan decodes every file once to a ~128 px 
 features and keeps nothing. A person reviewing pairs needs a picture about the size of the
 terminal pane, for two files at a time, again and again as they move back and forth. So:
 
-* the file is read with the scan's reader (:func:`engine.decode.read_file`: no FIFOs, size
+* the file is read and decoded by the scan's own code (:func:`engine.decode.read_file` and
+  :func:`engine.decode.decode_bytes`: no FIFOs, size
   limits) and its header checked against the same pixel limit before any pixel is decoded;
 * JPEGs are decoded in libjpeg's DCT stage at the largest reduction (1/2, 1/4, 1/8) that keeps
   the long side ≥ ``max_side``, never the full photo; OpenCV applies the EXIF orientation while
@@ -20,16 +21,13 @@ Thumbnails are BGR uint8 and read-only (they are shared through the cache).
 
 from __future__ import annotations
 
-import io
 import os
 import threading
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from tui_dedup.engine import decode
 from tui_dedup.engine.model import FileEntry, ScanError
@@ -123,72 +121,26 @@ def _entry_for(path: str, st: os.stat_result) -> FileEntry:
     return FileEntry(path, os.path.dirname(path), st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
 
 
-def _header(path: str, data: bytes, fmt: str) -> tuple[int, int, bool, int] | ScanError:
-    """(width, height, has_alpha, EXIF orientation) from the header, no pixels decoded."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as im:
-                width, height = im.size
-                has_alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
-                orientation = im.getexif().get(0x0112, 1) if fmt == "JPEG" else 1
-    except Exception as exc:
-        return ScanError(path, f"corrupt or unsupported {fmt} header: {exc}")
-    return width, height, has_alpha, orientation
-
-
-def _decode(
-    data: bytes, fmt: str, width: int, height: int, has_alpha: bool, max_side: int
-) -> np.ndarray:
-    """Pixels at a reduced scale where the format allows it; the scan decoder's format rules."""
-    buf = np.frombuffer(data, np.uint8)
-    arr: np.ndarray | None = None
-    if fmt == "JPEG":
-        r = reduction_for(width, height, max_side)
-        arr = cv2.imdecode(
-            buf, decode._REDUCED[r] if r > 1 else cv2.IMREAD_COLOR
-        )  # applies EXIF orientation, as the scan relies on
-    elif fmt in ("PNG", "WEBP", "TIFF", "BMP"):
-        flag = cv2.IMREAD_UNCHANGED if has_alpha or fmt in ("PNG", "TIFF") else cv2.IMREAD_COLOR
-        arr = cv2.imdecode(buf, flag)
-        if arr is not None and arr.ndim == 3 and arr.shape[2] == 4 and not has_alpha:
-            arr = arr[:, :, :3]
-    if arr is None:
-        arr = decode._decode_pillow(data)  # HEIC, AVIF, GIF, odd variants; applies orientation
-    if arr is None or arr.size == 0:
-        raise ValueError("decoder returned no pixels")
-    return decode._to_bgr8(arr)
-
-
 def _load(path: str, max_side: int, st: os.stat_result) -> Thumbnail | ScanError:
+    """The scan's reader and decoder (same header checks, limits and orientation), at a
+    reduction chosen for the pane instead of for the hashes."""
     limits = decode.DecodeLimits()
     data = decode.read_file(_entry_for(path, st), limits)
     if isinstance(data, ScanError):
         return data
-    fmt = decode._sniff(data[:32])
-    if fmt is None:
-        return ScanError(path, "not an image")
-    if fmt == "HEIF" and not decode._ensure_heif():
-        return ScanError(path, "HEIC/HEIF support is not installed (pip install pillow-heif)")
-    if fmt == "AVIF":
-        decode._ensure_heif()
-    head = _header(path, data, fmt)
-    if isinstance(head, ScanError):
-        return head
-    width, height, has_alpha, orientation = head
-    if width <= 0 or height <= 0:
-        return ScanError(path, f"invalid dimensions {width}×{height}")
-    if width * height > limits.max_pixels:
-        return ScanError(path, f"image too large: {width}×{height} px")
-    try:
-        img = _decode(data, fmt, width, height, has_alpha, max_side)
-    except Exception as exc:  # OpenCV/Pillow raise many types for broken data
-        return ScanError(path, f"corrupt or truncated {fmt}: {str(exc).splitlines()[0][:120]}")
-    if orientation in (5, 6, 7, 8):
-        width, height = height, width
+    result = decode.decode_bytes(
+        path,
+        data,
+        limits,
+        reduction=lambda w, h: reduction_for(w, h, max_side),
+        shrink=False,
+    )
+    if isinstance(result, ScanError):
+        return result
+    img, meta = result
     thumb = np.ascontiguousarray(fit_long_side(img, max_side))
     thumb.setflags(write=False)
-    return Thumbnail(thumb, width, height, fmt)
+    return Thumbnail(thumb, meta.width, meta.height, meta.format)
 
 
 def read_thumbnail(path: str, max_side: int) -> Thumbnail | ScanError:
