@@ -80,15 +80,28 @@ def to_dict(result: Result) -> dict:
             }
         )
     return {
+        **_head(result),
+        "pairs": out_pairs,
+        "groups": [[paths[m] for m in g.members] for g in result.groups],
+        **_tail(result),
+    }
+
+
+def _head(result: Result) -> dict:
+    """The document's fields before the pairs (both JSON writers share them)."""
+    return {
         "version": JSON_VERSION,
         "roots": result.roots,
         "method": result.method,
         "threshold": round(result.threshold.similarity, 6),
         "max_distance": result.threshold.max_distance,
-        "files": len(store),
+        "files": len(result.store),
         "cancelled": result.cancelled,
-        "pairs": out_pairs,
-        "groups": [[paths[m] for m in g.members] for g in result.groups],
+    }
+
+
+def _tail(result: Result) -> dict:
+    return {
         "errors": [{"path": e.path, "error": e.reason} for e in result.errors],
         "skipped": [{"path": e.path, "reason": e.reason} for e in result.skipped],
     }
@@ -152,19 +165,7 @@ def to_json(result: Result) -> bytes:
         "[" + ", ".join([_path_text(store, epath, m) for m in g.members]) + "]"
         for g in result.groups
     ]
-    head = {
-        "version": JSON_VERSION,
-        "roots": result.roots,
-        "method": result.method,
-        "threshold": round(result.threshold.similarity, 6),
-        "max_distance": result.threshold.max_distance,
-        "files": len(store),
-        "cancelled": result.cancelled,
-    }
-    tail = {
-        "errors": [{"path": e.path, "error": e.reason} for e in result.errors],
-        "skipped": [{"path": e.path, "reason": e.reason} for e in result.skipped],
-    }
+    head, tail = _head(result), _tail(result)
     parts = [f"{enc(k)}: {_dumps_str(v)}" for k, v in head.items()]
     parts.append('"pairs": ' + _lines(pair_lines))
     del pair_lines
