@@ -114,6 +114,8 @@ def test_brute_force_tiles_cover_the_triangle(monkeypatch: pytest.MonkeyPatch) -
     import tui_dedup.engine.hamming as hamming
 
     monkeypatch.setattr(hamming, "_TILE_CELLS", 64 * 64)
+    monkeypatch.setattr(hamming, "_MIN_COLS", 48)  # 48-column tiles: partial and diagonal
+    monkeypatch.setattr(hamming, "_TASK_CELLS", 64 * 64 * 4)  # several row blocks per task
     rng = np.random.default_rng(7)
     codes = random_codes(rng, 150, 16)  # 16 used bits: many pairs within 5
     got = brute_force_pairs(codes, 5)
@@ -281,6 +283,7 @@ def test_should_stop_raises_cancelled(method: str, monkeypatch: pytest.MonkeyPat
     import tui_dedup.engine.mih as mih
 
     monkeypatch.setattr(hamming, "_TILE_CELLS", 1 << 10)  # many small tasks
+    monkeypatch.setattr(hamming, "_TASK_CELLS", 1 << 14)
     monkeypatch.setattr(hamming, "_CELLS", 1 << 10)
     monkeypatch.setattr(mih, "_CELLS", 1 << 10)  # mih imports hamming's value by name
     rng = np.random.default_rng(1)
@@ -313,3 +316,68 @@ def test_index_does_not_import_textual() -> None:
 
     code = "import sys, tui_dedup.engine.index; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- hybrid search, bounded memory paths, constant bits -----------------------------------
+
+
+@pytest.mark.parametrize("plain_mih", [True, False])
+def test_hybrid_halves_agree_with_brute_force(
+    plain_mih: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "auto" may search the plain part and the variant join by different methods."""
+    import tui_dedup.engine.index as index
+
+    def fake(*args: object, **kw: object) -> dict[str, float]:
+        return {
+            "brute": 2.0 if plain_mih else 1.0,
+            "mih": 1.0 if plain_mih else 2.0,
+            "brute_variants": 1.0 if plain_mih else 2.0,
+            "mih_variants": 2.0 if plain_mih else 1.0,
+        }
+
+    monkeypatch.setattr(index, "estimate_seconds", fake)
+    rng = np.random.default_rng(11)
+    codes, variants = clustered(rng, 400, 64, 8)
+    for r, rv in ((9, 6), (6, 6), (5, 0)):
+        kw = {"variants": variants, "variant_max_distance": rv}
+        assert_same(radius_pairs(codes, r, **kw), brute_force_pairs(codes, r, **kw))
+
+
+def test_big_buckets_expand_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overflow candidates of large buckets are verified in small slices: same pairs."""
+    import tui_dedup.engine.mih as mih
+
+    monkeypatch.setattr(mih, "_EXPAND", 7)
+    rng = np.random.default_rng(5)
+    base = random_codes(rng, 40, 64)
+    # 1500 near copies of 40 seeds: buckets of ~40 entries on every chunk.
+    codes = np.stack(
+        [flip_bits(rng, base[i % 40], 64, int(rng.integers(0, 6))) for i in range(1500)]
+    )
+    for r in (3, 7):
+        assert_same(mih_pairs(codes, r), brute_force_pairs(codes, r))
+
+
+def test_constant_bits_are_not_chunked() -> None:
+    """A bit set in every code and variant (pHash's top bit) is left out of the chunks."""
+    from tui_dedup.engine.hamming import _used_bits
+
+    rng = np.random.default_rng(3)
+    codes, variants = clustered(rng, 500, 64, 8)
+    codes |= np.uint64(1 << 63)
+    variants |= np.uint64(1 << 63)
+    assert _used_bits(codes, variants) == 63
+    for r in (4, 10):
+        kw = {"variants": variants, "variant_max_distance": r - 2}
+        assert_same(mih_pairs(codes, r, **kw), brute_force_pairs(codes, r, **kw))
+
+
+def test_csr_offsets_match_bincount() -> None:
+    from tui_dedup.engine.mih import _offsets
+
+    rng = np.random.default_rng(2)
+    for size in (0, 1, 50, 3000):
+        keys = np.sort(rng.integers(0, 1 << 10, size)).astype(np.int32)
+        want = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=1 << 10))])
+        np.testing.assert_array_equal(_offsets(keys, 1 << 10), want)

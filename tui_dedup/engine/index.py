@@ -6,9 +6,10 @@ between one image's code and any dihedral variant of the other's is ``<= max_dis
 
 Three strategies, one answer:
 
-* :func:`brute_force_pairs` XORs square tiles of the upper triangle and counts bits with
-  ``np.bitwise_count``. It is the reference the others are tested against and the fastest path
-  up to a few thousand rows (it never builds an n×n matrix: tiles of 256k cells).
+* :func:`brute_force_pairs` XORs row blocks against long column blocks of the upper triangle
+  and counts bits with ``np.bitwise_count`` (~1 ns of CPU per pair). It is the reference the
+  others are tested against and the fastest path up to a few thousand rows at small radius
+  (it never builds an n×n matrix: tiles of 256k cells).
 * :func:`mih_pairs` is multi-index hashing. The used bits are cut into ``m`` chunks of about
   ``log2(n)`` bits. The generalised pigeonhole principle (Qin et al., "GPH", ICDE 2018) says: if
   chunk thresholds ``t_c >= -1`` sum to ``r - m + 1``, any pair within ``r`` is within ``t_c`` on
@@ -38,13 +39,24 @@ from tui_dedup.engine.hamming import (
     DIHEDRAL_INVERSE,
     Cancelled,
     Result,
+    _brute_candidates,
+    _concat,
     _empty,
+    _finish,
     _prepare,
     _radii,
     _used_bits,
     brute_force_pairs,
 )
-from tui_dedup.engine.mih import _COST_BRUTE, _COST_MIH_FIXED, _plan, mih_pairs
+from tui_dedup.engine.mih import (
+    _COST_BRUTE,
+    _COST_MIH_FIXED,
+    _plain_candidates,
+    _plan,
+    _variant_candidates,
+    _variant_plan,
+    mih_pairs,
+)
 
 __all__ = [
     "DIHEDRAL_INVERSE",
@@ -62,17 +74,27 @@ __all__ = [
 def estimate_seconds(
     n: int, bits: int, max_distance: int, k: int = 1, variant_max_distance: int | None = None
 ) -> dict[str, float]:
-    """Cost-model estimates (CPU seconds) of both methods: "auto" picks the smaller."""
+    """Cost-model estimates (CPU seconds) of the two halves of the search by each method.
+
+    Keys: "brute"/"mih" for the plain codes-vs-codes part, "brute_variants"/"mih_variants"
+    for the code-vs-non-identity-variant join (0 without variants). "auto" picks the cheaper
+    method for each half independently.
+    """
     words = -(-bits // 64)
     r, rv = _radii(max_distance, variant_max_distance)
     k = k if rv >= 0 else 1
-    brute = n * (n - 1) / 2 * words * (2 * k - 1) * _COST_BRUTE
-    mih = float("inf")
+    pairs = n * (n - 1) / 2 * words * _COST_BRUTE
+    est = {"brute": pairs, "mih": float("inf"), "brute_variants": 0.0, "mih_variants": 0.0}
     if r > 0 and 2 * r <= bits:
-        mih = _COST_MIH_FIXED + _plan(bits, r, n, n, True)[1]
-        if k > 1:
-            mih += _plan(bits, rv, n * (k - 1), n, False)[1]
-    return {"brute": brute, "mih": mih}
+        est["mih"] = _COST_MIH_FIXED + _plan(bits, r, n, n, True)[1]
+    if k > 1:
+        est["brute_variants"] = pairs * 2 * (k - 1)
+        est["mih_variants"] = (
+            _COST_MIH_FIXED + _variant_plan(bits, rv, n, k)[2]
+            if rv > 0 and 2 * r <= bits
+            else float("inf")
+        )
+    return est
 
 
 def radius_pairs(
@@ -99,10 +121,13 @@ def radius_pairs(
     within 5 ~14 CPU-s; see benchmarks/results/matching.md); results still follow the rule
     exactly, so brute force and MIH agree for any value.
 
-    ``method``: "brute", "mih", or "auto", where a cost model fitted on the dev box picks
-    (exact equality always sorts). Measured crossover for 64-bit codes: MIH is faster from
-    ~3k rows at radius 2-8 (K=1) and ~1k rows with K=8; at radius 12 from ~5k; at radius 16
-    (4 chunks of 16 bits) only from ~30k; over ~20 bits of 64 brute force always wins.
+    ``method``: "brute", "mih", or "auto", where a cost model fitted on the dev box picks per
+    half of the search (exact equality always sorts): the plain part and the variant join are
+    independent, so at 10k rows, radius 15 with rotations within 10, the plain part is brute
+    force (MIH at radius 15 needs 4 chunks at 3 flips: more probes than pairs are worth) and
+    the variants go through MIH (at radius 10, 3 chunks); from ~40k rows both halves use MIH.
+    Measured crossover for 64-bit codes, K=1: MIH is faster from ~3k rows at radius 2-8, from
+    ~5k at radius 12 and from ~40k at radius 15.
     Raises :class:`Cancelled` when ``should_stop()`` turns True (polled between tasks).
     """
     if method not in ("auto", "brute", "mih"):
@@ -117,11 +142,24 @@ def radius_pairs(
         return brute_force_pairs(codes, max_distance, **kw)
     if method == "mih" or max_distance == 0:
         return mih_pairs(codes, max_distance, **kw)
-    c, v, _ = _prepare(codes, variants, inverse)
-    if c.shape[0] < 2:
+    c, v, inv = _prepare(codes, variants, inverse)
+    if c.shape[0] < 2 or max_distance < 0:
         return _empty()
     bits = _used_bits(c, v)
     est = estimate_seconds(c.shape[0], bits, max_distance, v.shape[1], variant_max_distance)
-    if est["mih"] < est["brute"]:
+    plain_mih = est["mih"] < est["brute"]
+    var_mih = est["mih_variants"] < est["brute_variants"]
+    if plain_mih and (var_mih or v.shape[1] == 1):
         return mih_pairs(codes, max_distance, **kw)
-    return brute_force_pairs(codes, max_distance, **kw)
+    if not plain_mih and not var_mih:
+        return brute_force_pairs(codes, max_distance, **kw)
+    # Hybrid: each half by its cheaper method, one exact evaluation of the union.
+    r, rv = _radii(max_distance, variant_max_distance)
+    if plain_mih:
+        parts = _plain_candidates(c, bits, r, should_stop)
+        parts.append(_brute_candidates(c, v, r, rv, should_stop, plain=False))
+    else:
+        parts = [_brute_candidates(c, v, r, -1, should_stop)]
+        parts += _variant_candidates(c, v, bits, rv, should_stop)
+    a, b = _concat(parts, np.int32)
+    return _finish(c, v, inv, a, b)

@@ -16,7 +16,9 @@ work; the table keeps each bucket's first entries in flat "layers" so a probe is
 and a popcount, not an ``np.repeat`` (slow, and it holds the GIL); per-cell arrays are
 reused per thread (fresh multi-MB arrays page-fault). Work is cut into tasks of ~2M cells on a
 small thread pool (numpy's ufuncs and gathers release the GIL). One chunk table is alive at
-a time: peak RSS at 1M rows is ~0.3 GB for K=1 and ~0.6 GB with K=8 (data included).
+a time, tables keep only word 0 per layer (positions come from the CSR offsets), and big
+buckets are expanded in slices: at 100k real pHashes (K=8, radius 15, variants 10) the search
+adds ~100 MB; at 1M random codes ~50 MB for K=1 and ~260 MB with K=8.
 
 Variants (rotations/mirrors): the distance is ``min over k`` in both directions, so the search
 is the plain codes-vs-codes search plus a join of every code against a second table holding
@@ -52,6 +54,7 @@ from tui_dedup.engine.hamming import (
 
 __all__ = ["mih_pairs"]
 
+_EXPAND = 1 << 18  # overflow candidates expanded at once per probe task (bounds memory)
 _MAX_CHUNK_BITS = 24  # direct-address table of 2**24 int32 offsets = 64 MB
 
 # Cost model in CPU seconds, fitted to measurements on the 2-core dev box (numpy 2.4, AVX2).
@@ -61,7 +64,7 @@ _COST_CANDIDATE = 11e-9  # per table entry expected in a probed bucket
 _COST_ENTRY = 150e-9  # per entry: chunk key, sort, reorder, layers
 _COST_BUCKET = 3e-9  # per bucket of a direct-address table: offsets, layers
 _COST_MIH_FIXED = 5e-3  # Python set-up: flip masks, task lists, thread pool
-_COST_BRUTE = 1.9e-9  # per pair, word and direction of the brute-force tiles
+_COST_BRUTE = 1.0e-9  # per pair, word and direction of the brute-force tiles (hits included)
 
 Plan = list[tuple[int, int, int]]  # (lo bit, hi bit, threshold) per probed chunk
 
@@ -144,11 +147,26 @@ def _argsort_keys(keys: np.ndarray) -> np.ndarray:
     return (packed & 0xFFFFFFFF).astype(np.int32)
 
 
+def _offsets(keys: np.ndarray, buckets: int) -> np.ndarray:
+    """CSR offsets (int32, buckets + 1) of sorted keys, without bincount's int64 array.
+
+    At 22-24 bits that array alone is 32-128 MB of transient peak memory.
+    """
+    offs = np.zeros(buckets + 1, np.int32)
+    if keys.size:
+        ends = np.flatnonzero(keys[1:] != keys[:-1]).astype(np.int32)
+        last = keys[ends]
+        offs[last + 1] = ends + 1
+        offs[int(keys[-1]) + 1] = keys.size
+        np.maximum.accumulate(offs, out=offs)
+    return offs
+
+
 class _Table:
     """One chunk's index over ``rows``: CSR plus direct-address "layers" for fast probing.
 
     Entries are sorted by chunk key; ``offs[key]:offs[key+1]`` are a bucket's positions. Layer
-    ``L`` holds, per key, word 0 of the bucket's L-th entry and its position (-1 if none), so
+    ``L`` holds, per key, word 0 of the bucket's L-th entry (0 if none), so
     a probe is one 1-D gather + XOR + popcount per layer, with no ``np.repeat`` (which is slow
     and holds the GIL). Entries past the last layer are reached through ``offs``, flagged per
     bucket in a byte table. The layer count minimises a per-probe cost over the bucket sizes.
@@ -159,9 +177,8 @@ class _Table:
         self.order = _argsort_keys(keys)
         self.keys = keys[self.order]
         self.rows = rows[self.order]
-        counts = np.bincount(self.keys, minlength=1 << (hi - lo))
-        self.offs = np.zeros(counts.size + 1, np.int32)
-        np.cumsum(counts, out=self.offs[1:])
+        self.offs = _offsets(self.keys, 1 << (hi - lo))
+        counts = np.diff(self.offs)
         pmf = np.bincount(counts) / counts.size  # share of buckets (~ of probes) by size
         sizes = np.arange(pmf.size)
 
@@ -174,16 +191,14 @@ class _Table:
 
         self.layers = min(range(1, 9), key=cost)
         rank = np.arange(keys.size, dtype=np.int32) - self.offs[self.keys]
+        # Per layer only word 0 of the entry: its position is offs[key] + layer, looked up for
+        # the rare hits (no per-bucket position arrays: 16 MB each at 22 bits).
         self.codes0: list[np.ndarray] = []
-        self.pos: list[np.ndarray] = []
         for layer in range(self.layers):
             sel = np.flatnonzero(rank == layer)
             c0 = np.zeros(counts.size, np.uint64)
             c0[self.keys[sel]] = self.rows[sel, 0]
-            p = np.full(counts.size, -1, np.int32)
-            p[self.keys[sel]] = sel
             self.codes0.append(c0)
-            self.pos.append(p)
         self.overflow = (
             (counts > self.layers).view(np.uint8) if pmf.size > self.layers + 1 else None
         )
@@ -194,6 +209,8 @@ class _Table:
         """(qsrc, table position) of entries keyed qkey ^ mask whose word 0 is within r.
 
         Cells are mask-major over queries sorted by key, so the gathers walk nearly in order.
+        Hits are rare: the layers' tests are ORed and the hit cells found with one
+        ``flatnonzero``, then re-tested per layer on those few cells.
         """
         nq = qkeys.size
         cells = masks.size * nq
@@ -202,27 +219,40 @@ class _Table:
         gathered = _buffer("words", _CELLS, np.uint64)[:cells]
         counts = _buffer("counts", _CELLS, np.uint8)[:cells]
         near = _buffer("near", _CELLS, np.bool_)[:cells]
-        src_parts, pos_parts = [], []
-        for c0, p in zip(self.codes0, self.pos, strict=True):
+        near2 = _buffer("near2", _CELLS, np.bool_)[:cells] if self.layers > 1 else near
+        src_parts, pos_parts = [qsrc[:0]], [self.order[:0]]
+        for layer, c0 in enumerate(self.codes0):
             np.take(c0, probe, out=gathered, mode="wrap")  # keys are in range: skip the check
             np.bitwise_xor(gathered.reshape(-1, nq), q0, out=gathered.reshape(-1, nq))
             np.bitwise_count(gathered, out=counts)
-            np.less_equal(counts, r, out=near)
-            hit = np.flatnonzero(near)
-            tp = p[probe[hit]]
-            ok = tp >= 0
-            src_parts.append(qsrc[hit[ok] % nq])
-            pos_parts.append(tp[ok])
+            np.less_equal(counts, r, out=near if layer == 0 else near2)
+            if layer:
+                np.logical_or(near, near2, out=near)
+        hit = np.flatnonzero(near).astype(np.int32)
+        if hit.size:
+            keys = probe[hit]
+            qi = hit % nq
+            start = self.offs[keys]
+            size = self.offs[keys + 1] - start
+            for layer in range(self.layers):
+                ok = size > layer
+                ok[ok] = np.bitwise_count(self.codes0[layer][keys[ok]] ^ q0[qi[ok]]) <= r
+                src_parts.append(qsrc[qi[ok]])
+                pos_parts.append(start[ok] + layer)
         if self.overflow is not None:
             np.take(self.overflow, probe, out=counts, mode="wrap")
-            hit = np.flatnonzero(counts)
+            hit = np.flatnonzero(counts).astype(np.int32)
             keys = probe[hit]
             start = self.offs[keys] + self.layers
-            hit, tp = _expand(hit, start, self.offs[keys + 1] - start)
-            qi = hit % nq
-            ok = np.bitwise_count(self.rows[tp, 0] ^ q0[qi]) <= r
-            src_parts.append(qsrc[qi[ok]])
-            pos_parts.append(tp[ok])
+            size = self.offs[keys + 1] - start
+            # Big buckets (clustered real hashes) expand to many candidates: in slices of about
+            # _EXPAND entries, so the int arrays of one probe task stay a few MB.
+            for s, e in _spans(size, _EXPAND):
+                h, tp = _expand(hit[s:e], start[s:e], size[s:e])
+                qi = h % nq
+                ok = np.bitwise_count(self.rows[tp, 0] ^ q0[qi]) <= r
+                src_parts.append(qsrc[qi[ok]])
+                pos_parts.append(tp[ok])
         return np.concatenate(src_parts), np.concatenate(pos_parts)
 
 
@@ -250,12 +280,12 @@ def _symmetric_tasks(tab: _Table, t: int, r: int) -> list[Callable[[], Any]]:
     return tasks
 
 
-def _spans(work: np.ndarray) -> list[tuple[int, int]]:
-    """Split positions into runs of about _CELLS units of work each."""
-    csum = np.cumsum(work)
+def _spans(work: np.ndarray, unit: int = _CELLS) -> list[tuple[int, int]]:
+    """Split positions into runs of about ``unit`` units of work each."""
+    csum = np.cumsum(work, dtype=np.int64)
     if csum.size == 0 or csum[-1] == 0:
         return []
-    cuts = np.searchsorted(csum, np.arange(_CELLS, int(csum[-1]), _CELLS), side="right")
+    cuts = np.searchsorted(csum, np.arange(unit, int(csum[-1]), unit), side="right")
     edges = np.unique(np.concatenate([[0], cuts, [work.size]]))
     return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
 
@@ -279,41 +309,86 @@ def _probe_self(
     return tab.order[a], tab.order[b]
 
 
-def _variant_tasks(
-    tab: _Table, codes: np.ndarray, kk: int, lo: int, hi: int, t: int, r: int
+def _join_tasks(
+    tab: _Table, queries: np.ndarray, lo: int, hi: int, t: int, r: int, image: Any
 ) -> list[Callable[[], Any]]:
-    """Tasks joining every code against the non-identity variants in ``tab`` on one chunk."""
-    qkeys = _chunk_key(codes, lo, hi)
+    """Tasks joining every row of ``queries`` against ``tab`` on one chunk (no symmetry).
+
+    ``image(q, p)`` maps (query rows, table rows) to (image, image) pairs, dropping an image
+    paired with itself (its own rotation near its code is not a pair).
+    """
+    qkeys = _chunk_key(queries, lo, hi)
     qorder = _argsort_keys(qkeys)  # probe in key order
     qkeys = qkeys[qorder]
-    q0 = codes[qorder, 0]
+    q0 = queries[qorder, 0]
     masks = np.concatenate([np.zeros(1, np.int32), *_flip_masks(hi - lo, t)])
     step = max(1, _CELLS // masks.size)
-    return [
-        lambda s=s: _probe_variants(
-            tab, qkeys[s : s + step], qorder[s : s + step], q0[s : s + step], masks, codes, kk, r
-        )
-        for s in range(0, qkeys.size, step)
-    ]
+
+    def task(s: int) -> tuple[np.ndarray, np.ndarray]:
+        sl = slice(s, s + step)
+        a, b = tab.probe(qkeys[sl], qorder[sl], q0[sl], masks, r)
+        if queries.shape[1] > 1:
+            ok = _verify(queries, a, tab.rows, b, r)
+            a, b = a[ok], b[ok]
+        return image(a, tab.order[b])
+
+    return [lambda s=s: task(s) for s in range(0, qkeys.size, step)]
 
 
-def _probe_variants(
-    tab: _Table,
-    qkeys: np.ndarray,
-    qsrc: np.ndarray,
-    q0: np.ndarray,
-    masks: np.ndarray,
+def _plain_candidates(
+    codes: np.ndarray, bits: int, r: int, should_stop: Callable[[], bool] | None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Codes-vs-codes pairs within ``r`` (verified; a pair may come from several chunks)."""
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    # One chunk table alive at a time keeps peak memory to ~one table plus the task buffers.
+    for lo, hi, t in _plan(bits, r, codes.shape[0], codes.shape[0], True)[0]:
+        tab = _Table(codes, lo, hi)
+        parts += _run(_symmetric_tasks(tab, t, r), should_stop)
+        del tab
+    return parts
+
+
+def _variant_plan(bits: int, rv: int, n: int, kk: int) -> tuple[bool, Plan, float]:
+    """(table holds the codes?, plan, cost): the cheaper side of the code-variant join.
+
+    The (K - 1) * n variants as the table allow longer chunks (fewer probes) but the tables
+    are large and probed at random (cache misses); the n codes as the table keep them small
+    and cache-resident for K - 1 times the probes. The cost model weighs both.
+    """
+    plan_v, cost_v = _plan(bits, rv, n * (kk - 1), n, False)
+    plan_c, cost_c = _plan(bits, rv, n, n * (kk - 1), False)
+    if cost_c < cost_v:
+        return True, plan_c, cost_c
+    return False, plan_v, cost_v
+
+
+def _variant_candidates(
     codes: np.ndarray,
-    kk: int,
-    r: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    a, b = tab.probe(qkeys, qsrc, q0, masks, r)
-    if codes.shape[1] > 1:
-        ok = _verify(codes, a, tab.rows, b, r)
-        a, b = a[ok], b[ok]
-    other = tab.order[b] // (kk - 1)
-    keep = a != other  # an image's own rotation near its code is not a pair
-    return a[keep], other[keep]
+    variants: np.ndarray,
+    bits: int,
+    rv: int,
+    should_stop: Callable[[], bool] | None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Pairs (a, b) where a non-identity variant of b is within ``rv`` of a's code."""
+    n, kk = variants.shape[:2]
+    flat = np.ascontiguousarray(variants[:, 1:]).reshape(-1, codes.shape[1])
+    codes_table, plan, _ = _variant_plan(bits, rv, n, kk)
+
+    def image(q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if codes_table:
+            q = q // (kk - 1)
+        else:
+            p = p // (kk - 1)
+        keep = q != p
+        return q[keep].astype(np.int32), p[keep].astype(np.int32)
+
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    table, queries = (codes, flat) if codes_table else (flat, codes)
+    for lo, hi, t in plan:
+        tab = _Table(table, lo, hi)
+        parts += _run(_join_tasks(tab, queries, lo, hi, t, rv, image), should_stop)
+        del tab
+    return parts
 
 
 def mih_pairs(
@@ -341,15 +416,8 @@ def mih_pairs(
     if 2 * r > bits:
         kw: dict[str, Any] = {"variants": variants, "inverse": inv, "variant_max_distance": rv}
         return brute_force_pairs(codes, r, should_stop=should_stop, **kw)
-    kk = variants.shape[1] if rv >= 0 else 1
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
-    # One chunk table alive at a time keeps peak memory to ~one table plus the task buffers.
-    for lo, hi, t in _plan(bits, r, n, n, True)[0]:
-        parts += _run(_symmetric_tasks(_Table(codes, lo, hi), t, r), should_stop)
-    if kk > 1:
-        flat = np.ascontiguousarray(variants[:, 1:]).reshape(-1, codes.shape[1])
-        for lo, hi, t in _plan(bits, rv, n * (kk - 1), n, False)[0]:
-            tab = _Table(flat, lo, hi)
-            parts += _run(_variant_tasks(tab, codes, kk, lo, hi, t, rv), should_stop)
-    a, b = _concat(parts)
+    parts = _plain_candidates(codes, bits, r, should_stop)
+    if rv >= 0 and variants.shape[1] > 1:
+        parts += _variant_candidates(codes, variants, bits, rv, should_stop)
+    a, b = _concat(parts, np.int32)
     return _finish(codes, variants, inv, a, b)
