@@ -40,9 +40,18 @@ Part 3, a real terminal: ``dedup-tui --no-cache --preview none TREE`` in tmux (p
 5 ms until the expected change is on screen. The clock starts before the send-keys process is
 spawned and stops when the capture that shows the change returns, so each figure includes two
 tmux client round trips and up to one polling interval (the median capture time is reported).
-A lone ESC byte is held by Textual's input parser for ``ESCDELAY`` (100 ms by default) in case
-more bytes of an escape sequence follow, so every escape through a terminal costs at least
-that; the headless part bypasses the parser.
+A lone ESC byte is held by Textual's input parser for ``ESCDELAY`` in case more bytes of an
+escape sequence follow, so every escape through a terminal costs at least that; the headless
+parts bypass the parser. The app defaults ESCDELAY to 25 ms (Textual's own default is 100 ms;
+see tui_dedup/cli.py) and its driver wakes up when that delay ends (Textual's waits in 0.1 s
+steps); an ESCDELAY in the benchmark's environment reaches the app and is reported. tmux's
+``escape-time`` is not involved: it applies to bytes a tmux *client* reads from its terminal,
+and ``send-keys`` writes the key straight into the pane.
+
+Part 4, the review screen (headless, after the cancel of part 2, on the partial result): down,
+pagedown, o, space, p, g, g, d, escape, ?, escape, each timed to the first frame showing its
+effect (the probed state changed, or the expected screen is on top). There is no scan then:
+the review screen only exists once a scan has ended.
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ import re
 import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -77,8 +87,12 @@ from tui_dedup.engine.scan import ScanConfig, ScanProgress, ScanResult  # noqa: 
 from tui_dedup.engine.store import StoreBuilder  # noqa: E402
 from tui_dedup.settings import RunSettings  # noqa: E402
 from tui_dedup.tui.app import DedupApp  # noqa: E402
+from tui_dedup.tui.screens.details import DetailsScreen  # noqa: E402
 from tui_dedup.tui.screens.errors import ErrorsScreen  # noqa: E402
+from tui_dedup.tui.screens.help import HelpScreen  # noqa: E402
+from tui_dedup.tui.screens.review import ReviewScreen  # noqa: E402
 from tui_dedup.tui.screens.scan import ScanScreen  # noqa: E402
+from tui_dedup.tui.widgets.pair_table import PairTable  # noqa: E402
 from tui_dedup.tui.widgets.progress import ScanProgressView  # noqa: E402
 
 SIZE = (120, 36)
@@ -96,7 +110,8 @@ KINDS = (
     "close errors screen (escape)",
     "close palette (escape)",
 )
-CHARS = {"ctrl+p": "\x10", "escape": "\x1b", "enter": "\r"}
+CHARS = {"ctrl+p": "\x10", "escape": "\x1b", "enter": "\r", "space": " ", "question_mark": "?"}
+CHARS |= {k: None for k in ("down", "pagedown", "home")}  # keys without a character
 
 
 def pct(values: list[float], q: float) -> float:
@@ -234,7 +249,14 @@ def idle_scan(roots, config, *, cache=None, on_progress=None, should_stop=None) 
 
 
 async def bench_pilot(
-    tree: str, cycles: int, budget: float, min_hashed: int, workers: int, *, idle: bool = False
+    tree: str,
+    cycles: int,
+    budget: float,
+    min_hashed: int,
+    workers: int,
+    *,
+    idle: bool = False,
+    review_cycles: int = 0,
 ) -> dict:
     """Key cycles on the scan screen, then (unless ``idle``) the cancel measurements.
 
@@ -281,7 +303,10 @@ async def bench_pilot(
     scan_screen_mod.scan = timed_scan
     out: dict = {"keys": {k: [] for k in KINDS}, "lost": []}
     settings = RunSettings(
-        roots=[tree], scan=ScanConfig(workers=workers), use_cache=False, preview="none"
+        roots=[tree],
+        scan=ScanConfig(workers=workers),
+        use_cache=False,
+        preview="halfblock" if review_cycles else "none",  # the review part toggles it
     )
     app = TimedDedupApp(settings)
     try:
@@ -366,12 +391,97 @@ async def bench_pilot(
                 "decodes_total": len(calls),
                 "hashed": scan.query_one(ScanProgressView).progress.done,
             }
+            if review_cycles:
+                out["review"] = await bench_review(app, pilot, review_cycles, budget)
             app.exit(0)
     finally:
         engine_scan.compute_row = real_compute_row
         engine_scan._run_pool = real_pool
         StoreBuilder.build = real_build
         scan_screen_mod.scan = real_scan
+    return out
+
+
+# -- headless: the review screen's keys -------------------------------------------------------
+
+REVIEW_KINDS = (
+    "down (cursor moves)",
+    "pagedown (cursor moves a page)",
+    "o (next sort column)",
+    "space (mark / unmark)",
+    "p (preview pane shown / hidden)",
+    "g (pairs ↔ groups)",
+    "d (details screen opens)",
+    "? (help screen opens)",
+    "escape (details / help closes)",
+)
+
+
+def review_cycle(review: ReviewScreen, n: int) -> list[tuple[str, str, Callable[[], object]]]:
+    """(kind, key, state probe) of cycle ``n``; a key's result is visible in the first frame
+    whose probe differs from its value before the key (screen changes are probed by type)."""
+    model = review.model
+    table = review.query_one(PairTable)
+    pane = review.query("#preview")
+    keys = [
+        (REVIEW_KINDS[0], "down", lambda: model.cursor),
+        (REVIEW_KINDS[1], "pagedown", lambda: model.cursor),
+        (REVIEW_KINDS[2], "o", lambda: (model.sort_column, table.scroll_y)),
+        (REVIEW_KINDS[3], "space", lambda: int(model.marked_files().size)),
+    ]
+    if pane:
+        keys.append((REVIEW_KINDS[4], "p", lambda: pane.first().has_class("hidden")))
+    keys += [
+        (REVIEW_KINDS[5], "g", lambda: review.group_mode),
+        (REVIEW_KINDS[5], "g", lambda: review.group_mode),
+        (REVIEW_KINDS[6], "d", None),
+        (REVIEW_KINDS[8], "escape", None),
+        (REVIEW_KINDS[7], "question_mark", None),
+        (REVIEW_KINDS[8], "escape", None),
+    ]
+    if model.cursor and model.cursor + 3 * max(table.size.height, 1) >= len(model):
+        keys.insert(0, ("", "home", lambda: model.cursor))  # not timed: keeps pagedown moving
+    return keys
+
+
+def review_pred(
+    review: ReviewScreen, key: str, probe: Callable[[], object] | None, opens: dict
+) -> Callable[[object], bool]:
+    """The frame predicate: the probe's value changed, or the expected screen is on top."""
+    if probe is not None:
+        before = probe()
+        return lambda s: s is review and probe() != before
+    if key in opens:
+        return lambda s: isinstance(s, opens[key])
+    return lambda s: s is review
+
+
+async def bench_review(app: TimedDedupApp, pilot, cycles: int, budget: float) -> dict:
+    """The review screen's keys on the partial result the cancel left (Pilot, headless)."""
+    await wait_for(
+        lambda: isinstance(app.screen, ReviewScreen) and not app.screen.matching,
+        120,
+        f"the review screen after the cancel (stack: {app.screen_stack})",
+    )
+    review = app.screen
+    if len(review.model) < 2:
+        return {"skipped": f"{len(review.model)} pair(s) in the partial result"}
+    await pilot.pause(0.5)
+    out: dict = {"keys": {k: [] for k in REVIEW_KINDS}, "pairs": len(review.model)}
+    opens = {"d": DetailsScreen, "question_mark": HelpScreen}
+    t_start, done = time.perf_counter(), 0
+    for n in range(cycles):
+        for kind, key, probe in review_cycle(review, n):
+            w = await press(app, key, review_pred(review, key, probe, opens))
+            if w.t_visible is None:
+                raise RuntimeError(f"review: no visible result for {key} ({kind}), {app.screen}")
+            if kind:
+                out["keys"][kind].append((w.t_visible, w.t_any))
+            await pilot.pause(PACE)
+        done += 1
+        if time.perf_counter() - t_start > budget:
+            break
+    out["cycles"], out["seconds"] = done, time.perf_counter() - t_start
     return out
 
 
@@ -494,6 +604,12 @@ def bench_tmux(tree: str, cycles: int, budget: float, min_hashed: int, workers: 
 # -- report -----------------------------------------------------------------------------------
 
 
+def escdelay_text() -> str:
+    if "ESCDELAY" in os.environ:
+        return f"{os.environ['ESCDELAY']} ms, from the environment"
+    return "25 ms, the app's default"
+
+
 def fmt_ms(seconds: float | None) -> str:
     return "?" if seconds is None else f"{seconds * 1000:,.1f} ms"
 
@@ -504,7 +620,7 @@ def verdict(ok: bool) -> str:
 
 def key_rows(where: str, keys: dict[str, list], any_col: bool) -> list[str]:
     rows, every = [], []
-    for kind in KINDS:
+    for kind in keys:
         got = keys.get(kind, [])
         if not got:
             continue
@@ -540,7 +656,8 @@ def report(
         f"{time.strftime('%Y-%m-%d %H:%M')}; {platform.machine()}, {os.cpu_count()} CPUs; "
         f"Python {platform.python_version()}, Textual {textual.__version__}; tree "
         f"`{os.path.relpath(args.tree, ROOT)}` scanned cold (`use_cache=False`, "
-        f'`preview="none"`, decode threads: {args.workers or "default, two per core"}), '
+        f'`preview="none"` for the scan, "halfblock" for part 4; decode threads: '
+        f"{args.workers or 'default, two per core'}), "
         f"terminal {SIZE[0]}×{SIZE[1]}. Load average (1/5/15 min) "
         f"{load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f} at the start, "
         f"{load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f} at the end (which includes this "
@@ -627,8 +744,9 @@ def report(
                 "send-keys` is spawned → the `tmux capture-pane -p` that first shows the "
                 "change has returned: it includes tmux's own latency, two tmux client "
                 f"processes and the polling (median capture {term['capture_ms']:.1f} ms, "
-                f"then {POLL * 1000:.0f} ms sleep). Escapes include Textual's ESCDELAY "
-                "(100 ms: a lone ESC byte waits for a possible escape sequence).",
+                f"then {POLL * 1000:.0f} ms sleep). Escapes include ESCDELAY "
+                f"({escdelay_text()}: a lone ESC byte waits for a possible escape sequence); "
+                "tmux's escape-time does not apply to `send-keys`.",
                 "",
                 "| where | key → visible result | n | p50 ms | p95 ms | max ms |",
                 "|---|---|---:|---:|---:|---:|",
@@ -641,6 +759,29 @@ def report(
                 f"{CANCEL_UI_TARGET_MS:.0f} ms: "
                 f"{verdict(cancel is not None and cancel * 1000 < CANCEL_UI_TARGET_MS)}); "
                 f"ctrl+q then: exit status {term['exit']}.",
+                "",
+            ]
+    review = (pilot or {}).get("review")
+    if review is not None:
+        lines += ["## 4. Review screen keys, headless (Pilot)", ""]
+        if "skipped" in review:
+            lines += [f"Skipped: {review['skipped']}.", ""]
+        else:
+            lines += [
+                f"After the cancel, on the review screen of the partial result "
+                f"({review['pairs']:,} pairs; preview pane in half-block mode, thumbnails "
+                "decoded in a worker as the cursor moves). Per cycle: down, pagedown, o, "
+                "space, p, g, g, d, escape, ?, escape; each key waits for its visible result "
+                f"(the cursor, sort column, mark count, pane or screen changed in a composed "
+                f"frame), then {PACE * 1000:.0f} ms. There is no scan at this point: the review "
+                "screen exists only once a scan has ended.",
+                "",
+                "| where | key → visible result | n | p50 ms | p95 ms | max ms | "
+                "p50 any frame ms |",
+                "|---|---|---:|---:|---:|---:|---:|",
+                *key_rows("review", review["keys"], any_col=True),
+                "",
+                f"{review['cycles']} cycles in {review['seconds']:.1f} s.",
                 "",
             ]
     if load0[0] > (os.cpu_count() or 1):
@@ -660,6 +801,12 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=60.0, help="seconds per key phase, at most")
     ap.add_argument("--min-hashed", type=int, default=200, help="files hashed before keys start")
     ap.add_argument("--workers", type=int, default=0, help="decode threads (0: app default)")
+    ap.add_argument(
+        "--review-cycles",
+        type=int,
+        default=50,
+        help="review-screen key cycles after the cancel (0: skip that part)",
+    )
     ap.add_argument("--no-baseline", action="store_true", help="skip the idle-screen control")
     ap.add_argument("--no-pilot", action="store_true")
     ap.add_argument("--no-tmux", action="store_true")
@@ -670,6 +817,10 @@ def main() -> None:
     if not os.path.isdir(args.tree):
         sys.exit(f"no such tree: {args.tree} (generate it with benchmarks/bench_rescan.py)")
 
+    # marks made by the review part are saved as the app goes: keep them out of the user's
+    # state dir (the tmux child inherits this too)
+    state = tempfile.mkdtemp(prefix="bench-ui-load-state-")
+    os.environ["DEDUP_TUI_STATE_DIR"] = state
     load0, t0 = os.getloadavg(), time.perf_counter()
     base = pilot = term = None
     common = (args.tree, args.cycles, args.budget, args.min_hashed, args.workers)
@@ -677,7 +828,7 @@ def main() -> None:
         if not args.no_baseline:
             base = asyncio.run(bench_pilot(*common, idle=True))
             print("baseline (idle screen) done", file=sys.stderr)
-        pilot = asyncio.run(bench_pilot(*common))
+        pilot = asyncio.run(bench_pilot(*common, review_cycles=args.review_cycles))
         print("pilot part done", file=sys.stderr)
     if not args.no_tmux:
         try:
@@ -685,6 +836,7 @@ def main() -> None:
         except Exception as exc:  # keep the other parts' figures; say what went wrong
             term = {"skipped": f"failed: {type(exc).__name__}: {exc}"}
         print("tmux part done", file=sys.stderr)
+    shutil.rmtree(state, ignore_errors=True)
     text = report(args, base, pilot, term, load0, os.getloadavg(), time.perf_counter() - t0)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

@@ -295,6 +295,15 @@ def run_tui(argv: Sequence[str]) -> int:
         raise UsageError(
             "the review app needs a terminal; for scripts use `dedup-tui scan PATH --format json`"
         )
+    # How long a lone ESC byte waits for the rest of an escape sequence (an arrow key is
+    # ESC [ A) before it counts as the escape key; Textual reads ESCDELAY (ms) once, at import,
+    # and waits 100 ms by default, a delay on every escape press. A terminal writes a key's
+    # whole sequence at once and ssh/mosh carry it in one packet, so its bytes arrive together
+    # however slow the link; a split costs more than 100 ms anyway (a lost segment waits for a
+    # retransmit, 200 ms and up), so 100 ms buys little over 25 ms, the value commonly set for
+    # ncurses programs (Neovim's ttimeoutlen is 50, tmux 3.5's escape-time 10). A user's own
+    # ESCDELAY wins; tui/driver.py makes Textual's input thread honour it.
+    os.environ.setdefault("ESCDELAY", "25")
     from tui_dedup.actions.state import state_dir
     from tui_dedup.stdio import native_stderr_to
     from tui_dedup.tui.app import run_app

@@ -13,6 +13,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dedup.actions.skips import ReviewState, SkipStore
@@ -26,6 +27,8 @@ from tui_dedup.tui.screens.errors import ErrorsScreen
 from tui_dedup.tui.screens.review import ReviewScreen
 from tui_dedup.tui.screens.scan import ScanScreen
 from tui_dedup.tui.session import ReviewSession, threshold_label
+
+ERRORS_SCREEN = "errors"  # installed-screen names: built once, reused on every open
 
 
 class DedupApp(App[int]):
@@ -47,6 +50,44 @@ class DedupApp(App[int]):
         self.problems: list[str] = []
         self.resume_offered = False
         self._carry: ReviewState | None = None
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's Linux driver, but a lone escape arrives after ESCDELAY, not ~100 ms later."""
+        driver = super().get_driver_class()
+        if (driver.__module__, driver.__name__) == ("textual.drivers.linux_driver", "LinuxDriver"):
+            from tui_dedup.tui.driver import PromptEscapeLinuxDriver
+
+            return PromptEscapeLinuxDriver
+        return driver
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        """Hide the palette's closing frame until the command has run, not for a fixed 50 ms.
+
+        Textual's command palette calls this just before it closes and queues the chosen
+        command, so that the screen under the palette does not flash before the command's own
+        screen appears; its version keeps every frame back for ``delay`` and then repaints the
+        whole screen, a second full render. Here the mask ends as soon as the command has run
+        and the screen on top then (the command's new screen, or the one under the palette) has
+        handled what is queued for it: a newly pushed screen has composed and laid out by then
+        and its first frame is the one shown. ``delay`` stays as the upper bound.
+        """
+        self._begin_batch()
+        pending = True
+
+        def end() -> None:
+            nonlocal pending
+            if pending:
+                pending = False
+                self._end_batch()
+                if not self._batch_count:
+                    self.screen.refresh()
+
+        def after_command() -> None:
+            # queued behind the command, which the palette queues right after this call
+            self.screen.call_later(end)
+
+        self.set_timer(delay, end, name="delay_update")
+        self.call_later(self.call_later, after_command)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -168,10 +209,16 @@ class DedupApp(App[int]):
             review.sync_bindings()
 
     def action_show_errors(self) -> None:
+        """One errors screen for the whole run, composed on first use and reused after."""
         errors, skipped = [], []
         if self.session is not None:
             errors, skipped = self.session.result.errors, self.session.result.skipped
-        self.push_screen(ErrorsScreen(errors, skipped, self.problems))
+        if not self.is_screen_installed(ERRORS_SCREEN):
+            self.install_screen(ErrorsScreen(), ERRORS_SCREEN)
+        screen = self.get_screen(ERRORS_SCREEN)
+        assert isinstance(screen, ErrorsScreen)
+        screen.set_content(errors, skipped, self.problems)
+        self.push_screen(ERRORS_SCREEN)
 
     def action_quit_now(self) -> None:
         review = self.review_screen()

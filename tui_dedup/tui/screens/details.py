@@ -63,7 +63,12 @@ def sides_line(c: PixelComparison) -> str:
 
 
 class DetailsScreen(ModalScreen[None]):
-    """A modal over the review screen; escape, d or q closes it."""
+    """A modal over the review screen; escape, d or q closes it.
+
+    The review screen builds one and reuses it for every pair (``show_pair``): composing and
+    styling its twenty-odd widgets was most of what ``d`` cost. A pair's pixel comparison
+    carries a token, so an answer for a pair no longer shown is dropped.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,d,q", "close", "Close", id="details.close"),
@@ -117,9 +122,10 @@ class DetailsScreen(ModalScreen[None]):
     class PixelsReady(Message, bubble=False):
         """The worker's answer: a comparison, or a one-line reason it could not be made."""
 
-        def __init__(self, result: PixelComparison | ScanError) -> None:
+        def __init__(self, result: PixelComparison | ScanError, token: int = 0) -> None:
             super().__init__()
             self.result = result
+            self.token = token
 
     def __init__(
         self,
@@ -131,6 +137,19 @@ class DetailsScreen(ModalScreen[None]):
         transform: int = 0,
     ) -> None:
         super().__init__()
+        self._token = 0  # which pair the shown content and the pending comparison are for
+        self._worker: Worker | None = None
+        self._set_pair(store, i, j, method, similarity, transform)
+
+    def _set_pair(
+        self,
+        store: FeatureStore,
+        i: int,
+        j: int,
+        method: str | None,
+        similarity: float | None,
+        transform: int,
+    ) -> None:
         self.store, self.i, self.j = store, i, j
         self.method = method
         self.similarity = similarity
@@ -138,6 +157,30 @@ class DetailsScreen(ModalScreen[None]):
         self.identical = byte_identical(store, i, j)
         self.scores = {k: float(v[0]) for k, v in pair_scores(store, one_pair(i, j)).items()}
         self.comparison: PixelComparison | None = None
+        self._token += 1
+
+    def show_pair(
+        self,
+        store: FeatureStore,
+        i: int,
+        j: int,
+        method: str | None = None,
+        similarity: float | None = None,
+        transform: int = 0,
+    ) -> None:
+        """Show another pair in this (already built) screen, as a new screen would show it."""
+        self._set_pair(store, i, j, method, similarity, transform)
+        if not self.is_mounted:
+            return  # compose and on_mount will show it
+        self.query_one("#details-dialog").border_title = self._title()
+        verdict_line = self.query_one("#details-verdict", Static)
+        verdict_line.update(Content(verdict(None, byte_identical=self.identical)))
+        verdict_line.set_class(not self.identical, "-doubt")
+        self.query_one("#details-pixels", Static).update(Content("computing…"))
+        for side, row in (("a", self.i), ("b", self.j)):
+            self.query_one(f"#details-{side}", Static).update(self._file_text(row))
+        self.query_one("#details-body").scroll_home(animate=False, immediate=True)
+        self._fill()
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -196,6 +239,12 @@ class DetailsScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#details-methods", DataTable)
         table.add_columns("method", "", "similarity", "bits", f"{DEFAULT_PRESET} ≥", "")
+        self._fill()
+
+    def _fill(self) -> None:
+        """The method rows of the current pair, then its pixel comparison in a worker."""
+        table = self.query_one("#details-methods", DataTable)
+        table.clear()
         hash_size = self.store.hash_size
         for name, m in METHODS.items():
             s = self.scores[name]
@@ -211,7 +260,9 @@ class DetailsScreen(ModalScreen[None]):
                 key=name,
             )
         entries = self.store.entries
-        self._compare(entries[self.i].path, entries[self.j].path, self.transform)
+        self._worker = self._compare(
+            entries[self.i].path, entries[self.j].path, self.transform, self._token
+        )
 
     # -- pixel comparison ----------------------------------------------------------------------
 
@@ -222,12 +273,14 @@ class DetailsScreen(ModalScreen[None]):
         exit_on_error=False,
         description="pixel comparison",
     )
-    def _compare(self, path_a: str, path_b: str, transform: int) -> None:
+    def _compare(self, path_a: str, path_b: str, transform: int, token: int) -> None:
         result = compare_images(path_a, path_b, transform=transform)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.PixelsReady(result))
+            self.post_message(self.PixelsReady(result, token))
 
     def on_details_screen_pixels_ready(self, message: PixelsReady) -> None:
+        if message.token != self._token:
+            return  # for a pair shown before this one
         pixels = self.query_one("#details-pixels", Static)
         verdict_line = self.query_one("#details-verdict", Static)
         if isinstance(message.result, ScanError):
@@ -243,7 +296,7 @@ class DetailsScreen(ModalScreen[None]):
         verdict_line.set_class(not (self.identical or line.startswith("same picture")), "-doubt")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "details" and event.state == WorkerState.ERROR:
+        if event.worker is self._worker and event.state == WorkerState.ERROR:
             error = event.worker.error
             self.query_one("#details-pixels", Static).update(
                 Content(f"comparison failed: {type(error).__name__}: {error}")

@@ -36,7 +36,11 @@ def binding_rows(app, sources: Iterable[tuple[str, Iterable[BindingType]]]) -> l
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys of the screen it was opened from, grouped by where they are declared."""
+    """Keys of the screen it was opened from, grouped by where they are declared.
+
+    The review screen builds one and reuses it (see ``open_help``): the text is recomputed on
+    each open, which is cheap, and the widgets are updated only when it changed.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close", id="help.close"),
@@ -45,14 +49,41 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, sources: list[tuple[str, Iterable[BindingType]]]) -> None:
         super().__init__()
         self.sources = sources
+        self._text: str | None = None
+
+    def body_text(self) -> str:
+        return "\n".join(binding_rows(self.app, self.sources))
 
     def compose(self) -> ComposeResult:
+        self._text = self.body_text()
         with Vertical(classes="dialog wide"):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
-                yield Static(
-                    "\n".join(binding_rows(self.app, self.sources)), markup=False, id="help-body"
-                )
+                yield Static(self._text, markup=False, id="help-body")
+
+    def set_sources(self, sources: list[tuple[str, Iterable[BindingType]]]) -> None:
+        """Show these keys from the next open on; scroll back to the top as a new screen would."""
+        self.sources = sources
+        if not self.is_mounted:
+            return
+        text = self.body_text()
+        if text != self._text:
+            self._text = text
+            self.query_one("#help-body", Static).update(text)
+        self.query_one(VerticalScroll).scroll_home(animate=False, immediate=True)
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+HELP_SCREEN = "help"  # the app-wide name the reused help screen is installed under
+
+
+def open_help(app, sources: list[tuple[str, Iterable[BindingType]]]) -> None:
+    """Push the app's one help screen, built on first use, showing ``sources``."""
+    if app.is_screen_installed(HELP_SCREEN):
+        screen = app.get_screen(HELP_SCREEN)
+        screen.set_sources(sources)
+    else:
+        app.install_screen(HelpScreen(sources), HELP_SCREEN)
+    app.push_screen(HELP_SCREEN)

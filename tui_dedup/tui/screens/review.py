@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 from textual.worker import Worker
 
 from tui_dedup.engine.registry import METHODS
-from tui_dedup.tui.screens.help import HelpScreen
+from tui_dedup.tui.screens.help import open_help
 from tui_dedup.tui.screens.review_ops import ReviewOps
 from tui_dedup.tui.session import ReviewSession
+from tui_dedup.tui.widgets.footer import QuietFooter
 from tui_dedup.tui.widgets.group_view import GroupView
 from tui_dedup.tui.widgets.pair_table import PairTable
 from tui_dedup.tui.widgets.status import StatusBar
@@ -108,7 +109,7 @@ class ReviewScreen(ReviewOps, Screen):
             placeholder="filter by path (enter: keep, escape: clear)", id="filter", classes="hidden"
         )
         yield StatusBar(id="status")
-        yield Footer(compact=True)
+        yield QuietFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(PairTable).focus()
@@ -320,7 +321,7 @@ class ReviewScreen(ReviewOps, Screen):
             ("Group view (g)", GroupView.BINDINGS),
             ("Everywhere", self.app.BINDINGS),
         ]
-        self.app.push_screen(HelpScreen(sources))
+        open_help(self.app, sources)
 
     def action_errors(self) -> None:
         self.app.action_show_errors()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from textual import work
+from textual.app import ScreenStackError
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.worker import get_current_worker
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from tui_dedup.tui.screens.review import ReviewScreen
 
 SAVE_DELAY = 0.5  # seconds: marks are saved this long after the last change
+DETAILS_SCREEN = "details"  # installed-screen name of the one, reused, details screen
 
 
 def _preview_class():
@@ -105,8 +107,14 @@ class ReviewOps:
             transform = int(self.model.pairs.transform[cur[0]])
         elif self.group_mode:
             similarity = self.query_one("#groups").similarity(i, j)
-        store = self.session.store
-        self.app.push_screen(DetailsScreen(store, i, j, self.session.method, similarity, transform))
+        store, method, app = self.session.store, self.session.method, self.app
+        if app.is_screen_installed(DETAILS_SCREEN):  # built once, then reused for every pair
+            app.get_screen(DETAILS_SCREEN).show_pair(store, i, j, method, similarity, transform)
+        else:
+            app.install_screen(
+                DetailsScreen(store, i, j, method, similarity, transform), DETAILS_SCREEN
+            )
+        app.push_screen(DETAILS_SCREEN)
 
     # -- marks by rule -----------------------------------------------------------------------
 
@@ -306,6 +314,16 @@ class ReviewOps:
         if self._save_timer is not None:
             self._save_timer.stop()
             self.save_state()
+        # the reused details screen refers to this review's store: let both go (rescan)
+        app = self.app
+        if app.is_screen_installed(DETAILS_SCREEN):
+            details = app.get_screen(DETAILS_SCREEN)
+            try:
+                app.uninstall_screen(DETAILS_SCREEN)
+            except ScreenStackError:  # still shown (the app is exiting): Textual cleans up
+                return
+            if details.is_attached:
+                details.remove()
 
     # -- quit --------------------------------------------------------------------------------
 

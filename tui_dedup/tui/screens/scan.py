@@ -16,12 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label
+from textual.widgets import Header, Label
 from textual.worker import Worker, get_current_worker
 
 from tui_dedup.engine.scan import ScanResult, scan
 from tui_dedup.settings import open_cache
+from tui_dedup.tui.gc_policy import FullCollectionsPaused
 from tui_dedup.tui.messages import ScanFinished, ScanProgressed
+from tui_dedup.tui.widgets.footer import QuietFooter
 from tui_dedup.tui.widgets.progress import ScanProgressView
 
 
@@ -40,6 +42,7 @@ class ScanScreen(Screen):
         super().__init__()
         self.stop_event = threading.Event()
         self.finished = False
+        self._gc_pause = FullCollectionsPaused()  # no 0.2–0.45 s full GC while keys wait
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -48,10 +51,14 @@ class ScanScreen(Screen):
             yield Label(f"Scanning {roots}", id="scan-roots", markup=False)
             yield ScanProgressView(self.app.settings.roots, id="scan-progress")
             yield Label("escape: stop and review what was found so far", id="scan-hint")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
+        self._gc_pause.start()
         self.run_scan()
+
+    def on_unmount(self) -> None:
+        self._gc_pause.resume()  # in case the worker never ran to its end
 
     @work(thread=True, exclusive=True, group="scan", exit_on_error=False, description="scan")
     def run_scan(self) -> ScanResult:
@@ -73,6 +80,7 @@ class ScanScreen(Screen):
         finally:
             if cache is not None and hasattr(cache, "close"):
                 cache.close()
+            self._gc_pause.resume()  # the scan is over: the collector's own thresholds again
         if self.stop_event.is_set():
             result.cancelled = True
         if not worker.is_cancelled:
