@@ -19,6 +19,8 @@ import json
 import json.encoder as _json_encoder
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -111,10 +113,13 @@ def to_json(result: Result) -> bytes:
     """The same document as :func:`to_dict`, one pair, group or error per line.
 
     A scan of 100,000 files can have 100,000 pairs: ``json.dumps(..., indent=...)`` runs the
-    pure-Python encoder (the C one has no indent), which took 15 s for that. Here each list
-    item is one line, made with the C string encoder and a format string per pair (numbers are
-    written as ``json`` writes them: ``repr`` of the float); ``json.loads`` gives exactly what
-    :func:`to_dict` holds.
+    pure-Python encoder (the C one has no indent), which took 15 s for that. Here every
+    distinct value is written once (paths with the C string encoder, numbers as ``json``
+    writes them: ``repr`` of the float), already joined to the constant text that follows it,
+    into a table; the document is those texts picked by numpy indexing and laid out row by
+    row, then one ``str.join`` and one encode — no Python call per pair, and no second copy of
+    a 44 MB text (fresh pages cost the kernel tens of ms per copy). ``json.loads`` gives
+    exactly what :func:`to_dict` holds.
     """
     pairs = result.pairs
     scores = pair_scores(result.store, pairs)
@@ -122,26 +127,72 @@ def to_json(result: Result) -> bytes:
         return _dumps(to_dict(result))
     store = result.store
     enc = _encode_str
-    # Each distinct value is written once (paths of the rows in pairs, similarities, ...),
-    # then every line is one str.format of ready-made strings.
-    epath: list[str] = [""] * len(store)
-    for row in np.unique(np.concatenate([pairs.i, pairs.j])).tolist():
-        epath[row] = enc(store.entries[row].path)
+    # every group's rows, one group after another
+    members = np.fromiter(chain.from_iterable(g.members for g in result.groups), np.int64)
+    used = np.zeros(len(store), bool)
+    used[pairs.i], used[pairs.j], used[members] = True, True, True
+    rows = np.flatnonzero(used).tolist()
+    lit = np.empty(len(store), object)  # the JSON string literal of each path written
+    lit[rows] = list(map(enc, map(_PATH, map(store.entries.__getitem__, rows))))
+    head, tail = _head(result), _tail(result)
+    doc = ["{\n ", ",\n ".join(f"{enc(k)}: {_dumps_str(v)}" for k, v in head.items())]
+    doc.append(',\n "pairs": ')
+    if len(pairs):
+        doc.append("[\n  ")
+        doc += _pair_pieces(result, scores, lit, used)
+        doc.append("}\n ]")
+    else:
+        doc.append("[]")
+    del scores
+    doc.append(',\n "groups": ')
+    doc += _group_pieces([len(g.members) for g in result.groups], members, lit)
+    del lit, members
+    doc += [f",\n {enc(k)}: {_lines([_dumps_str(x) for x in v])}" for k, v in tail.items()]
+    doc.append("\n}\n")
+    text = "".join(doc)
+    del doc
+    # Lone surrogates (non-UTF-8 bytes of a name) only occur inside strings: write them as
+    # JSON \\udcXX escapes, which json.loads turns back into the same surrogate.
+    return text.encode("utf-8", "backslashreplace")
+
+
+_PATH = attrgetter("path")
+
+
+def _interleave(columns: list[np.ndarray]) -> list[str]:
+    """Row k of every column, then row k+1, ...: a table of texts as pieces, row by row."""
+    table = np.empty((len(columns[0]), len(columns)), object)
+    for c, col in enumerate(columns):
+        table[:, c] = col
+    return table.ravel().tolist()
+
+
+def _pair_pieces(
+    result: Result, scores: dict[str, np.ndarray], lit: np.ndarray, used: np.ndarray
+) -> list[str]:
+    """The pair objects, one per line, as pieces to join (without the list's brackets and the
+    last pair's closing brace).
+
+    Each pair is a row of pieces, every piece a variable value followed by the constant text
+    up to the next value: ``},\n  {"a": A, "b": `` · ``B, `` · ``"similarity": …, "scores":
+    {"phash": `` · ``S1, "dhash": `` · … · ``Sk}, "transform": `` · ``T``.
+    """
+    pairs = result.pairs
+    enc = _encode_str
     names = list(scores)
-    line = (
-        '{"a": %s, "b": %s, %s, "scores": {'
-        + ", ".join(f"{enc(n).replace('%', '%%')}: %s" for n in names)
-        + '}, "transform": %s}'
-    )
-    sim, dist, exact = pairs.similarity.tolist(), pairs.distance.tolist(), pairs.exact.tolist()
+    # the text after each score: the next score's name, or the end of "scores"
+    after = [f", {enc(n)}: " for n in names[1:]] + ['}, "transform": ']
+    first = enc(names[0]) if names else ""
     method = {True: '"exact"', False: enc(result.method)}
     boolean = {True: "true", False: "false"}
+    sim, dist, exact = pairs.similarity.tolist(), pairs.distance.tolist(), pairs.exact.tolist()
 
-    def middle(k: int) -> str:  # the fields between "b" and "scores", for pair k
+    def middle(k: int) -> str:  # "similarity" to the first score's name, for pair k
         d = dist[k]
         return (
             f'"similarity": {round(sim[k], 4)!r}, "distance": {d if d >= 0 else "null"}, '
-            f'"method": {method[exact[k]]}, "exact": {boolean[exact[k]]}'
+            f'"method": {method[exact[k]]}, "exact": {boolean[exact[k]]}, "scores": {{'
+            + (f"{first}: " if names else '}, "transform": ')
         )
 
     # (similarity, distance, exact) as one int64 key: a few hundred distinct values
@@ -150,53 +201,73 @@ def to_json(result: Result) -> bytes:
         | ((pairs.distance.astype(np.int64) & 0xFFFF) << 1)
         | pairs.exact.astype(np.int64)
     )
-    transform = [enc(t) if t else "null" for t in TRANSFORMS]
-    columns = [
-        [epath[i] for i in pairs.i.tolist()],
-        [epath[j] for j in pairs.j.tolist()],
-        _texts(key, middle, by_index=True),
-        *(_texts(scores[n].round(4), repr) for n in names),
-        _texts(pairs.transform, transform.__getitem__),
-    ]
-    del scores
-    pair_lines = list(map(line.__mod__, zip(*columns, strict=True)))
-    del columns
-    group_lines = [
-        "[" + ", ".join([_path_text(store, epath, m) for m in g.members]) + "]"
-        for g in result.groups
-    ]
-    head, tail = _head(result), _tail(result)
-    parts = [f"{enc(k)}: {_dumps_str(v)}" for k, v in head.items()]
-    parts.append('"pairs": ' + _lines(pair_lines))
-    del pair_lines
-    parts.append('"groups": ' + _lines(group_lines))
-    parts += [f"{enc(k)}: {_lines([_dumps_str(x) for x in v])}" for k, v in tail.items()]
-    text = "{\n " + ",\n ".join(parts) + "\n}"
-    del parts
-    return _utf8(text)
+    a_text, b_text = np.empty(len(lit), object), np.empty(len(lit), object)
+    rows = np.flatnonzero(used)  # the paths of pairs (and groups: a few more, no harm)
+    a_text[rows] = [f'}},\n  {{"a": {x}, "b": ' for x in lit[rows].tolist()]
+    b_text[rows] = [x + ", " for x in lit[rows].tolist()]
+    transform = np.array([enc(t) if t else "null" for t in TRANSFORMS], object)
+    pieces = _interleave(
+        [
+            a_text[pairs.i],
+            b_text[pairs.j],
+            _texts(key, middle, by_index=True),
+            *(_score_texts(scores[n], tail) for n, tail in zip(names, after, strict=True)),
+            transform[pairs.transform],
+        ]
+    )
+    pieces[0] = pieces[0][5:]  # the first pair has no "},\n  " before it
+    return pieces
 
 
-def _texts(values: np.ndarray, text: Callable[[Any], str], *, by_index: bool = False) -> list[str]:
-    """``text(value)`` for each element (``tolist`` form), made once per distinct value — a
-    few hundred similarities among 100,000 pairs. ``by_index``: ``text`` gets the index of
-    one element with that value instead (for a key standing for several columns)."""
+def _group_pieces(sizes: list[int], members: np.ndarray, lit: np.ndarray) -> list[str]:
+    """``[\n  [A, B],\n  [C, D, E]\n ]`` as pieces: each member's path, then ", " or the end
+    of its group (``],\n  [``, or ``]\n ]`` after the last)."""
+    if not sizes:
+        return ["[]"]
+    sep = np.full(len(members), ", ", object)
+    ends = np.cumsum(sizes) - 1
+    sep[ends] = "],\n  ["
+    sep[ends[-1]] = "]\n ]"
+    return ["[\n  [", *_interleave([lit[members], sep])]
+
+
+def _score_texts(values: np.ndarray, tail: str) -> np.ndarray:
+    """``repr`` of each score rounded to 4 decimals (as ``tolist`` gives it) + ``tail``.
+
+    Scores lie in [0, 1], so a rounded one is k / 10^4 for an integer k: the text comes from a
+    table by k, made once per k present, instead of sorting 10^5 values to find the distinct
+    ones. The table is checked against the values themselves; anything else (out of range)
+    takes the general path.
+    """
+    rounded = values.round(4)
+    k = np.rint(rounded.astype(np.float64) * 1e4)
+    if len(k) and not (k.min() >= 0 and k.max() <= 1e4):
+        return _texts(rounded, lambda v: repr(v) + tail)
+    k = k.astype(np.int64)
+    grid = np.arange(10001, dtype=rounded.dtype) / rounded.dtype.type(1e4)  # as round() does
+    if rounded.dtype.kind != "f" or not bool((grid[k] == rounded).all()):
+        return _texts(rounded, lambda v: repr(v) + tail)
+    table = np.empty(10001, object)
+    present = np.flatnonzero(np.bincount(k, minlength=10001))
+    table[present] = [repr(v) + tail for v in grid[present].tolist()]
+    return table[k]
+
+
+def _texts(values: np.ndarray, text: Callable[[Any], str], *, by_index: bool = False) -> np.ndarray:
+    """``text(value)`` for each element (``tolist`` form) as an object array, made once per
+    distinct value — a few hundred similarities among 100,000 pairs. ``by_index``: ``text``
+    gets the index of one element with that value instead (for a key standing for several
+    columns)."""
     if values.size == 0:
-        return []
+        return np.empty(0, object)
     uniq, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-    made = [text(v) for v in (first if by_index else uniq).tolist()]
-    return [made[u] for u in inverse.ravel().tolist()]
-
-
-def _path_text(store: FeatureStore, epath: list[str], row: int) -> str:
-    return epath[row] or _encode_str(store.entries[row].path)
+    made = np.empty(len(uniq), object)
+    made[:] = [text(v) for v in (first if by_index else uniq).tolist()]
+    return made[inverse.ravel()]
 
 
 def _lines(items: list[str]) -> str:
     return "[\n  " + ",\n  ".join(items) + "\n ]" if items else "[]"
-
-
-def _brace(s: str) -> str:
-    return s.replace("{", "{{").replace("}", "}}")
 
 
 def _all_finite(columns: list[np.ndarray]) -> bool:

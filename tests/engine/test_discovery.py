@@ -302,3 +302,29 @@ def test_path_excludes_below_the_filesystem_root_slice_correctly(tmp_path: Path)
     touch(tmp_path, "a/keep/y.jpg")
     assert found(tmp_path / "a", excludes=("skip/*",)) == {"keep/y.jpg"}
     assert found(tmp_path, excludes=("a/skip",)) == {"a/keep/y.jpg"}
+
+
+def test_fast_entries_equal_dataclass_entries(tmp_path: Path) -> None:
+    """Discovery makes entries without the dataclass __init__ (speed): they must be the same
+    objects in every respect a caller can see."""
+    from tui_dedup.engine.discover import _entry_maker
+
+    made = _entry_maker()("/r/a.jpg", "/r", 10, 20, 30, 40)
+    plain = FileEntry("/r/a.jpg", "/r", 10, 20, 30, 40)
+    assert type(made) is FileEntry and made == plain and hash(made) == hash(plain)
+    assert repr(made) == repr(plain) and made.identity == (30, 40)
+    with pytest.raises(AttributeError):
+        made.size = 1  # type: ignore[misc]  # still frozen
+    p = touch(tmp_path, "x.jpg")
+    (f,) = discover([str(tmp_path)]).files
+    st = os.stat(p)
+    assert f == FileEntry(str(p), str(tmp_path), st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+
+
+def test_progress_counts_across_folders_as_if_file_by_file(tmp_path: Path) -> None:
+    for k in range(2 * ON_FILE_EVERY + 5):
+        touch(tmp_path, f"d{k % 3}/{k:04d}.jpg")
+    seen: list[int] = []
+    report = discover([str(tmp_path)], on_file=seen.append)
+    n = len(report.files)
+    assert seen == [ON_FILE_EVERY, 2 * ON_FILE_EVERY, n]

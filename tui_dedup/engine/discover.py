@@ -8,6 +8,7 @@ never silently dropped, except the junk folders of the default exclude list.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -87,7 +88,7 @@ class _Excludes:
     path relative to the scan root (``fnmatchcase`` semantics for both, so "*" crosses "/").
     """
 
-    __slots__ = ("name_rx", "names", "path_rx")
+    __slots__ = ("name_first", "name_rx", "names", "path_rx")
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         literal = {p for p in patterns if "/" not in p and not _has_magic(p)}
@@ -96,6 +97,10 @@ class _Excludes:
         self.names = frozenset(literal)
         self.name_rx = _compile(name_globs)
         self.path_rx = _compile(path_globs)
+        # The first characters a name glob can match, when every one starts with a literal
+        # (".Trash-*" does): other names skip the regex. None: a glob starts with a wildcard.
+        firsts = {g[0] for g in name_globs}
+        self.name_first = None if firsts & set("*?[") else frozenset(firsts)
 
 
 def _has_magic(pattern: str) -> bool:
@@ -119,29 +124,46 @@ def walk(
     Each (dev, ino) is yielded once: hard links and overlapping roots are one file, so they can
     never be offered as duplicates of themselves. A ScanError whose reason starts with "skipped"
     is informational; anything else is a failure the user should see.
+    """
+    for files, notes in _walk_folders(roots, options, should_stop):
+        yield from notes
+        yield from files
+
+
+def _walk_folders(
+    roots: Iterable[str],
+    options: DiscoverOptions | None,
+    should_stop: Callable[[], bool] | None,
+) -> Iterator[tuple[list[FileEntry], list[ScanError]]]:
+    """The walk, one folder at a time: (its files, its skip/error records), each in walk order.
 
     The per-entry work is kept to what the answer needs, since a warm rescan of a large tree is
     mostly this loop: the file type comes from the directory entry (``d_type``, no syscall), a
-    file whose name is not an image or RAW name is never stat'ed, and the relative path is a
-    slice, made only when a pattern needs it.
+    file whose name is not an image or RAW name is never stat'ed, a stat is relative to the
+    open folder (``dir_fd``: one path component for the kernel to resolve, not the whole path),
+    the relative path is a slice made only when a pattern needs it, and entries are made
+    without the dataclass ``__init__`` (see :func:`_entry_maker`).
     """
     opts = options or DiscoverOptions()
     ex = _Excludes(opts.patterns())
     ex_names, name_rx, path_rx = ex.names, ex.name_rx, ex.path_rx
+    name_first = ex.name_first
     hidden, follow = opts.hidden, opts.follow_symlinks
     extensions, min_size = opts.extensions, opts.min_size
     raw_exts = RAW_EXTENSIONS
     seen_files: set[tuple[int, int]] = set()
     seen_dirs: set[tuple[int, int]] = set()
     S_ISDIR, S_ISREG = stat.S_ISDIR, stat.S_ISREG
+    os_stat = os.stat
+    new_entry = _entry_maker()
     for root in normalise_roots(roots):
         try:
-            st = os.stat(root)
+            st = os_stat(root)
         except OSError as exc:
-            yield ScanError(root, f"cannot open folder: {exc.strerror or exc}")
+            yield [], [ScanError(root, f"cannot open folder: {exc.strerror or exc}")]
             continue
         if not S_ISDIR(st.st_mode):
-            yield ScanError(root, "not a folder")
+            yield [], [ScanError(root, "not a folder")]
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
         cut = len(root) if root.endswith(os.sep) else len(root) + 1
@@ -150,90 +172,163 @@ def walk(
             if should_stop is not None and should_stop():
                 return
             folder = stack.pop()
+            files: list[FileEntry] = []
+            notes: list[ScanError] = []
+            add, note = files.append, notes.append
             try:
                 with os.scandir(folder) as it:
                     entries = sorted(it, key=_name, reverse=True)
             except OSError as exc:
-                yield ScanError(folder, f"cannot read folder: {exc.strerror or exc}")
+                yield [], [ScanError(folder, f"cannot read folder: {exc.strerror or exc}")]
                 continue
-            for e in entries:
-                name = e.name
-                if name[0] == "." and not hidden:
-                    continue
-                if name in ex_names or (name_rx is not None and name_rx(name)):
-                    continue
-                if path_rx is not None and path_rx(e.path[cut:]):
-                    continue
-                # os.path.splitext(name)[1].lower(), inline: this runs once per entry
-                dot = name.rfind(".")
-                if dot > 0 and (name[0] != "." or name[:dot].lstrip(".")):
-                    ext = name[dot:].lower()
-                else:
-                    ext = ""
-                is_link = False
-                try:
-                    is_link = e.is_symlink()
-                    if is_link:
-                        if not follow:
-                            if ext in extensions:
-                                yield ScanError(
-                                    e.path, "skipped: symbolic link (use --follow-symlinks)"
+            fd = _open_folder(folder)
+            try:
+                for e in entries:
+                    name = e.name
+                    if name[0] == "." and not hidden:
+                        continue
+                    if name in ex_names or (
+                        name_rx is not None
+                        and (name_first is None or name[0] in name_first)
+                        and name_rx(name)
+                    ):
+                        continue
+                    if path_rx is not None and path_rx(e.path[cut:]):
+                        continue
+                    # os.path.splitext(name)[1].lower(), inline: this runs once per entry
+                    dot = name.rfind(".")
+                    if dot > 0 and (name[0] != "." or name[:dot].lstrip(".")):
+                        ext = name[dot:].lower()
+                    else:
+                        ext = ""
+                    is_link = False
+                    try:
+                        is_link = e.is_symlink()
+                        if is_link:
+                            if not follow:
+                                if ext in extensions:
+                                    note(
+                                        ScanError(
+                                            e.path,
+                                            "skipped: symbolic link (use --follow-symlinks)",
+                                        )
+                                    )
+                                continue
+                        elif (
+                            ext not in extensions
+                            and ext not in raw_exts
+                            and not e.is_dir(follow_symlinks=False)
+                        ):
+                            continue  # a file (or FIFO, socket, device) that is no image by name
+                        if fd is None:
+                            st = os_stat(e.path, follow_symlinks=is_link)
+                        else:
+                            st = os_stat(name, dir_fd=fd, follow_symlinks=is_link)
+                    except FileNotFoundError:
+                        if is_link:
+                            note(ScanError(e.path, "skipped: broken symbolic link"))
+                        else:
+                            note(ScanError(e.path, "vanished during the scan"))
+                        continue
+                    except OSError as exc:
+                        if exc.errno == errno.ELOOP:
+                            note(ScanError(e.path, "skipped: symbolic link loop"))
+                        else:
+                            note(ScanError(e.path, f"cannot stat: {exc.strerror or exc}"))
+                        continue
+                    mode = st.st_mode
+                    if S_ISDIR(mode):
+                        key = (st.st_dev, st.st_ino)
+                        if key in seen_dirs:
+                            if is_link:
+                                note(
+                                    ScanError(
+                                        e.path,
+                                        "skipped: symbolic link to a folder already scanned",
+                                    )
                                 )
                             continue
-                    elif (
-                        ext not in extensions
-                        and ext not in raw_exts
-                        and not e.is_dir(follow_symlinks=False)
-                    ):
-                        continue  # a file (or FIFO, socket, device) that is no image by name
-                    st = e.stat(follow_symlinks=True)
-                except FileNotFoundError:
-                    if is_link:
-                        yield ScanError(e.path, "skipped: broken symbolic link")
-                    else:
-                        yield ScanError(e.path, "vanished during the scan")
-                    continue
-                except OSError as exc:
-                    if exc.errno is not None and exc.errno == 40:  # ELOOP
-                        yield ScanError(e.path, "skipped: symbolic link loop")
-                    else:
-                        yield ScanError(e.path, f"cannot stat: {exc.strerror or exc}")
-                    continue
-                mode = st.st_mode
-                if S_ISDIR(mode):
-                    key = (st.st_dev, st.st_ino)
-                    if key in seen_dirs:
-                        if is_link:
-                            yield ScanError(
-                                e.path, "skipped: symbolic link to a folder already scanned"
+                        seen_dirs.add(key)
+                        stack.append(e.path)
+                        continue
+                    if ext not in extensions:
+                        if ext in raw_exts:
+                            note(
+                                ScanError(
+                                    e.path,
+                                    "skipped: RAW camera files are not compared (out of scope)",
+                                )
                             )
                         continue
-                    seen_dirs.add(key)
-                    stack.append(e.path)
-                    continue
-                if ext not in extensions:
-                    if ext in raw_exts:
-                        yield ScanError(
-                            e.path, "skipped: RAW camera files are not compared (out of scope)"
+                    if not S_ISREG(mode):
+                        note(
+                            ScanError(
+                                e.path, "skipped: not a regular file (FIFO, socket or device)"
+                            )
                         )
-                    continue
-                if not S_ISREG(mode):
-                    yield ScanError(e.path, "skipped: not a regular file (FIFO, socket or device)")
-                    continue
-                size = st.st_size
-                if size == 0:
-                    yield ScanError(e.path, "empty file (0 bytes)")
-                    continue
-                if size < min_size:
-                    continue
-                key = (st.st_dev, st.st_ino)
-                if key in seen_files:
-                    yield ScanError(
-                        e.path, "skipped: same file as another path (hard link or overlapping root)"
-                    )
-                    continue
-                seen_files.add(key)
-                yield FileEntry(e.path, root, size, st.st_mtime_ns, st.st_dev, st.st_ino)
+                        continue
+                    size = st.st_size
+                    if size == 0:
+                        note(ScanError(e.path, "empty file (0 bytes)"))
+                        continue
+                    if size < min_size:
+                        continue
+                    key = (st.st_dev, st.st_ino)
+                    if key in seen_files:
+                        note(
+                            ScanError(
+                                e.path,
+                                "skipped: same file as another path (hard link or overlapping "
+                                "root)",
+                            )
+                        )
+                        continue
+                    seen_files.add(key)
+                    add(new_entry(e.path, root, size, st.st_mtime_ns, key[0], key[1]))
+            finally:
+                if fd is not None:
+                    os.close(fd)
+            yield files, notes
+
+
+#: ``os.stat(name, dir_fd=...)`` works here (POSIX); elsewhere stats use whole paths.
+_DIR_FD = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+
+
+def _open_folder(folder: str) -> int | None:
+    """A descriptor of ``folder`` for relative stats; None (whole paths) when it cannot be
+    opened, which the listing that just succeeded makes rare."""
+    if not _DIR_FD:
+        return None
+    try:
+        return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+
+
+def _entry_maker() -> Callable[[str, str, int, int, int, int], FileEntry]:
+    """A :class:`FileEntry` constructor ~2.5× faster than the frozen dataclass's own
+    ``__init__`` (which calls ``object.__setattr__`` once per field): the slot descriptors are
+    looked up once here. 0.1 s of a warm rescan of 100k files; a test checks it makes equal
+    entries."""
+    new = object.__new__
+    setters = [getattr(FileEntry, f).__set__ for f in FileEntry.__slots__]
+    names = tuple(FileEntry.__slots__)
+    if names != ("path", "root", "size", "mtime_ns", "dev", "ino"):  # the model changed
+        return FileEntry
+    s_path, s_root, s_size, s_mtime, s_dev, s_ino = setters
+
+    def make(path: str, root: str, size: int, mtime_ns: int, dev: int, ino: int) -> FileEntry:
+        e = new(FileEntry)
+        s_path(e, path)
+        s_root(e, root)
+        s_size(e, size)
+        s_mtime(e, mtime_ns)
+        s_dev(e, dev)
+        s_ino(e, ino)
+        return e
+
+    return make
 
 
 def _name(e: os.DirEntry[str]) -> str:
@@ -253,16 +348,19 @@ def discover(
 ) -> DiscoveryReport:
     """Collect the whole file list (the scan needs the total and the sizes up front)."""
     report = DiscoveryReport()
-    files, add = report.files, report.files.append
-    for item in walk(roots, options, should_stop=should_stop):
-        if type(item) is FileEntry:
-            add(item)
-            if on_file is not None and not len(files) % ON_FILE_EVERY:
-                on_file(len(files))
-        elif item.reason.startswith("skipped"):  # type: ignore[union-attr]
-            report.skipped.append(item)  # type: ignore[arg-type]
-        else:
-            report.errors.append(item)  # type: ignore[arg-type]
+    files, skipped, errors = report.files, report.skipped, report.errors
+    for batch, notes in _walk_folders(roots, options, should_stop):
+        for item in notes:
+            (skipped if item.reason.startswith("skipped") else errors).append(item)
+        if not batch:
+            continue
+        before = len(files)
+        files += batch
+        if on_file is not None:  # at each multiple of ON_FILE_EVERY, as if file by file
+            for k in range(
+                before - before % ON_FILE_EVERY + ON_FILE_EVERY, len(files) + 1, ON_FILE_EVERY
+            ):
+                on_file(k)
     if on_file is not None and files and len(files) % ON_FILE_EVERY:
         on_file(len(files))
     return report

@@ -34,18 +34,21 @@ def star_groups(pairs: Pairs, n: int) -> list[Group]:
     strength = np.bincount(src, weights=w, minlength=n)
     candidates = np.flatnonzero(degree > 0)
     rank = np.lexsort((candidates, -strength[candidates], -degree[candidates]))
-    assigned = np.zeros(n, bool)
+    # The greedy pass is sequential: plain lists and a bytearray beat numpy's per-call cost
+    # on neighbour lists of a few entries.
+    starts, nbrs = indptr.tolist(), dst.tolist()
+    assigned = bytearray(n)
     groups: list[Group] = []
-    for c in candidates[rank]:
+    for c in candidates[rank].tolist():
         if assigned[c]:
             continue
-        nbrs = dst[indptr[c] : indptr[c + 1]]
-        free = nbrs[~assigned[nbrs]]
-        if free.size == 0:
+        free = [x for x in nbrs[starts[c] : starts[c + 1]] if not assigned[x]]
+        if not free:
             continue
-        assigned[c] = True
-        assigned[free] = True
-        groups.append(Group(int(c), [int(c), *(int(x) for x in free)]))
+        assigned[c] = 1
+        for x in free:
+            assigned[x] = 1
+        groups.append(Group(c, [c, *free]))
     return groups
 
 
