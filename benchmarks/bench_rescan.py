@@ -10,7 +10,10 @@ Each run is a whole process (imports, discovery, cache load, store build, matchi
 from outside, with the child's peak RSS from ``os.wait4``. It uses the headless CLI
 (``python -m tui_dedup scan DIR --format json -o /dev/null -q --cache PATH``) when that exists, or
 an equivalent ``python -c`` script that calls scan + match + group. Targets: warm rescan of
-100k unchanged files < 2 s, peak RSS < 400 MB. The generated tree is kept under
+100k unchanged files < 2 s, peak RSS < 400 MB. A warm run reads the whole-store snapshot the
+previous scan left beside the cache (``features.sqlite.stores/``, engine/cache_snapshot.py) and
+the remembered match (``matches/``); ``--reuse-cache`` copies the SQLite file alone, so warm 1
+rebuilds both and warm 2 and 3 are the steady state. The generated tree is kept under
 ``benchmarks/data/`` (gitignored) so reruns reuse it; results go to
 ``benchmarks/results/rescan.md``.
 """

@@ -11,6 +11,7 @@ Writes ``benchmarks/results/accuracy.md`` and ``benchmarks/results/pr_curve.png`
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -46,16 +47,24 @@ def run_scan(
     out: Path,
     extra: list[str],
     threshold: str = str(SCAN_THRESHOLD),
-) -> float:
-    """Run one scan into ``out``; returns seconds. Raises RuntimeError with the CLI's message."""
+) -> tuple[float, float]:
+    """Run one scan into ``out``; returns (wall seconds, CPU seconds of the scan process).
+
+    CPU time is the steadier figure on a shared machine. Raises RuntimeError with the CLI's
+    message.
+    """
     argv = [*cmd, "scan", str(data / "files"), "--format", "json", "--quiet"]
     argv += ["--threshold", threshold, "--method", method, "-o", str(out), *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         msg = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise RuntimeError(f"exit {done.returncode}: {msg}")
-    return time.perf_counter() - t0
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def preset_thresholds(method: str) -> dict[str, float]:
@@ -121,11 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     for method in args.methods if cmd else []:
         out = args.data / f"scan-{method}.json"
         try:
-            seconds = run_scan(cmd, args.data, method, out, extra)
+            wall, cpu = run_scan(cmd, args.data, method, out, extra)
         except RuntimeError as exc:
             notes.append(f"`dedup-tui scan --method {method}` failed ({exc}): skipped.")
             continue
-        notes.append(f"dedup-tui scan --method {method}: {seconds:.0f} s for {len(truth)} files")
+        notes.append(
+            f"dedup-tui scan --method {method} --threshold {SCAN_THRESHOLD}: {wall:.1f} s wall, "
+            f"{cpu:.1f} CPU-s for {len(truth)} files"
+        )
         ours, curve = score_ours(truth, out, method)
         rows = ours + rows
         marks = [("fixed", r.score) for r in ours[:1]] + [("tuned", r.score) for r in ours[-1:]]
@@ -140,11 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         ):
             out = args.data / f"scan-phash{'-crop' if flags else ''}-default.json"
             try:
-                seconds = run_scan(cmd, args.data, "phash", out, extra + flags, "balanced")
+                wall, cpu = run_scan(cmd, args.data, "phash", out, extra + flags, "balanced")
             except RuntimeError as exc:
                 notes.append(f"`dedup-tui scan {' '.join(flags)}` failed ({exc}): skipped.")
                 continue
-            notes.append(f"dedup-tui scan {' '.join(flags) or '(defaults)'}: {seconds:.1f} s")
+            what = " ".join(flags) or "(defaults)"
+            notes.append(f"dedup-tui scan {what}: {wall:.1f} s wall, {cpu:.1f} CPU-s")
             test = ev.label_scan_json(out, truth, split="test")
             rows.insert(0, report.Row("dedup-tui phash", label, ev.score(test)))
     for note in notes:

@@ -6,8 +6,10 @@ deleting it loses only time, so every problem with it — a corrupt file (set as
 version — becomes a one-line warning in :attr:`CacheDatabase.warnings` and a degraded
 :attr:`CacheDatabase.mode` ("read-write", "read-only" or "disabled"), never a crash.
 
-Also here: the table layout (:data:`SCHEMA_VERSION`) and the *settings key*
-(:func:`settings_key`), everything that changes the stored features. The rows themselves are
+Also here: the table layout (:data:`SCHEMA_VERSION`), the *settings key* (:func:`settings_key`,
+everything that changes the stored features) and the bookkeeping of store snapshots (the
+``snapshots`` table of tokens that make a snapshot file valid for this database only; the file
+format is in :mod:`tui_dedup.engine.cache_snapshot`). The rows themselves are
 read and written by :class:`tui_dedup.engine.cache.FeatureCache`, which builds on
 :class:`CacheDatabase`; their binary layout is in :mod:`tui_dedup.engine.cache_layout`.
 """
@@ -21,11 +23,27 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from typing import Self
+from typing import TYPE_CHECKING, Self
+
+import numpy as np
 
 from tui_dedup.engine import decode as _decode
 from tui_dedup.engine import features as _features
+from tui_dedup.engine.cache_snapshot import (
+    Snapshot,
+    new_token,
+    prune,
+    read_snapshot,
+    remove_snapshots,
+    snapshot_dir,
+    snapshot_name,
+    write_snapshot,
+)
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE, HASH_METHODS
+
+if TYPE_CHECKING:
+    from tui_dedup.engine.model import FileEntry
+    from tui_dedup.engine.store import FeatureStore
 
 APP_NAME = "dedup-tui"
 ENV_CACHE_DIR = "DEDUP_TUI_CACHE_DIR"
@@ -57,6 +75,7 @@ CREATE TABLE IF NOT EXISTS features (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS features_path ON features (sid, path);
 CREATE INDEX IF NOT EXISTS features_identity ON features (sid, dev, ino);
+CREATE TABLE IF NOT EXISTS snapshots (name TEXT PRIMARY KEY, token TEXT NOT NULL);
 """
 
 
@@ -140,6 +159,11 @@ class CacheDatabase:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
         self._sids: dict[str, int] = {}
+        # (snapshot name, its rows, rows served from it, its digest count) of the last read
+        # (see engine.cache_snapshot): a store equal to it needs no new snapshot
+        self._served: tuple[str, int, int, int] | None = None
+        # (snapshot name, the thread loading it, [its result]) from prefetch_snapshot
+        self._prefetch: tuple[str, threading.Thread, list[Snapshot | None]] | None = None
 
     def _warn(self, text: str) -> None:
         if text not in self.warnings:
@@ -232,6 +256,8 @@ class CacheDatabase:
                 self._conn.close()
         self._conn = None
         self._sids.clear()
+        self._served = None
+        self._prefetch = None  # its token came from this connection's database
         self.mode = "disabled"
 
     def _set_aside(self, exc: BaseException) -> None:
@@ -252,6 +278,7 @@ class CacheDatabase:
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(OSError):
                 os.replace(self.path + suffix, aside + suffix)
+        remove_snapshots(self.path)  # disowned by the fresh database anyway: free the space
         self._warn(f"feature cache was damaged ({exc}); moved to {aside!r}, starting afresh")
 
     def close(self) -> None:
@@ -320,3 +347,97 @@ class CacheDatabase:
             sid = int(row[0])
         self._sids[key] = sid
         return sid
+
+    # ----------------------------------------------------------------- the store snapshot
+
+    def _snapshot_path(self, name: str) -> str:
+        return os.path.join(snapshot_dir(self.path), name + ".snap")
+
+    def _snapshot_token(self, name: str) -> str | None:
+        """The token the database holds for snapshot ``name`` (None: none, or a database
+        from before snapshots, which has no such table yet)."""
+        conn = self._conn
+        assert conn is not None
+        try:
+            row = conn.execute("SELECT token FROM snapshots WHERE name=?", (name,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return None if row is None else str(row[0])
+
+    def _load_snapshot(
+        self, hash_size: int, entries: list[FileEntry]
+    ) -> tuple[Snapshot | None, str]:
+        key = settings_key(hash_size)
+        name = snapshot_name(key, {e.root for e in entries})
+        early, self._prefetch = self._prefetch, None
+        if early is not None and early[0] == name:
+            early[1].join()
+            if early[2]:  # loaded (a Snapshot, or None: missing or damaged)
+                return early[2][0], name
+        token = self._snapshot_token(name)
+        if token is None:
+            return None, name
+        return read_snapshot(self._snapshot_path(name), token, key, hash_size), name
+
+    def prefetch_snapshot(self, roots: list[str], hash_size: int) -> None:
+        """Start loading the snapshot of ``roots`` in a thread, so that mapping it and checking
+        its CRC (which releases the GIL) overlap discovery instead of following it. Optional:
+        :meth:`_load_snapshot` loads it itself when there was no prefetch or it was for other
+        roots (say one root turned out empty)."""
+        with self._lock:
+            if self._conn is None:
+                return
+            key = settings_key(hash_size)
+            name = snapshot_name(key, roots)
+            token = None
+            with self._guard("reading", write=False):
+                token = self._snapshot_token(name)
+            if token is None:
+                return
+            path = self._snapshot_path(name)
+            out: list[Snapshot | None] = []
+
+            def load() -> None:
+                out.append(read_snapshot(path, token, key, hash_size))
+
+            thread = threading.Thread(target=load, name="dedup-snapshot", daemon=True)
+            self._prefetch = (name, thread, out)
+            thread.start()
+
+    def save_snapshot(self, store: FeatureStore) -> None:
+        """Write ``store`` as the snapshot for its settings and roots (after a scan), unless
+        it is exactly the snapshot it was read from. Failures only cost the next scan time."""
+        with self._lock:
+            if self._conn is None or self.mode != "read-write" or not len(store):
+                return
+            key = settings_key(store.hash_size)
+            name = snapshot_name(key, {e.root for e in store.entries})
+            path = self._snapshot_path(name)
+            digests = int(np.count_nonzero(store.has_digest))
+            if self._served == (name, len(store), len(store), digests):
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # most recently used, for pruning
+                return
+            token = new_token()
+            conn = self._conn
+            with self._guard("saving the store snapshot", write=True):
+                try:
+                    with conn:
+                        conn.execute(
+                            "CREATE TABLE IF NOT EXISTS snapshots "
+                            "(name TEXT PRIMARY KEY, token TEXT NOT NULL)"
+                        )
+                        conn.execute(
+                            "INSERT OR REPLACE INTO snapshots (name, token) VALUES (?, ?)",
+                            (name, token),
+                        )
+                except sqlite3.OperationalError:
+                    return  # busy or read-only now: no snapshot this time
+            if self._conn is None or self.mode != "read-write":
+                return
+            try:
+                write_snapshot(path, token, key, store)
+            except (OSError, ValueError):
+                return
+            self._served = (name, len(store), len(store), digests)
+            prune(snapshot_dir(self.path))

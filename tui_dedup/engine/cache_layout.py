@@ -35,7 +35,8 @@ def record_dtype(hash_size: int) -> np.dtype:
 
     Packed, little-endian: size and mtime_ns (again, so a hit is checked in numpy), width,
     height, has_gps, taken (NaN = unknown), sharpness, detail, the hashes of
-    :data:`HASH_METHODS` as (methods, VARIANTS, words) uint64, hist3 and hist1 as float32.
+    :data:`HASH_METHODS` as (methods, VARIANTS, words) uint64, hist3 and hist1 as float32,
+    the tile signature as TILE_SIDE² uint8.
     """
     words = (hash_size * hash_size + 63) // 64
     return np.dtype(
@@ -51,6 +52,7 @@ def record_dtype(hash_size: int) -> np.dtype:
             ("hashes", _U64, (len(HASH_METHODS), _features.VARIANTS, words)),
             ("hist3", _F32, (3 * _features.HIST3_BINS,)),
             ("hist1", _F32, (_features.HIST1_BINS,)),
+            ("tiles", "u1", (_features.TILE_SIDE * _features.TILE_SIDE,)),
         ]
     )
 
@@ -79,6 +81,7 @@ def pack_records(items: list[tuple[FileEntry, FeatureRow]], hash_size: int) -> l
             hashes,
             r.hist3,
             r.hist1,
+            0 if r.tiles is None else r.tiles,
         )
     return [rec[k].tobytes() for k in range(len(items))]
 
@@ -108,6 +111,7 @@ class RecordColumns:
         self.hashes = np.empty((n, *shape), np.uint64)
         self.hist3 = np.empty((n, *self.rec["hist3"].shape), np.float32)
         self.hist1 = np.empty((n, *self.rec["hist1"].shape), np.float32)
+        self.tiles = np.empty((n, *self.rec["tiles"].shape), np.uint8)
         self.num = np.empty(
             n,
             [
@@ -143,6 +147,7 @@ class RecordColumns:
         self.hashes[lo:hi] = data["hashes"]
         self.hist3[lo:hi] = data["hist3"]
         self.hist1[lo:hi] = data["hist1"]
+        self.tiles[lo:hi] = data["tiles"]
         for name in self.num.dtype.names or ():
             self.num[name][lo:hi] = data[name]
         del data
@@ -185,5 +190,6 @@ class RecordColumns:
             num["detail"].astype(np.float32),
             self.digests[:c],
             self.has_digest[:c],
+            self.tiles[:c],
         )
         return self.index[:c], block

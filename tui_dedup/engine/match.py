@@ -26,11 +26,18 @@ HIST_SHORTLIST_DISTANCE = 24  # of 64 bits: loose enough for colour-only edits
 MAX_PARTNERS = 200
 EXACT_ALL_PAIRS = 32  # above this many identical files, list them as a star from the first
 _BLOCK = 2048
-# Crop-tolerant stage (engine.verify): pHash candidates up to this distance (of 64 bits, scaled
-# for other sizes) that the primary match did not find are verified with local features; each
-# file takes part in at most VERIFY_PARTNERS of them (its closest), so the work is O(n).
-VERIFY_DISTANCE = 22
+# Crop-tolerant stage (engine.crop_stage + engine.verify): each file's VERIFY_PARTNERS nearest
+# files by colour that the primary match did not find are verified with local features, so the
+# work is O(n) after the candidate search. Above HIST_ALL_PAIRS_LIMIT files, candidates come
+# from pHash within VERIFY_DISTANCE (of 64 bits, scaled for other sizes) instead.
+VERIFY_DISTANCE = 26
 VERIFY_PARTNERS = 32
+# Local-edit stage (engine.tiles): dHash candidates up to this distance (of 64 bits) that the
+# primary match did not find, checked cell by cell on the stored tile signatures. On by
+# default: it recovers logo/caption copies at ~1/3 of the primary search's cost.
+LOCAL_EDIT_DISTANCE = 8
+LOCAL_EDIT_MAX_PHASH = 24  # overlay copies on the tune half: 16-24 bits
+LOCAL_EDIT_PARTNERS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,11 @@ class MatchOptions:
     crop_tolerant: bool = False
     verify_distance: int = VERIFY_DISTANCE  # of 64 bits
     verify_partners: int = VERIFY_PARTNERS
+    #: Also pair copies with a local edit (logo, caption): dHash candidates + tile check.
+    local_edits: bool = True
+    local_edit_distance: int = LOCAL_EDIT_DISTANCE  # dHash, of 64 bits
+    local_edit_max_phash: int = LOCAL_EDIT_MAX_PHASH  # of 64 bits
+    local_edit_partners: int = LOCAL_EDIT_PARTNERS
 
 
 def match(
@@ -63,7 +75,11 @@ def match(
         found = _hash_pairs(store, method, threshold, usable, opts, should_stop)
     else:
         found = _hist_pairs(store, method, threshold, usable, should_stop)
+    if opts.local_edits:
+        found = concat([found, _local_edit_pairs(store, method, found, usable, opts, should_stop)])
     if opts.crop_tolerant:
+        from tui_dedup.engine.crop_stage import verified_pairs
+
         found = concat([found, verified_pairs(store, method, found, usable, opts, should_stop)])
     exact = exact_pairs(store)
     # Exact copies are never capped: a star of m - 1 pairs is already their minimal form.
@@ -116,51 +132,34 @@ def _hash_pairs(
     )
 
 
-def verified_pairs(
+def _local_edit_pairs(
     store: FeatureStore,
     method: str,
     found: Pairs,
     usable: np.ndarray,
     opts: MatchOptions,
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: Callable[[], bool] | None,
 ) -> Pairs:
-    """Pairs the primary match missed that local features confirm (see engine.verify).
+    """Copies a local edit apart (a logo, a caption) that ``found`` lacks: engine.tiles."""
+    from tui_dedup.engine.tiles import local_edit_pairs
 
-    Candidates: pHash within ``opts.verify_distance`` (rotations as configured), minus the
-    pairs already found, at most ``opts.verify_partners`` closest per file. Confirmed pairs
-    carry ``method``'s own distance and similarity (so they may lie beyond the threshold).
-    """
-    from tui_dedup.engine.verify import verify_pairs
-
-    rows = np.flatnonzero(usable).astype(np.int32)
-    if rows.size < 2:
-        return Pairs.empty()
-    h = store.hashes["phash"][rows]
-    radius = opts.verify_distance * store.hash_size * store.hash_size // 64
-    i, j, d, k = radius_pairs(
-        np.ascontiguousarray(h[:, 0, :]),
-        radius,
-        variants=np.ascontiguousarray(h) if opts.rotations else None,
+    cand = local_edit_pairs(
+        store,
+        found,
+        usable,
+        max_distance=opts.local_edit_distance,
+        max_phash=opts.local_edit_max_phash,
+        partners=opts.local_edit_partners,
+        rotations=opts.rotations,
         should_stop=should_stop,
     )
-    gi, gj = rows[i].astype(np.int32), rows[j].astype(np.int32)
-    n = len(store)
-    new = ~np.isin(gi.astype(np.int64) * n + gj, found.i.astype(np.int64) * n + found.j)
-    bits = METHODS["phash"].bits(store.hash_size)
-    cand = Pairs(
-        gi,
-        gj,
-        d.astype(np.int16),
-        (1.0 - d.astype(np.float32) / bits).astype(np.float32),
-        k.astype(np.int8),
-        np.zeros(len(gi), bool),
-    ).take(np.flatnonzero(new))
-    cand = cap_partners(cand, opts.verify_partners)
+    return in_method_terms(store, method, cand)
+
+
+def in_method_terms(store: FeatureStore, method: str, cand: Pairs) -> Pairs:
+    """Pairs admitted by another stage, restated with ``method``'s own distance and similarity
+    (best over rotations, as :func:`pair_scores`), so they sort among the primary pairs."""
     if len(cand) == 0:
-        return cand
-    ok = verify_pairs(store, cand.i, cand.j, should_stop=should_stop) > 0
-    cand = cand.take(np.flatnonzero(ok))
-    if method == "phash" or len(cand) == 0:
         return cand
     sim = pair_scores(store, cand)[method]
     m = METHODS[method]

@@ -35,7 +35,7 @@ def match_key(store: FeatureStore, method: str, threshold: Threshold, options: M
     h = hashlib.blake2b(digest_size=20)
     h.update(repr((FORMAT, FEATURE_VERSION, store.hash_size, len(store), method)).encode())
     h.update(repr((threshold.similarity, threshold.max_distance, astuple(options))).encode())
-    arrays = [store.detail, store.digests, store.has_digest]
+    arrays = [store.detail, store.digests, store.has_digest, store.tiles]
     arrays += [store.hashes[m] for m in sorted(store.hashes)]
     if method in ("hist3", "hist1"):
         arrays.append(store.hist3 if method == "hist3" else store.hist1)

@@ -25,7 +25,7 @@ import numpy as np
 from tui_dedup.engine.decode import DecodeLimits, decode_file
 from tui_dedup.engine.digest import digest_path
 from tui_dedup.engine.discover import DiscoverOptions, discover, normalise_roots
-from tui_dedup.engine.features import extract
+from tui_dedup.engine.features import extract, tile_signature
 from tui_dedup.engine.model import FileEntry, ScanError
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
 from tui_dedup.engine.store import FeatureRow, FeatureStore, StoreBuilder, with_sharpness
@@ -111,7 +111,9 @@ def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> Feat
         return decoded
     with CPU_SLOTS:
         hashes, h3, h1, detail, sharp = extract(decoded.image, config.hash_size)
-    return FeatureRow(with_sharpness(decoded.meta, sharp), hashes, h3, h1, detail, decoded.digest)
+        tiles = tile_signature(decoded.image)
+    meta = with_sharpness(decoded.meta, sharp)
+    return FeatureRow(meta, hashes, h3, h1, detail, decoded.digest, tiles=tiles)
 
 
 @contextlib.contextmanager
@@ -240,6 +242,9 @@ def scan(
     prog = _Progress(on_progress)
     t0 = time.monotonic()
 
+    prefetch = getattr(cache, "prefetch_snapshot", None)  # optional (engine.cache_snapshot)
+    if prefetch is not None:
+        prefetch(roots, config.hash_size)  # loads while discovery runs
     with _gc_paused():
         report = discover(
             roots,
@@ -277,6 +282,9 @@ def scan(
     with _gc_paused():
         store = builder.build()
     del builder  # spent: its blocks were moved into the store
+    save_snapshot = getattr(cache, "save_snapshot", None)  # optional (engine.cache_snapshot)
+    if save_snapshot is not None and not cancelled:
+        save_snapshot(store)  # the next scan of these roots reads this store in one go
     # files finished (errors included), as the hashing stage counted them: a full bar stays full
     prog.emit("done", done, total, from_cache, len(errors), bytes_read, force=True)
     return ScanResult(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from tui_dedup.engine.digest import DIGEST_SIZE
-from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, VARIANTS
+from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, TILE_SIDE, VARIANTS
 from tui_dedup.engine.meta_columns import MetaColumns
 from tui_dedup.engine.model import FileEntry, ImageMeta
 from tui_dedup.engine.registry import HASH_METHODS
@@ -44,6 +44,9 @@ class FeatureRow:
     digest: bytes | None = None
     # ORB keypoints, (k, LOCAL_ROW_BYTES) uint8 (features.local_features); None = not computed
     local: np.ndarray | None = None
+    # (TILE_SIDE², ) uint8 grey cells (features.tile_signature); None = not computed (all zero
+    # in the store: a flat signature that the local-edit check never accepts)
+    tiles: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -61,6 +64,7 @@ class FeatureBlock:
     detail: np.ndarray  # (n,) float32
     digests: np.ndarray  # (n, DIGEST_SIZE) uint8
     has_digest: np.ndarray  # (n,) bool
+    tiles: np.ndarray | None = None  # (n, TILE_SIDE²) uint8; None = none computed (zeros)
 
     def __len__(self) -> int:
         return int(self.detail.shape[0])
@@ -73,6 +77,7 @@ class FeatureBlock:
             self.hist1[k],
             float(self.detail[k]),
             self.digests[k].tobytes() if self.has_digest[k] else None,
+            tiles=None if self.tiles is None else self.tiles[k],
         )
 
     def take(self, rows: np.ndarray) -> FeatureBlock:
@@ -84,6 +89,23 @@ class FeatureBlock:
             self.detail[rows],
             self.digests[rows],
             self.has_digest[rows],
+            None if self.tiles is None else self.tiles[rows],
+        )
+
+    @classmethod
+    def concat(cls, blocks: list[FeatureBlock]) -> FeatureBlock:
+        """The rows of ``blocks`` one after another (a snapshot's hits, then SQLite's)."""
+        return cls(
+            MetaColumns.concat([b.metas for b in blocks]),
+            {m: np.concatenate([b.hashes[m] for b in blocks]) for m in blocks[0].hashes},
+            np.concatenate([b.hist3 for b in blocks]),
+            np.concatenate([b.hist1 for b in blocks]),
+            np.concatenate([b.detail for b in blocks]),
+            np.concatenate([b.digests for b in blocks]),
+            np.concatenate([b.has_digest for b in blocks]),
+            None
+            if all(b.tiles is None for b in blocks)
+            else np.concatenate([_tiles_of(b) for b in blocks]),
         )
 
     @classmethod
@@ -102,7 +124,10 @@ class FeatureBlock:
         hist1 = np.stack([r.hist1 for r in rows]) if n else np.zeros((0, HIST1_BINS))
         digests = np.zeros((n, DIGEST_SIZE), np.uint8)
         has_digest = np.zeros(n, bool)
+        tiles = np.zeros((n, TILE_SIDE * TILE_SIDE), np.uint8)
         for k, r in enumerate(rows):
+            if r.tiles is not None:
+                tiles[k] = r.tiles
             if r.digest is not None:
                 digests[k] = np.frombuffer(r.digest, np.uint8)
                 has_digest[k] = True
@@ -114,6 +139,7 @@ class FeatureBlock:
             np.array([r.detail for r in rows], np.float32),
             digests,
             has_digest,
+            tiles,
         )
 
 
@@ -131,9 +157,17 @@ class FeatureStore:
     digests: np.ndarray  # (n, DIGEST_SIZE) uint8
     has_digest: np.ndarray  # bool
     _cols: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # (n, TILE_SIDE²) uint8 grey cells for the local-edit check (engine.tiles); all-zero rows
+    # have none. Empty (0 rows) in a store made without them: the check is then skipped.
+    tiles: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, TILE_SIDE * TILE_SIDE), np.uint8), repr=False
+    )
     # Per-row ORB keypoints for engine.verify ((k, 36) uint8 each, ~2 KB); None where a row has
     # none yet (verify computes those on demand). A list, not a column: k varies per file.
     local: list[np.ndarray | None] = field(default_factory=list, repr=False)
+    # Per-row small grey images (long side 64, uint8) for engine.verify's dense crop check,
+    # filled with ``local`` when a file is decoded for verification; None = not yet.
+    crop_thumbs: list[np.ndarray | None] = field(default_factory=list, repr=False)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -253,6 +287,22 @@ def _scatter(
     """
     n = len(entries)
     words = (hash_size * hash_size + 63) // 64
+    if len(blocks) == 1 and blocks[0][0] == 0 and bool((order == np.arange(n)).all()):
+        # one block already in path order (a whole snapshot): its columns are the store's
+        b = blocks[0][1]
+        return FeatureStore(
+            hash_size=hash_size,
+            entries=entries,
+            metas=b.metas,
+            hashes={m: b.hashes[m] for m in HASH_METHODS},
+            hist3=b.hist3,
+            hist1=b.hist1,
+            detail=b.detail,
+            digests=b.digests,
+            has_digest=b.has_digest,
+            local=local,
+            tiles=_tiles_of(b),
+        )
 
     def column(name: str, shape: tuple[int, ...], dtype: type, method: str = "") -> np.ndarray:
         out = np.empty((n, *shape), dtype)
@@ -265,6 +315,12 @@ def _scatter(
             out[rank[start : start + len(part)]] = part
             del part
         return out
+
+    tiles = np.zeros((n, TILE_SIDE * TILE_SIDE), np.uint8)
+    for start, b in blocks:
+        if b.tiles is not None:
+            tiles[rank[start : start + len(b)]] = b.tiles
+            b.tiles = None
 
     hashes = {m: column("", (VARIANTS, words), np.uint64, m) for m in HASH_METHODS}
     metas = MetaColumns.concat([b.metas for _, b in blocks], order)
@@ -279,7 +335,15 @@ def _scatter(
         digests=column("digests", (DIGEST_SIZE,), np.uint8),
         has_digest=column("has_digest", (), bool),
         local=local,
+        tiles=tiles,
     )
+
+
+def _tiles_of(b: FeatureBlock) -> np.ndarray:
+    """The block's tile signatures, zeros (none) where it has none."""
+    if b.tiles is not None:
+        return b.tiles
+    return np.zeros((len(b), TILE_SIDE * TILE_SIDE), np.uint8)
 
 
 def build_store(hash_size: int, entries: list[FileEntry], rows: list[FeatureRow]) -> FeatureStore:

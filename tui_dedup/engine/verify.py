@@ -1,8 +1,8 @@
 """Second-stage verification of candidate pairs with local features (crop tolerance).
 
-Why: a global hash describes the whole frame, so a copy with 10–20% cropped away lands 16–25
-bits from its original, where unrelated pictures live too. Such pairs are found with a looser
-hash radius (a bounded shortlist, see ``match``) and then *verified* here: ORB keypoints of both
+Why: a global hash describes the whole frame, so a copy with 10–20% cropped away lands 16–34
+bits from its original, where unrelated pictures live too. Such pairs are shortlisted by colour
+(a bounded number per file, see engine.crop_stage) and then *verified* here: ORB keypoints of both
 files are matched (Hamming distance, Lowe's ratio test) and a similarity transform (rotation,
 uniform scale, shift) is fitted with RANSAC. A pair is accepted only when
 
@@ -13,6 +13,14 @@ uniform scale, shift) is fitted with RANSAC. A pair is accepted only when
 - the agreeing keypoints are spread over both images (``min_spread``, the area of their convex
   hull): the same caption or logo stamped on two different pictures makes a tight cluster of
   matches, which is not evidence that the pictures are copies.
+
+Smooth pictures (gradients, skies, faint shapes) give ORB too few distinctive keypoints at
+this size, so a pair ORB refuses gets a second, dense check (:func:`dense_score`): the whole of
+one image is searched inside the other over a range of scales (:data:`DENSE_MIN_FRACTION` to 1
+of the width, every offset at once with ``cv2.matchTemplate``), on high-passed 64-px thumbnails
+so that a shared gradient or palette counts for nothing; the best normalised correlation must
+reach ``dense_min_ncc`` (stricter when one image had to be turned). Two halves of one picture
+never contain each other at ≥ 70 % scale.
 
 Keypoints come from the same small decode the hashes use (short side 64–128 px) and are stored
 per file (``FeatureStore.local``, ~2 KB each, :func:`features.local_features`). Rows that lack
@@ -30,10 +38,21 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tui_dedup.engine.features import LOCAL_ROW_BYTES, local_features, split_local, to_gray
+from tui_dedup.engine.features import (
+    LOCAL_ROW_BYTES,
+    dihedral,
+    local_features,
+    split_local,
+    to_gray,
+)
 from tui_dedup.engine.store import FeatureStore
 
 _EMPTY = np.zeros((0, LOCAL_ROW_BYTES), np.uint8)
+DENSE_SIDE = 64  # long side of the dense-check thumbnails
+DENSE_MIN_FRACTION = 0.7  # smallest width/height share of the container the other may cover
+DENSE_STEP = 0.04  # scale grid, refined twice by halving around the best
+DENSE_REFINE_FLOOR = 0.45  # refine the grid only above this correlation
+_EMPTY_THUMB = np.zeros((0, 0), np.uint8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +67,13 @@ class VerifyOptions:
     max_scale: float = 2.0
     min_overlap: float = 0.5  # intersection / area, for each of the two images
     min_spread: float = 0.02  # inlier hull area / image area, for each of the two images
+    # Dense check: best high-pass correlation of one image inside the other (tune half: crops
+    # 0.82–1.0, the closest negative candidate 0.36). Free translation lets a periodic texture
+    # (stripes) line up with another picture's at ~0.7, and halves of a mirror-symmetric design
+    # correlate at ~0.8 once one is flipped: hence 0.8, and 0.9 in a turned orientation.
+    dense_min_ncc: float = 0.8
+    dense_min_ncc_turned: float = 0.9
+    dense: bool = True
 
 
 def ensure_local(
@@ -65,23 +91,96 @@ def ensure_local(
 
     if len(getattr(store, "local", None) or ()) != len(store):
         store.local = [None] * len(store)
-    todo = [int(r) for r in np.unique(rows) if store.local[int(r)] is None]
+    if len(store.crop_thumbs) != len(store):
+        store.crop_thumbs = [None] * len(store)
+    todo = [
+        int(r)
+        for r in np.unique(rows)
+        if store.local[int(r)] is None or store.crop_thumbs[int(r)] is None
+    ]
     if not todo:
         return 0
 
-    def one(r: int) -> np.ndarray:
+    def one(r: int) -> tuple[np.ndarray, np.ndarray]:
         if should_stop is not None and should_stop():
-            return _EMPTY
+            return _EMPTY, _EMPTY_THUMB
         decoded = decode_file(store.entries[r])
         if not hasattr(decoded, "image"):
-            return _EMPTY
-        return local_features(to_gray(decoded.image))
+            return _EMPTY, _EMPTY_THUMB
+        gray = to_gray(decoded.image)
+        return local_features(gray), dense_thumb(gray)
 
     workers = max(1, 2 * (os.cpu_count() or 2))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-verify") as pool:
-        for r, loc in zip(todo, pool.map(one, todo), strict=True):
+        for r, (loc, thumb) in zip(todo, pool.map(one, todo), strict=True):
             store.local[r] = loc
+            store.crop_thumbs[r] = thumb
     return len(todo)
+
+
+def dense_thumb(gray: np.ndarray) -> np.ndarray:
+    """The grey image at DENSE_SIDE px on its long side (INTER_AREA), uint8."""
+    h, w = gray.shape[:2]
+    s = DENSE_SIDE / max(h, w, 1)
+    size = (max(8, round(w * s)), max(8, round(h * s)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+def _highpass(x: np.ndarray) -> np.ndarray:
+    """Detail only: a shared gradient or colour cast must not look like a match."""
+    return x - cv2.GaussianBlur(x, (0, 0), DENSE_SIDE / 24)
+
+
+def _contained(hp_a: np.ndarray, hp_b: np.ndarray) -> float:
+    """Best correlation of all of ``b`` placed inside ``a`` at a width share in
+    [DENSE_MIN_FRACTION, 1] (its own aspect ratio; the height share must be in range too).
+
+    Both come high-passed at thumbnail size; ``b`` is scaled down after the high-pass (the
+    blur then shrinks with it, by at most 30 %), so each pair costs two blurs, not one per
+    scale. The grid is refined only around a promising best (negatives rarely reach 0.45).
+    """
+    ha, wa = hp_a.shape
+    hb, wb = hp_b.shape
+    cache: dict[int, float] = {}
+
+    def at(f: float) -> float:
+        tw = round(f * wa)
+        th = round(tw * hb / wb)
+        if tw in cache:
+            return cache[tw]
+        ok = 8 <= tw <= wa and 8 <= th <= ha and th >= DENSE_MIN_FRACTION * ha - 0.5
+        v = -1.0
+        if ok:
+            bt = cv2.resize(hp_b, (tw, th), interpolation=cv2.INTER_AREA)
+            v = float(cv2.matchTemplate(hp_a, bt, cv2.TM_CCOEFF_NORMED).max())
+        cache[tw] = v
+        return v
+
+    grid = np.arange(DENSE_MIN_FRACTION, 1.0 + 1e-9, DENSE_STEP)
+    vals = [at(float(f)) for f in grid]
+    k = int(np.argmax(vals))
+    best, f0 = vals[k], float(grid[k])
+    if best < DENSE_REFINE_FLOOR:
+        return best
+    for d in (DENSE_STEP / 2, DENSE_STEP / 4):
+        for f in (f0 - d, f0 + d):
+            if DENSE_MIN_FRACTION <= f <= 1.0 and (v := at(f)) > best:
+                best, f0 = v, f
+    return best
+
+
+def dense_score(ta: np.ndarray, tb: np.ndarray, transform: int = 0) -> float:
+    """Best high-pass correlation of either image inside the other (-1: not comparable).
+
+    ``transform`` (model.TRANSFORMS) turns ``tb`` first: variant k of b matches a.
+    """
+    if ta.size == 0 or tb.size == 0:
+        return -1.0
+    if transform:
+        tb = dihedral(tb)[transform]
+    hp_a = _highpass(ta.astype(np.float32))
+    hp_b = _highpass(np.ascontiguousarray(tb, dtype=np.float32))
+    return max(_contained(hp_a, hp_b), _contained(hp_b, hp_a))
 
 
 def _frame(store: FeatureStore, r: int) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -165,21 +264,39 @@ def verify_pairs(
     j: np.ndarray,
     options: VerifyOptions | None = None,
     *,
+    transform: np.ndarray | None = None,
+    accepted: np.ndarray | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
-    """Inlier counts (int32, 0 = refused) for the row pairs ``i``/``j``.
+    """Inlier counts (int32, 0 = refused; 1 for a pair only the dense check accepted) for the
+    row pairs ``i``/``j``; ``transform`` (default identity): variant k of j matches i.
+    ``accepted`` (optional, int8, written in place) gets the orientation the dense check
+    accepted a pair in.
 
     Fills missing local features first (:func:`ensure_local`). Cost: ~0.1–0.3 ms per pair on
-    one core once the keypoints are there.
+    one core for ORB once the keypoints are there, ~1–2 ms more when the dense check runs.
     """
     opts = options or VerifyOptions()
     out = np.zeros(len(i), np.int32)
     if len(i) == 0:
         return out
+    turn = np.zeros(len(i), np.int8) if transform is None else transform
     ensure_local(store, np.concatenate([i, j]), should_stop=should_stop)
     cv2.setNumThreads(1)
-    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
+    for k, (a, b, t) in enumerate(zip(i.tolist(), j.tolist(), turn.tolist(), strict=True)):
         if should_stop is not None and k % 256 == 0 and should_stop():
             break
         out[k] = verify_one(store, a, b, opts)
+        ta, tb = store.crop_thumbs[a], store.crop_thumbs[b]
+        if out[k] or not opts.dense or ta is None or tb is None:
+            continue
+        # the suggested orientation, then the identity (a smooth, nearly symmetric picture
+        # can look closest to its crop through a mirror by chance)
+        for turn_k in dict.fromkeys((t, 0)):
+            floor = opts.dense_min_ncc_turned if turn_k else opts.dense_min_ncc
+            if dense_score(ta, tb, turn_k) >= floor:
+                out[k] = 1
+                if accepted is not None:
+                    accepted[k] = turn_k
+                break
     return out
