@@ -122,8 +122,16 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
         "--crop-tolerant",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="also pair cropped copies: check looser pHash candidates with local keypoints "
-        "(ORB + RANSAC); slower (default: off)",
+        help="also pair copies cropped by 10-20 %%: check each file's nearest neighbours by "
+        "colour with local keypoints (ORB + RANSAC) and a dense search of one picture inside "
+        "the other; decodes candidates again, several times slower (default: off)",
+    )
+    g.add_argument(
+        "--local-edits",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also pair copies that differ in one small region (a logo, a caption, a stamp): "
+        "near dHash candidates whose 12×12 grey cells agree (default: on)",
     )
     d = p.add_argument_group("files")
     d.add_argument(
@@ -232,6 +240,7 @@ def settings_from_args(args: argparse.Namespace):
             rotations=not args.no_rotations,
             include_low_detail=args.include_low_detail,
             crop_tolerant=args.crop_tolerant,
+            local_edits=args.local_edits,
         ),
         cache_path=args.cache,
         use_cache=not args.no_cache,

@@ -213,3 +213,24 @@ def test_keyboard_interrupt_exits_130(cli, tmp_path, monkeypatch):
     assert r.rc == 130
     assert r.err_lines == ["dedup-tui: interrupted"]
     assert r.out == b""
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching stages a user can switch
+
+
+def test_logo_copy_is_found_by_default_and_not_with_no_local_edits(cli, tmp_path):
+    """A logo stamped on a smooth wallpaper: only the local-edit stage pairs it."""
+    import cv2
+    from engine.test_local_edits import symmetric_design, with_logo
+
+    base = symmetric_design(3)
+    cv2.imwrite(str(tmp_path / "wallpaper.jpg"), base, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    cv2.imwrite(str(tmp_path / "with logo.jpg"), with_logo(base), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    found = {}
+    for flag in ("--local-edits", "--no-local-edits"):
+        r = cli("scan", str(tmp_path), "--format", "json", "-q", "--no-cache", flag)
+        assert r.rc == 0, r.err
+        found[flag] = {frozenset(os.path.basename(x) for x in p) for p in pair_set(r.json())}
+    assert found["--local-edits"] == {frozenset({"wallpaper.jpg", "with logo.jpg"})}
+    assert found["--no-local-edits"] == set()
