@@ -5,9 +5,13 @@ Run from the project root, in the venv:
     python benchmarks/bench_ui_load.py
     python benchmarks/bench_ui_load.py --tree DIR --cycles 20 --no-tmux
 
-Writes a markdown report to benchmarks/results/ui_load.md and prints it. Bounded: each key
-phase stops after ``--budget`` seconds, every wait has a timeout, and both scans are stopped
-with escape once measured (a cold scan of the tree would take several minutes).
+Writes a markdown report to benchmarks/results/ui_load.md and prints it. This file has the
+scan-screen parts (1 and 2) and the entry point; part 3 is in ui_load_tmux.py, part 4 in
+ui_load_review.py, the report in ui_load_report.py, and what they share in ui_load_common.py.
+
+Bounded: each key phase stops after ``--budget`` seconds, every wait has a timeout, and both
+scans are stopped with escape once measured (a cold scan of the tree would take several
+minutes).
 
 What the scan screen offers while scanning: its own ``escape`` (stop, keep partial), the app's
 ``ctrl+p`` (command palette) and ``ctrl+q`` (quit). The palette's "Errors" command opens the
@@ -58,90 +62,43 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import platform
-import re
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import textual
-from textual import events
 from textual.command import CommandInput, CommandList, CommandPalette
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ui_load_common import (  # noqa: E402
+    KINDS,
+    PACE,
+    SIZE,
+    TimedDedupApp,
+    cycle_keys,
+    press,
+    wait_for,
+)
+from ui_load_report import report  # noqa: E402
+from ui_load_review import bench_review  # noqa: E402
+from ui_load_tmux import bench_tmux  # noqa: E402
+
 import tui_dedup.engine.scan as engine_scan  # noqa: E402
-import tui_dedup.tui.app as app_module  # noqa: E402
 import tui_dedup.tui.screens.scan as scan_screen_mod  # noqa: E402
-from tests.tui.ssh_harness import Tmux  # noqa: E402
 from tui_dedup.engine.scan import ScanConfig, ScanProgress, ScanResult  # noqa: E402
 from tui_dedup.engine.store import StoreBuilder  # noqa: E402
 from tui_dedup.settings import RunSettings  # noqa: E402
-from tui_dedup.tui.app import DedupApp  # noqa: E402
-from tui_dedup.tui.screens.details import DetailsScreen  # noqa: E402
 from tui_dedup.tui.screens.errors import ErrorsScreen  # noqa: E402
-from tui_dedup.tui.screens.help import HelpScreen  # noqa: E402
-from tui_dedup.tui.screens.review import ReviewScreen  # noqa: E402
 from tui_dedup.tui.screens.scan import ScanScreen  # noqa: E402
-from tui_dedup.tui.widgets.pair_table import PairTable  # noqa: E402
 from tui_dedup.tui.widgets.progress import ScanProgressView  # noqa: E402
 
-SIZE = (120, 36)
-KEY_TIMEOUT = 10.0  # seconds for one key's visible result before it counts as lost
-PACE = 0.05  # seconds between a key's visible result and the next key
-POLL = 0.005  # seconds between two tmux captures
-KEY_TARGET_MS = 100.0
-CANCEL_UI_TARGET_MS = 200.0
-ERRORS_QUERY = "Err"  # typed into the palette; its top hit is the "Errors" command
-OTHER_QUERY = "xyz"  # typed on the cycles that close the palette with escape
-KINDS = (
-    "open palette (ctrl+p)",
-    "type in palette (letter echoed)",
-    "run Errors (enter): errors screen opens",
-    "close errors screen (escape)",
-    "close palette (escape)",
-)
-CHARS = {"ctrl+p": "\x10", "escape": "\x1b", "enter": "\r", "space": " ", "question_mark": "?"}
-CHARS |= {k: None for k in ("down", "pagedown", "home")}  # keys without a character
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def cycle_keys(n: int) -> list[tuple[str, str]]:
-    """(kind, key) in the order of cycle ``n``: even cycles open the errors screen."""
-    errors = n % 2 == 0
-    text = ERRORS_QUERY if errors else OTHER_QUERY
-    keys = [(KINDS[0], "ctrl+p")] + [(KINDS[1], c) for c in text]
-    if errors:
-        keys += [(KINDS[2], "enter"), (KINDS[3], "escape")]
-    else:
-        keys += [(KINDS[4], "escape")]
-    return keys
-
-
 # -- headless: Pilot --------------------------------------------------------------------------
-
-
-@dataclass
-class Waiter:
-    """Waits for the first frame after a key, and the first one whose screen passes ``pred``."""
-
-    pred: Callable[[object], bool]
-    t_any: float | None = None
-    t_visible: float | None = None
-    event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class TimedEvent(threading.Event):
@@ -161,31 +118,6 @@ class TimedEvent(threading.Event):
             self.set_end = time.perf_counter()
 
 
-class TimedDedupApp(DedupApp):
-    """The real app; every composed screen update is checked against the current waiter."""
-
-    # a relative CSS_PATH resolves against the subclass's module: point at the app's own file
-    CSS_PATH = str(Path(app_module.__file__).with_name(DedupApp.CSS_PATH))
-
-    def __init__(self, settings: RunSettings) -> None:
-        super().__init__(settings)
-        self.waiter: Waiter | None = None
-        self.frames = 0
-
-    def _display(self, screen, renderable) -> None:
-        if renderable is not None and not self._batch_count:
-            now = time.perf_counter()
-            self.frames += 1
-            w = self.waiter
-            if w is not None:
-                if w.t_any is None:
-                    w.t_any = now
-                if w.t_visible is None and w.pred(screen):
-                    w.t_visible = now
-                    w.event.set()
-        super()._display(screen, renderable)
-
-
 def palette_text(screen) -> str | None:
     if not isinstance(screen, CommandPalette):
         return None
@@ -200,27 +132,6 @@ def visible_pred(kind: str, typed: str) -> Callable[[object], bool]:
     if kind == KINDS[2]:
         return lambda s: isinstance(s, ErrorsScreen)
     return lambda s: isinstance(s, ScanScreen)  # both escapes: back to the scan screen
-
-
-async def press(app: TimedDedupApp, key: str, pred: Callable[[object], bool]) -> Waiter:
-    waiter = Waiter(pred)
-    app.waiter = waiter
-    t0 = time.perf_counter()
-    app._driver.send_message(events.Key(key, CHARS.get(key, key)))
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(waiter.event.wait(), KEY_TIMEOUT)
-    app.waiter = None
-    waiter.t_any = None if waiter.t_any is None else waiter.t_any - t0
-    waiter.t_visible = None if waiter.t_visible is None else waiter.t_visible - t0
-    return waiter
-
-
-async def wait_for(probe: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.perf_counter() + timeout
-    while not probe():
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def errors_hit_ready(app: TimedDedupApp) -> bool:
@@ -400,398 +311,6 @@ async def bench_pilot(
         StoreBuilder.build = real_build
         scan_screen_mod.scan = real_scan
     return out
-
-
-# -- headless: the review screen's keys -------------------------------------------------------
-
-REVIEW_KINDS = (
-    "down (cursor moves)",
-    "pagedown (cursor moves a page)",
-    "o (next sort column)",
-    "space (mark / unmark)",
-    "p (preview pane shown / hidden)",
-    "g (pairs ↔ groups)",
-    "d (details screen opens)",
-    "? (help screen opens)",
-    "escape (details / help closes)",
-)
-
-
-def review_cycle(review: ReviewScreen, n: int) -> list[tuple[str, str, Callable[[], object]]]:
-    """(kind, key, state probe) of cycle ``n``; a key's result is visible in the first frame
-    whose probe differs from its value before the key (screen changes are probed by type)."""
-    model = review.model
-    table = review.query_one(PairTable)
-    pane = review.query("#preview")
-    keys = [
-        (REVIEW_KINDS[0], "down", lambda: model.cursor),
-        (REVIEW_KINDS[1], "pagedown", lambda: model.cursor),
-        (REVIEW_KINDS[2], "o", lambda: (model.sort_column, table.scroll_y)),
-        (REVIEW_KINDS[3], "space", lambda: int(model.marked_files().size)),
-    ]
-    if pane:
-        keys.append((REVIEW_KINDS[4], "p", lambda: pane.first().has_class("hidden")))
-    keys += [
-        (REVIEW_KINDS[5], "g", lambda: review.group_mode),
-        (REVIEW_KINDS[5], "g", lambda: review.group_mode),
-        (REVIEW_KINDS[6], "d", None),
-        (REVIEW_KINDS[8], "escape", None),
-        (REVIEW_KINDS[7], "question_mark", None),
-        (REVIEW_KINDS[8], "escape", None),
-    ]
-    if model.cursor and model.cursor + 3 * max(table.size.height, 1) >= len(model):
-        keys.insert(0, ("", "home", lambda: model.cursor))  # not timed: keeps pagedown moving
-    return keys
-
-
-def review_pred(
-    review: ReviewScreen, key: str, probe: Callable[[], object] | None, opens: dict
-) -> Callable[[object], bool]:
-    """The frame predicate: the probe's value changed, or the expected screen is on top."""
-    if probe is not None:
-        before = probe()
-        return lambda s: s is review and probe() != before
-    if key in opens:
-        return lambda s: isinstance(s, opens[key])
-    return lambda s: s is review
-
-
-async def bench_review(app: TimedDedupApp, pilot, cycles: int, budget: float) -> dict:
-    """The review screen's keys on the partial result the cancel left (Pilot, headless)."""
-    await wait_for(
-        lambda: isinstance(app.screen, ReviewScreen) and not app.screen.matching,
-        120,
-        f"the review screen after the cancel (stack: {app.screen_stack})",
-    )
-    review = app.screen
-    if len(review.model) < 2:
-        return {"skipped": f"{len(review.model)} pair(s) in the partial result"}
-    await pilot.pause(0.5)
-    out: dict = {"keys": {k: [] for k in REVIEW_KINDS}, "pairs": len(review.model)}
-    opens = {"d": DetailsScreen, "question_mark": HelpScreen}
-    t_start, done = time.perf_counter(), 0
-    for n in range(cycles):
-        for kind, key, probe in review_cycle(review, n):
-            w = await press(app, key, review_pred(review, key, probe, opens))
-            if w.t_visible is None:
-                raise RuntimeError(f"review: no visible result for {key} ({kind}), {app.screen}")
-            if kind:
-                out["keys"][kind].append((w.t_visible, w.t_any))
-            await pilot.pause(PACE)
-        done += 1
-        if time.perf_counter() - t_start > budget:
-            break
-    out["cycles"], out["seconds"] = done, time.perf_counter() - t_start
-    return out
-
-
-# -- a real terminal: tmux --------------------------------------------------------------------
-
-SEARCH_ICON = "🔎"
-SCAN_HINT = "escape: stop and review"
-
-
-def tmux_palette_text(screen: str) -> str | None:
-    for line in screen.splitlines():
-        if SEARCH_ICON in line:
-            text = line.split(SEARCH_ICON, 1)[1].strip()
-            return "" if text.startswith("Search for commands") else text
-    return None
-
-
-def tmux_visible(kind: str, typed: str) -> Callable[[str], bool]:
-    if kind == KINDS[0]:
-        return lambda s: tmux_palette_text(s) == ""
-    if kind == KINDS[1]:
-        return lambda s: tmux_palette_text(s) == typed
-    if kind == KINDS[2]:
-        return lambda s: "could not be read" in s
-    return lambda s: (
-        tmux_palette_text(s) is None and "could not be read" not in s and SCAN_HINT in s
-    )
-
-
-TMUX_KEYS = {"ctrl+p": "C-p", "escape": "Escape", "enter": "Enter"}
-
-
-class Poller:
-    def __init__(self, tmux: Tmux) -> None:
-        self.tmux = tmux
-        self.capture_times: list[float] = []
-        self.last = ""
-
-    def until(self, cond: Callable[[str], bool], timeout: float) -> float | None:
-        """perf_counter() when a capture that satisfies ``cond`` returned, or None."""
-        deadline = time.perf_counter() + timeout
-        while True:
-            t = time.perf_counter()
-            self.last = self.tmux.screen()
-            now = time.perf_counter()
-            self.capture_times.append(now - t)
-            if cond(self.last):
-                return now
-            if now > deadline:
-                return None
-            time.sleep(POLL)
-
-
-def bench_tmux(tree: str, cycles: int, budget: float, min_hashed: int, workers: int) -> dict:
-    tmux_bin = shutil.which("tmux")
-    if tmux_bin is None:
-        return {"skipped": "tmux not found"}
-    exe = Path(sys.executable).with_name("dedup-tui")
-    argv = [str(exe)] if exe.exists() else [sys.executable, "-m", "tui_dedup"]
-    argv += ["--no-cache", "--preview", "none", tree]
-    if workers:
-        argv[-1:-1] = ["--workers", str(workers)]
-    home = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-ui-load-{os.getpid()}"
-    tmux = Tmux(tmux_bin, home)
-    poll = Poller(tmux)
-    out: dict = {"keys": {k: [] for k in KINDS}, "argv": argv}
-    hashed = re.compile(r"stage 2/3: hashing.*?hashed: ([\d,]+)", re.S)
-    try:
-        tmux.start(argv, *SIZE)
-
-        def ready(s: str) -> bool:
-            m = hashed.search(s)
-            return m is not None and int(m.group(1).replace(",", "")) >= min_hashed
-
-        if poll.until(ready, 120) is None:
-            raise RuntimeError(f"tmux: hashing never started\n{tmux.framed()}")
-        poll.capture_times.clear()
-        t_start = time.perf_counter()
-        done_cycles = 0
-        for n in range(cycles):
-            typed = ""
-            for kind, key in cycle_keys(n):
-                if kind == KINDS[1]:
-                    typed += key
-                if kind == KINDS[2]:
-                    ok = poll.until(lambda s: "files the scan could not read" in s, 30)
-                    if ok is None:
-                        raise RuntimeError(f"tmux: no Errors hit\n{tmux.framed()}")
-                t0 = time.perf_counter()
-                tmux.send(TMUX_KEYS.get(key, key))
-                t1 = poll.until(tmux_visible(kind, typed), KEY_TIMEOUT)
-                if t1 is None:
-                    tmux.check_alive(f"{key} ({kind})")
-                    raise RuntimeError(f"tmux: no visible result for {key}\n{tmux.framed()}")
-                out["keys"][kind].append(t1 - t0)
-                time.sleep(PACE)
-            done_cycles += 1
-            if time.perf_counter() - t_start > budget:
-                break
-        out["cycles"] = done_cycles
-        out["capture_ms"] = statistics.median(poll.capture_times) * 1000
-        m = hashed.search(poll.last)
-        out["still_hashing"] = m is not None
-        # stop the scan the way a user would; the first "stopping" frame is the answer
-        t0 = time.perf_counter()
-        tmux.send("Escape")
-        t1 = poll.until(lambda s: "stopping" in s, KEY_TIMEOUT)
-        out["cancel"] = None if t1 is None else t1 - t0
-        tmux.send("C-q")
-        try:
-            out["exit"] = tmux.wait_exit(timeout=30)
-        except AssertionError:
-            out["exit"] = "did not exit within 30 s"
-    finally:
-        tmux.close()
-        shutil.rmtree(home, ignore_errors=True)
-    return out
-
-
-# -- report -----------------------------------------------------------------------------------
-
-
-def escdelay_text() -> str:
-    if "ESCDELAY" in os.environ:
-        return f"{os.environ['ESCDELAY']} ms, from the environment"
-    return "25 ms, the app's default"
-
-
-def fmt_ms(seconds: float | None) -> str:
-    return "?" if seconds is None else f"{seconds * 1000:,.1f} ms"
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
-def key_rows(where: str, keys: dict[str, list], any_col: bool) -> list[str]:
-    rows, every = [], []
-    for kind in keys:
-        got = keys.get(kind, [])
-        if not got:
-            continue
-        ms = [(g[0] if any_col else g) * 1000 for g in got]
-        every += ms
-        extra = f" | {pct([g[1] * 1000 for g in got], 0.5):,.1f}" if any_col else ""
-        rows.append(
-            f"| {where} | {kind} | {len(ms)} | {pct(ms, 0.5):,.1f} | {pct(ms, 0.95):,.1f} | "
-            f"{max(ms):,.1f}{extra} |"
-        )
-    if every:
-        p50, p95 = pct(every, 0.5), pct(every, 0.95)
-        extra = " | " if any_col else ""
-        rows.append(
-            f"| {where} | **all keys** (target p95 < {KEY_TARGET_MS:.0f} ms: "
-            f"{verdict(p95 < KEY_TARGET_MS)}) | {len(every)} | **{p50:,.1f}** | **{p95:,.1f}** | "
-            f"{max(every):,.1f}{extra} |"
-        )
-    return rows
-
-
-def report(
-    args, base: dict | None, pilot: dict | None, term: dict | None, load0, load1, t_run: float
-) -> str:
-    cmd = "python benchmarks/bench_ui_load.py" + (
-        "" if args.argv_text == "" else f" {args.argv_text}"
-    )
-    lines = [
-        "# UI latency under a cold scan, and cancel",
-        "",
-        f"Command: `{cmd}`, run from the project root in the venv.",
-        "",
-        f"{time.strftime('%Y-%m-%d %H:%M')}; {platform.machine()}, {os.cpu_count()} CPUs; "
-        f"Python {platform.python_version()}, Textual {textual.__version__}; tree "
-        f"`{os.path.relpath(args.tree, ROOT)}` scanned cold (`use_cache=False`, "
-        f'`preview="none"` for the scan, "halfblock" for part 4; decode threads: '
-        f"{args.workers or 'default, two per core'}), "
-        f"terminal {SIZE[0]}×{SIZE[1]}. Load average (1/5/15 min) "
-        f"{load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f} at the start, "
-        f"{load1[0]:.1f}/{load1[1]:.1f}/{load1[2]:.1f} at the end (which includes this "
-        f"benchmark's own scans); whole run {t_run:.0f} s.",
-        "",
-        "Keys per cycle: ctrl+p, three letters, then enter on the Errors hit + escape (even "
-        "cycles) or escape closing the palette (odd cycles); each key waits for its visible "
-        f"result, then {PACE * 1000:.0f} ms. See the script's docstring for exactly what is "
-        "timed.",
-        "",
-    ]
-    if pilot is not None:
-        ph = pilot["phase"]
-        rate = (ph["done_after"] - ph["done_before"]) / ph["seconds"]
-        leaked = "no (BUG: an escape reached the scan screen)" if ph["stopped_by_keys"] else "yes"
-        lines += [
-            "## 1. Keys during the scan, headless (Pilot)",
-            "",
-            "Latency = key event sent → first composed screen update that shows the key's "
-            "effect. *Any frame* = first update of any kind after the key (often a progress "
-            "repaint). *Idle screen* is the control: the same screen and progress repaints "
-            "with the engine replaced by a stub that decodes nothing.",
-            "",
-            "| where | key → visible result | n | p50 ms | p95 ms | max ms | p50 any frame ms |",
-            "|---|---|---:|---:|---:|---:|---:|",
-            *(key_rows("idle screen", base["keys"], any_col=True) if base else []),
-            *key_rows("**scanning**", pilot["keys"], any_col=True),
-            "",
-            f"{pilot['cycles']} cycles in {ph['seconds']:.1f} s. The scan kept going: "
-            f"{ph['done_before']:,} → {ph['done_after']:,} of {ph['total']:,} files "
-            f"({rate:,.0f} files/s, {ph['decodes']:,} decodes during the key phase); stage at "
-            f"the end: {ph['stage_after']}; stop flag untouched by the keys: "
-            f"{leaked}.",
-            "",
-        ]
-        c = pilot["cancel"]
-        worker_target = max(1.0, c["longest_in_flight"])
-        ui, ui_any = c["ui_visible"], c["ui_any"]
-        ui_any_text = "lost" if ui_any is None else f"{ui_any * 1000:,.1f} ms"
-        lines += [
-            "## 2. Cancel (escape on the scan screen, headless)",
-            "",
-            "| measure | value | target | verdict |",
-            "|---|---:|---|---|",
-            f'| escape → first frame showing "stopping" | '
-            f"{'lost' if ui is None else f'{ui * 1000:,.1f} ms'} | < "
-            f"{CANCEL_UI_TARGET_MS:.0f} ms | "
-            f"{verdict(ui is not None and ui * 1000 < CANCEL_UI_TARGET_MS)} |",
-            f"| escape → first frame of any kind | {ui_any_text} | – | – |",
-            f"| escape → stop flag set | {c['flag_set'] * 1000:,.1f} ms | – | – |",
-            f"| escape → scan worker's `scan()` returned | {c['worker_done'] * 1000:,.1f} ms | "
-            f"≤ max(1 s, longest decode in flight) = {worker_target * 1000:,.0f} ms | "
-            f"{verdict(c['worker_done'] <= worker_target)} |",
-            f"| stop flag → `scan()` returned | {c['worker_after_flag'] * 1000:,.1f} ms (decode "
-            f"pool drained after {fmt_ms(c['pool_after_flag'])}, then the feature store build "
-            f"took {fmt_ms(c['build'])}) | – | – |",
-            f"| escape → Textual's scan worker finished (`is_finished`, polled every 10 ms) | "
-            f"{c['worker_state'] * 1000:,.1f} ms | – | – |",
-            f"| decodes in flight when the flag was set | {c['in_flight']} (longest "
-            f"{c['longest_in_flight'] * 1000:,.1f} ms; last ended "
-            f"{c['last_in_flight_end'] * 1000:,.1f} ms after the flag) | – | – |",
-            f"| `compute_row` calls started after the flag was set | "
-            f"{c['started_after_flag']} | 0 | {verdict(c['started_after_flag'] == 0)} |",
-            f"| `compute_row` calls started between the key and the flag | "
-            f"{c['started_after_press'] - c['started_after_flag']} | – (the key's own latency) "
-            f"| – |",
-            "",
-            f"Files hashed when stopped: {c['hashed']:,} ({c['decodes_total']:,} "
-            "`compute_row` calls in this scan).",
-            "",
-        ]
-    if term is not None:
-        lines += ["## 3. Keys during the scan, through tmux", ""]
-        if "skipped" in term:
-            lines += [f"Skipped: {term['skipped']}.", ""]
-        else:
-            cancel = term["cancel"]
-            shown = " ".join(
-                os.path.relpath(a, ROOT) if a.startswith("/") else a for a in term["argv"]
-            )
-            lines += [
-                f"`{shown}`"
-                f" in tmux {SIZE[0]}×{SIZE[1]} (private socket). Latency = before `tmux "
-                "send-keys` is spawned → the `tmux capture-pane -p` that first shows the "
-                "change has returned: it includes tmux's own latency, two tmux client "
-                f"processes and the polling (median capture {term['capture_ms']:.1f} ms, "
-                f"then {POLL * 1000:.0f} ms sleep). Escapes include ESCDELAY "
-                f"({escdelay_text()}: a lone ESC byte waits for a possible escape sequence); "
-                "tmux's escape-time does not apply to `send-keys`.",
-                "",
-                "| where | key → visible result | n | p50 ms | p95 ms | max ms |",
-                "|---|---|---:|---:|---:|---:|",
-                *key_rows("tmux", term["keys"], any_col=False),
-                "",
-                f"{term['cycles']} cycles; scan still hashing at the end: "
-                f"{'yes' if term['still_hashing'] else 'no'}. Escape on the scan screen → "
-                f'"stopping" on the terminal: '
-                f"{'not seen' if cancel is None else f'{cancel * 1000:,.1f} ms'} (target < "
-                f"{CANCEL_UI_TARGET_MS:.0f} ms: "
-                f"{verdict(cancel is not None and cancel * 1000 < CANCEL_UI_TARGET_MS)}); "
-                f"ctrl+q then: exit status {term['exit']}.",
-                "",
-            ]
-    review = (pilot or {}).get("review")
-    if review is not None:
-        lines += ["## 4. Review screen keys, headless (Pilot)", ""]
-        if "skipped" in review:
-            lines += [f"Skipped: {review['skipped']}.", ""]
-        else:
-            lines += [
-                f"After the cancel, on the review screen of the partial result "
-                f"({review['pairs']:,} pairs; preview pane in half-block mode, thumbnails "
-                "decoded in a worker as the cursor moves). Per cycle: down, pagedown, o, "
-                "space, p, g, g, d, escape, ?, escape; each key waits for its visible result "
-                f"(the cursor, sort column, mark count, pane or screen changed in a composed "
-                f"frame), then {PACE * 1000:.0f} ms. There is no scan at this point: the review "
-                "screen exists only once a scan has ended.",
-                "",
-                "| where | key → visible result | n | p50 ms | p95 ms | max ms | "
-                "p50 any frame ms |",
-                "|---|---|---:|---:|---:|---:|---:|",
-                *key_rows("review", review["keys"], any_col=True),
-                "",
-                f"{review['cycles']} cycles in {review['seconds']:.1f} s.",
-                "",
-            ]
-    if load0[0] > (os.cpu_count() or 1):
-        lines += [
-            "**The machine was busy (load average above the CPU count) during this run: "
-            "the latencies are upper bounds; rerun on an idle machine for representative "
-            "numbers.**",
-            "",
-        ]
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -12,7 +12,8 @@ from textual.app import App, ComposeResult
 from tui_dedup.engine.model import Pairs
 from tui_dedup.tui.widgets import table_model as tm
 from tui_dedup.tui.widgets.pair_table import PairTable
-from tui_dedup.tui.widgets.table_model import COLUMN_KEYS, PairTableModel, compute_layout
+from tui_dedup.tui.widgets.table_layout import COLUMN_BY_KEY, COLUMN_KEYS, compute_layout
+from tui_dedup.tui.widgets.table_model import PairTableModel
 
 # ---------------------------------------------------------------------------------------------
 # Fixtures
@@ -219,8 +220,8 @@ def test_format_row_shows_marks_per_side():
     _, _, j = m.current()
     m.set_mark(j)
     row = m.format_row(m.cursor, layout)
-    file_a = row.cells[layout.columns.index(tm._BY_KEY["file_a"])]
-    file_b = row.cells[layout.columns.index(tm._BY_KEY["file_b"])]
+    file_a = row.cells[layout.columns.index(COLUMN_BY_KEY["file_a"])]
+    file_b = row.cells[layout.columns.index(COLUMN_BY_KEY["file_b"])]
     assert file_b.startswith("✓ ") and not file_a.startswith("✓")
     assert (row.marked_a, row.marked_b) == (False, True)
     assert [len(c) for c in row.cells] == list(layout.widths)

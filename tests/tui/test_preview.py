@@ -18,6 +18,7 @@ from tui_dedup.engine import thumbs
 from tui_dedup.engine.scan import scan
 from tui_dedup.engine.store import FeatureStore
 from tui_dedup.tui.widgets import preview as preview_mod
+from tui_dedup.tui.widgets import preview_modes
 from tui_dedup.tui.widgets.preview import PreviewPane
 
 TAKEN = "2021:06:05 14:30:00"
@@ -237,7 +238,7 @@ async def test_renderer_failure_falls_back_to_metadata_with_a_note(store, monkey
         if value is not None:
             raise RuntimeError("no colours")
 
-    halfcell = preview_mod._ti.HalfcellImage
+    halfcell = preview_modes._ti.HalfcellImage
     monkeypatch.setattr(halfcell, "image", property(halfcell.image.fget, refuse), raising=True)
     app = PreviewApp(mode="halfblock")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -252,12 +253,12 @@ async def test_renderer_failure_falls_back_to_metadata_with_a_note(store, monkey
 
 
 def test_modes_resolve() -> None:
-    assert preview_mod.resolve_mode("none") == ("none", None)
-    assert preview_mod.resolve_mode("halfblock")[0] == "halfblock"
-    assert preview_mod.resolve_mode("kitty")[0] == "kitty"
-    assert preview_mod.resolve_mode("sixel")[0] == "sixel"
-    assert preview_mod.resolve_mode("auto")[0] in ("kitty", "sixel", "halfblock")
+    assert preview_modes.resolve_mode("none") == ("none", None)
+    assert preview_modes.resolve_mode("halfblock")[0] == "halfblock"
+    assert preview_modes.resolve_mode("kitty")[0] == "kitty"
+    assert preview_modes.resolve_mode("sixel")[0] == "sixel"
+    assert preview_modes.resolve_mode("auto")[0] in ("kitty", "sixel", "halfblock")
     with pytest.raises(ValueError):
-        preview_mod.resolve_mode("ascii")
-    assert preview_mod.thumb_side("halfblock", 48, 20) == 64
-    assert preview_mod.thumb_side("kitty", 48, 20) <= preview_mod.MAX_THUMB_SIDE
+        preview_modes.resolve_mode("ascii")
+    assert preview_modes.thumb_side("halfblock", 48, 20) == 64
+    assert preview_modes.thumb_side("kitty", 48, 20) <= preview_modes.MAX_THUMB_SIDE

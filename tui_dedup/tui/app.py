@@ -21,6 +21,7 @@ from tui_dedup.engine.index import Cancelled
 from tui_dedup.engine.registry import Threshold
 from tui_dedup.settings import RunSettings
 from tui_dedup.tui.commands import DedupCommands
+from tui_dedup.tui.gc_policy import collect_soon, use_fresh_context_executor
 from tui_dedup.tui.messages import MatchFinished, ScanFinished
 from tui_dedup.tui.screens.confirm import ConfirmScreen
 from tui_dedup.tui.screens.errors import ErrorsScreen
@@ -100,6 +101,7 @@ class DedupApp(App[int]):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        use_fresh_context_executor()  # before any thread worker: a finished one keeps nothing
         self.sub_title = self.roots_label()
         self.push_screen(ScanScreen())
 
@@ -111,6 +113,9 @@ class DedupApp(App[int]):
             self._carry = review.review_state()  # marks survive a rescan
         self.session = None
         self.switch_screen(ScanScreen())
+        # the old review screen is garbage once the switch is done, and the new scan screen
+        # pauses the automatic full collections that would free it
+        collect_soon(self)
 
     def on_scan_finished(self, message: ScanFinished) -> None:
         self.session = ReviewSession(self.settings, message.result)

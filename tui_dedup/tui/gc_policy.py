@@ -1,19 +1,42 @@
-"""No full garbage collections while a scan runs: they stalled key presses for 0.2–0.45 s.
+"""Keep CPython's full garbage collections off the key path: each one stalled keys 0.2–0.6 s.
 
-During a scan the heap holds ~10^5 long-lived objects (the discovered files, the rows hashed so
-far, everything Textual and the libraries import), and CPython's full (generation 2)
-collection walks all of them while holding the GIL: measured at 200–440 ms on the UI thread,
-every 2–3 s of a 100,000-file scan, which was the tail of every key's latency. The young
-generations stay on (they are small and catch the short-lived cycles the UI makes); only the
-automatic full collection waits until the scan screen is done, after which CPython's own
-thresholds apply again. Reference counting frees acyclic garbage as always, so memory grows
-only by cyclic garbage that reached the old generation during the scan.
+A full (generation 2) collection walks every container object alive while holding the GIL, so
+with a result of 10^5 files in memory it stops the UI thread for a quarter to half a second.
+Two screens hold a big heap for a long time, and each gets its own policy:
+
+- the scan screen (:class:`FullCollectionsPaused`): the heap grows all the time, so automatic
+  full collections wait until the scan has ended; then one collection catches up, in the scan's
+  worker, before the result is handed to the UI;
+- the review screen (:class:`HeapFrozen`): the heap holds still, so what is alive when the
+  screen comes up is moved out of the collector's sight (``gc.freeze``) until the screen goes
+  (rescan, quit); then it is handed back (``gc.unfreeze``) and collected once
+  (:func:`collect_soon`), so an old result never stays in memory -- provided nothing
+  else still refers to it, which Textual's thread workers did (:class:`FreshContextExecutor`).
+
+The scan screen's numbers: during a scan the heap holds ~10^5 long-lived objects (the
+discovered files, the rows hashed so far, everything Textual and the libraries import), and a
+full collection took 200–440 ms on the UI thread, every 2–3 s of a 100,000-file scan, which was
+the tail of every key's latency. The young generations stay on (they are small and catch the
+short-lived cycles the UI makes). Reference counting frees acyclic garbage as always, so
+memory grows only by cyclic garbage that reached the old generation during the scan, and the
+catch-up collection frees that before the review screen freezes the heap.
+
+The review screen's (benchmarks/bench_review_gc.py, 100,000 files and pairs): the heap holds
+~225,000 objects and a full collection took 0.18–0.27 s, 2 in 200 key presses (5 in 150 with
+objects kept alive between presses, as caches do), the slowest key 0.2–0.27 s; frozen, a full
+collection walks ~19,000 objects in 6–16 ms and the slowest key took 25–32 ms.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import gc
 import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
 
 _NEVER = 1 << 30  # young collections between two full ones: a scan never gets there
 
@@ -45,12 +68,119 @@ class FullCollectionsPaused:
                 gc.set_threshold(cls._saved[0], cls._saved[1], _NEVER)
             cls._holders += 1
 
-    def resume(self) -> None:
+    def resume(self, *, collect: bool = False) -> None:
+        """Let go; the last holder restores the thresholds and, with ``collect``, collects once.
+
+        The catch-up collection frees the cyclic garbage the pause kept back, at a moment
+        chosen here (the end of a scan, in its worker) rather than at the first key press
+        after the thresholds are back: with the pause over, the collector's own rule would
+        start a full collection almost at once.
+        """
         cls = FullCollectionsPaused
         with cls._lock:
             if not self._held:
                 return
             self._held = False
             cls._holders -= 1
-            if cls._holders == 0:
+            last = cls._holders == 0
+            if last:
                 gc.set_threshold(*cls._saved)
+        if last and collect:
+            gc.collect()
+
+
+class HeapFrozen:
+    """While held, the objects alive at :meth:`hold` are out of every collection (``gc.freeze``).
+
+    The review screen holds it from mount to unmount: its result (a ``FileEntry`` per file,
+    the groups, the screen's widgets, and Textual itself) lives as long as the screen, so
+    walking it on every full collection only costs time: 0.25 s at 100,000 files, on whichever
+    key press the collection happens to land on. Frozen objects are still freed by reference
+    counting; only cyclic garbage among them (a screen and its widgets, once removed) waits
+    for :meth:`release`, which hands everything back to the oldest generation (``gc.unfreeze``,
+    constant time) so that the next full collection can free an old result. Both calls are
+    O(1): they splice the collector's lists, they do not walk them.
+
+    Holders are counted, process-wide like the collector: a new review screen can mount
+    before the old one is gone (a re-match shown while a dialog is open). Each ``hold``
+    freezes what is alive then, and only the last ``release`` unfreezes.
+    """
+
+    _lock = threading.Lock()
+    _holders = 0
+
+    def __init__(self) -> None:
+        self._held = False
+
+    def hold(self) -> None:
+        cls = HeapFrozen
+        with cls._lock:
+            if self._held:
+                return
+            self._held = True
+            cls._holders += 1
+            gc.freeze()
+
+    def release(self) -> None:
+        cls = HeapFrozen
+        with cls._lock:
+            if not self._held:
+                return
+            self._held = False
+            cls._holders -= 1
+            if cls._holders == 0:
+                gc.unfreeze()
+
+
+#: Seconds between dropping a result and collecting it: what the old screen left scheduled must
+#: have run out by then (Textual's after-refresh callbacks hold it for a turn; a cancelled timer's
+#: handle keeps its context, and so the screen, until it is due: the review's 0.5 s save timer).
+COLLECT_DELAY = 1.0
+
+
+class _Timers(Protocol):
+    def set_timer(self, delay: float, callback: Callable[[], object], *, name: str) -> object: ...
+
+
+def collect_soon(node: _Timers) -> None:
+    """One full collection on ``node``'s loop in :data:`COLLECT_DELAY` seconds.
+
+    For a result just dropped (a rescan replaced its review screen): its objects are cyclic
+    garbage (the screen and its widgets refer to each other) that only a full collection
+    frees, and the new scan screen pauses the automatic ones; without this the old result
+    would sit in memory beside the new one until the scan ends. It costs one stall of a full
+    collection while the scan screen shows its progress, where no key is waiting.
+    """
+    node.set_timer(COLLECT_DELAY, gc.collect, name="collect the dropped result")
+
+
+class FreshContextExecutor(ThreadPoolExecutor):
+    """A thread pool that runs every job in a new, empty ``contextvars.Context``.
+
+    Textual (8.2) runs thread workers with ``loop.run_in_executor``, which does not copy a
+    context, and sets its ``active_worker`` variable in the pool thread's own context without
+    ever resetting it. So each pool thread kept the last Worker it ran alive, and with it the
+    worker's node and arguments (a review screen, a session, the whole scan result) and its
+    return value (the scan worker returns the result), until that thread happened to run
+    another worker: a rescan could keep the old result in memory indefinitely. In a fresh
+    context per job, the variable goes away with the job. Nothing is lost: a pool thread's
+    context started empty anyway, and a job must not depend on what an earlier job left in it.
+    """
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+        return super().submit(contextvars.Context().run, fn, *args, **kwargs)
+
+
+_installed: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def use_fresh_context_executor() -> None:
+    """Make the running loop's default executor a :class:`FreshContextExecutor`, once per loop.
+
+    Call it before the first thread worker starts (the app does, on mount). ``asyncio.run``
+    shuts the default executor down when the loop ends, as it would its own.
+    """
+    loop = asyncio.get_running_loop()
+    if loop not in _installed:
+        loop.set_default_executor(FreshContextExecutor(thread_name_prefix="dedup-tui-worker"))
+        _installed.add(loop)

@@ -27,7 +27,7 @@ from tui_dedup.engine.match import pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Pairs, ScanError
 from tui_dedup.engine.registry import DEFAULT_PRESET, METHODS
 from tui_dedup.engine.store import FeatureStore
-from tui_dedup.tui.widgets.preview import badges, side_text
+from tui_dedup.tui.widgets.preview_text import badges, side_text
 from tui_dedup.tui.widgets.table_model import format_similarity, printable
 
 

@@ -20,6 +20,7 @@ from textual.widgets import Header, Input
 from textual.worker import Worker
 
 from tui_dedup.engine.registry import METHODS
+from tui_dedup.tui.gc_policy import HeapFrozen
 from tui_dedup.tui.screens.help import open_help
 from tui_dedup.tui.screens.review_ops import ReviewOps
 from tui_dedup.tui.session import ReviewSession
@@ -74,6 +75,7 @@ class ReviewScreen(ReviewOps, Screen):
         self.busy = ""  # non-empty while a plan is built/applied or an undo runs
         self.undo_stack: list[str] = []
         self._binding_state: tuple = ()
+        self._frozen = HeapFrozen()  # no 0.25 s full GC walking the result on a key press
         self.init_ops()
 
     # -- building ------------------------------------------------------------------------------
@@ -115,6 +117,14 @@ class ReviewScreen(ReviewOps, Screen):
         self.query_one(PairTable).focus()
         self.update_status()
         self.app.sub_title = self.app.roots_label()
+        self._frozen.hold()  # the result, the groups and these widgets live as long as we do
+
+    def on_unmount(self) -> None:
+        """Hand the heap back to the collector, so this result can go (rescan, quit).
+
+        Textual calls :meth:`ReviewOps.on_unmount` too (handlers run for each class in the MRO).
+        """
+        self._frozen.release()
 
     # -- refreshing ----------------------------------------------------------------------------
 

@@ -80,7 +80,9 @@ class ScanScreen(Screen):
         finally:
             if cache is not None and hasattr(cache, "close"):
                 cache.close()
-            self._gc_pause.resume()  # the scan is over: the collector's own thresholds again
+            # the scan is over: the collector's own thresholds again, after one collection
+            # here (the screen shows "matching") instead of on the review screen's first keys
+            self._gc_pause.resume(collect=True)
         if self.stop_event.is_set():
             result.cancelled = True
         if not worker.is_cancelled:

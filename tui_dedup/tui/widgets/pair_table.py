@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -25,18 +24,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_dedup.engine.model import Pairs
-from tui_dedup.tui.widgets.table_model import (
-    COLUMN_KEYS,
-    SEPARATOR,
-    FormattedRow,
-    Layout,
-    PairTableModel,
-    Side,
-    compute_layout,
-)
+from tui_dedup.tui.widgets.pair_table_rows import RowCache, row_strip
+from tui_dedup.tui.widgets.table_layout import COLUMN_KEYS, Layout, Side, compute_layout
+from tui_dedup.tui.widgets.table_model import PairTableModel
 
 HEADER_HEIGHT = 1
-_ROW_CACHE_LIMIT = 512
 
 
 class PairTable(ScrollView, can_focus=True):
@@ -159,8 +151,7 @@ class PairTable(ScrollView, can_focus=True):
         self._model: PairTableModel | None = model
         self._layout: Layout | None = None
         self._layout_width = -1
-        self._row_cache: dict[int, FormattedRow] = {}
-        self._row_cache_key: tuple = ()
+        self._rows = RowCache()
         self._last_reported: tuple | None = None
 
     # -- public API -----------------------------------------------------------------------------
@@ -179,7 +170,7 @@ class PairTable(ScrollView, can_focus=True):
 
     def refresh_rows(self) -> None:
         """Redraw after the model changed behind the widget's back (marks, new pairs...)."""
-        self._row_cache.clear()
+        self._rows.clear()
         self._update_virtual_size()
         self.refresh()
 
@@ -300,7 +291,7 @@ class PairTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._row_cache.clear()
+        self._rows.clear()
 
     async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -339,7 +330,7 @@ class PairTable(ScrollView, can_focus=True):
 
     def _after_view_change(self) -> None:
         """Sort, filter or pairs changed: new rows everywhere, cursor may have moved."""
-        self._row_cache.clear()
+        self._rows.clear()
         self._update_virtual_size()
         self._scroll_cursor_into_view()
         self.refresh()
@@ -374,19 +365,6 @@ class PairTable(ScrollView, can_focus=True):
             self._last_reported = state
             self.post_message(self.CursorMoved(self, pair, i, j, model.cursor, model.side))
 
-    def _row(self, pos: int, layout: Layout) -> FormattedRow:
-        model = self._model
-        assert model is not None
-        key = (model.version, layout)
-        if key != self._row_cache_key or len(self._row_cache) > _ROW_CACHE_LIMIT:
-            self._row_cache.clear()
-            self._row_cache_key = key
-        p = int(model.view[pos])
-        row = self._row_cache.get(p)
-        if row is None:
-            row = self._row_cache[p] = model.format_row(pos, layout)
-        return row
-
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
@@ -400,7 +378,7 @@ class PairTable(ScrollView, can_focus=True):
         pos = int(self.scroll_y) + y - HEADER_HEIGHT
         if pos >= len(model):
             return Strip.blank(width, base)
-        row = self._row(pos, layout)
+        row = self._rows.get(model, pos, layout)
         is_cursor = pos == model.cursor
         row_style = (
             base + self.get_component_rich_style("pair-table--cursor") if is_cursor else base
@@ -420,10 +398,4 @@ class PairTable(ScrollView, can_focus=True):
         return self._strip(row.cells, styles, row_style)
 
     def _strip(self, cells, styles: list[Style], fill: Style) -> Strip:
-        width = self.scrollable_content_region.width
-        segments: list[Segment] = []
-        for n, (text, style) in enumerate(zip(cells, styles, strict=True)):
-            if n:
-                segments.append(Segment(SEPARATOR, fill))
-            segments.append(Segment(text, style))
-        return Strip(segments).adjust_cell_length(width, fill)
+        return row_strip(cells, styles, fill, self.scrollable_content_region.width)

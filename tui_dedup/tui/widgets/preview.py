@@ -2,10 +2,9 @@
 
 Rendering goes through textual-image: Kitty graphics (TGP), Sixel, or coloured half-blocks
 (``▀`` with a foreground and a background colour), which work in any truecolour terminal,
-over plain SSH and inside tmux. textual-image asks the terminal what it supports once, when it
-is imported, which must happen before ``App.run()`` (this module imports it at the top, and
-the app imports this module first). Without a terminal (tests, pipes) it would pick a
-character-cell renderer; "auto" uses half-blocks there instead, so tests see real pictures.
+over plain SSH and inside tmux. Which one, and the terminal query at import that decides it,
+are in :mod:`~tui_dedup.tui.widgets.preview_modes`; the text under each picture is
+:class:`~tui_dedup.tui.widgets.preview_side_info.PreviewSideInfo`.
 
 Slow links: :meth:`PreviewPane.show_pair` only updates the text at once. Pictures wait until
 calls pause for :data:`DEBOUNCE` seconds (each call restarts the timer), so holding a key down
@@ -21,7 +20,7 @@ about files, not about what matching did with them. A pair's transform is named 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from PIL import Image as PILImage
 from textual import work
@@ -37,152 +36,17 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_dedup.engine import thumbs
 from tui_dedup.engine.model import TRANSFORMS, ScanError
 from tui_dedup.engine.store import FeatureStore
-from tui_dedup.tui.widgets.cells import cell_width, fit, shorten_middle
-
-# The per-file text moved to `preview_text`; badges and side_text stay importable from here.
+from tui_dedup.tui.widgets.preview_modes import (
+    IMAGES_ERROR,
+    MODE_TITLES,
+    resolve_mode,
+    thumb_side,
+)
+from tui_dedup.tui.widgets.preview_side_info import PreviewSideInfo
 from tui_dedup.tui.widgets.preview_text import badges, side_text
-
-try:  # the terminal query happens here, at import, before the app takes over the terminal
-    from textual_image import widget as _ti
-    from textual_image.renderable.sixel import Image as _SixelRenderable
-    from textual_image.renderable.tgp import Image as _TGPRenderable
-
-    IMAGES_ERROR: str | None = None
-except Exception as exc:  # no stdout, odd platform: metadata still works
-    _ti = None  # type: ignore[assignment]
-    IMAGES_ERROR = f"{type(exc).__name__}: {exc}"
-
-Mode = Literal["auto", "kitty", "sixel", "halfblock", "none"]
-MODES: tuple[str, ...] = ("auto", "kitty", "sixel", "halfblock", "none")
-MODE_TITLES = {
-    "kitty": "Kitty graphics",
-    "sixel": "Sixel",
-    "halfblock": "half-blocks",
-    "none": "off",
-}
 
 #: Seconds without a new show_pair before pictures are loaded.
 DEBOUNCE = 0.15
-#: Thumbnail sides are rounded up to a multiple of this, so small resizes hit the cache.
-SIDE_STEP = 32
-MAX_THUMB_SIDE = 1024
-
-
-def resolve_mode(mode: str) -> tuple[str, type[Widget] | None]:
-    """(effective mode, textual-image widget class) for a requested mode."""
-    if mode not in MODES:
-        raise ValueError(f"preview mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if mode == "none" or _ti is None:
-        return "none", None
-    if mode == "kitty":
-        return "kitty", _ti.TGPImage
-    if mode == "sixel":
-        return "sixel", _ti.SixelImage
-    if mode == "auto":
-        best = _ti.AutoRenderable
-        if best is _TGPRenderable:
-            return "kitty", _ti.TGPImage
-        if best is _SixelRenderable:
-            return "sixel", _ti.SixelImage
-    # "halfblock", or auto without a graphics protocol (including no terminal at all)
-    return "halfblock", _ti.HalfcellImage
-
-
-def thumb_side(mode: str, cols: int, rows: int) -> int:
-    """The thumbnail long side that fills ``cols``×``rows`` cells in ``mode``, no more."""
-    if cols <= 0 or rows <= 0:
-        return 128
-    if mode == "halfblock":
-        px_w, px_h = cols, rows * 2  # one pixel per cell across, two down
-    else:
-        cell = _ti.get_cell_size() if _ti is not None else None
-        cw, ch = (cell.width, cell.height) if cell else (10, 20)
-        px_w, px_h = cols * cw, rows * ch
-    side = max(px_w, px_h)
-    side = -(-side // SIDE_STEP) * SIDE_STEP
-    return int(min(max(side, SIDE_STEP), MAX_THUMB_SIDE))
-
-
-class PreviewSideInfo(Widget):
-    """The text under one picture: "A name  [badge]", folder, facts, date · camera, note.
-
-    One widget of fixed height that draws its lines itself, so a new pair costs a repaint of
-    five lines and never a layout pass (show_pair runs on every key repeat). The folder is cut
-    in the middle and the name at its end to fit; :attr:`text` has them uncut.
-    """
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "preview-side-info--label",
-        "preview-side-info--name",
-        "preview-side-info--badge",
-        "preview-side-info--folder",
-    }
-    """
-    | Class | Description |
-    | :- | :- |
-    | `preview-side-info--label` | The side letter, A or B. |
-    | `preview-side-info--name` | The file name. |
-    | `preview-side-info--badge` | "larger · sharper" on the side that wins. |
-    | `preview-side-info--folder` | The folder line. |
-    """
-
-    DEFAULT_CSS = """
-    PreviewSideInfo {
-        height: 5;
-    }
-    PreviewSideInfo > .preview-side-info--label {
-        color: $primary;
-        text-style: bold;
-    }
-    PreviewSideInfo > .preview-side-info--name {
-        text-style: bold;
-    }
-    PreviewSideInfo > .preview-side-info--badge {
-        background: $success;
-        color: $text;
-    }
-    PreviewSideInfo > .preview-side-info--folder {
-        color: $text-muted;
-    }
-    """
-
-    def __init__(self, label: str, *, classes: str | None = None) -> None:
-        super().__init__(classes=classes)
-        self.label = label
-        self.name_text = ""
-        self.badge = ""
-        self.folder = ""
-        self.lines: list[str] = []
-
-    def set_text(self, name: str, badge: str, folder: str, lines: list[str]) -> None:
-        if (name, badge, folder, lines) != (self.name_text, self.badge, self.folder, self.lines):
-            self.name_text, self.badge, self.folder, self.lines = name, badge, folder, lines
-            self.refresh()
-
-    @property
-    def text(self) -> str:
-        """Everything shown, uncut (for tests and screen readers of the source)."""
-        head = " ".join(x for x in (self.label, self.name_text, self.badge) if x)
-        return "\n".join([head, self.folder, *self.lines]) if self.name_text else ""
-
-    def render(self) -> Content:
-        if not self.name_text:
-            return Content("")
-        width = max(self.content_size.width, 1)
-        style = self.get_visual_style
-        badge = f" {self.badge} " if self.badge else ""
-        room = width - len(self.label) - 1 - (cell_width(badge) + 1 if badge else 0)
-        name = fit(self.name_text, max(room, 0)) if room > 0 else ""
-        head = Content.assemble(
-            (self.label, style("preview-side-info--label")),
-            " ",
-            (name, style("preview-side-info--name")),
-            *((" ", (badge, style("preview-side-info--badge"))) if badge else ()),
-        )
-        folder = shorten_middle(self.folder, width).rstrip()
-        lines = [head, Content.styled(folder, style("preview-side-info--folder"))]
-        lines.extend(Content(fit(line, width).rstrip()) for line in self.lines)
-        return Content("\n").join(lines)
 
 
 @dataclass(frozen=True, slots=True)

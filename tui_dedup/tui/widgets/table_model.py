@@ -17,8 +17,6 @@ resort, a new filter and a re-match (:meth:`PairTableModel.set_pairs`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
@@ -38,9 +36,22 @@ from tui_dedup.tui.widgets.cells import (
     shorten_middle,
     sort_arrow,
 )
+from tui_dedup.tui.widgets.table_layout import (
+    COLUMN_BY_KEY,
+    COLUMN_KEYS,
+    COLUMNS,
+    SEPARATOR,
+    Column,
+    FormattedRow,
+    Layout,
+    Side,
+    compute_layout,
+)
+from tui_dedup.tui.widgets.table_sort import float32_sort_code, offset_code, stable_order
 
-# The cell formatting moved to `cells`; its names stay importable from here (the group view,
-# preview, progress, details and errors screens, tests and benchmarks import them from here).
+# The cell formatting moved to `cells`, the columns and their widths to `table_layout`; their
+# names stay importable from here (the group view, progress, details and errors screens and
+# benchmarks import cell formatting from here).
 __all__ = [
     "COLUMNS",
     "COLUMN_KEYS",
@@ -64,121 +75,7 @@ __all__ = [
     "shorten_middle",
 ]
 
-Side = Literal["a", "b"]
-
-SEPARATOR = " "
 _ORDER_CACHE_SIZE = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One table column.
-
-    ``width`` 0 means a path column that shares the space left over by the fixed columns.
-    ``min_path`` is how wide each path column must stay for this column to be shown, so narrow
-    terminals drop the least useful columns first (modified dates, then the method).
-    """
-
-    key: str
-    title: str
-    width: int
-    side: Side | None = None
-    align: Align = "left"
-    min_path: int = 0
-    default_reverse: bool = False
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("similarity", "Sim", 6, align="right", default_reverse=True),
-    Column("method", "Method", 7, min_path=22),
-    Column("file_a", "File A", 0, side="a"),
-    Column("size_a", "Size", 7, side="a", align="right", min_path=14),
-    Column("res_a", "Res", 9, side="a", align="right", min_path=16),
-    Column("modified_a", "Modified", 10, side="a", min_path=26),
-    Column("file_b", "File B", 0, side="b"),
-    Column("size_b", "Size", 7, side="b", align="right", min_path=14),
-    Column("res_b", "Res", 9, side="b", align="right", min_path=16),
-    Column("modified_b", "Modified", 10, side="b", min_path=26),
-)
-COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
-_BY_KEY = {c.key: c for c in COLUMNS}
-# Which optional columns to add first when there is room: sizes, resolutions, method, dates.
-_ADD_ORDER = ("size", "res", "method", "modified")
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """The columns shown at one widget width, with each column's width in cells."""
-
-    columns: tuple[Column, ...]
-    widths: tuple[int, ...]
-
-    @property
-    def total(self) -> int:
-        return sum(self.widths) + len(SEPARATOR) * max(0, len(self.widths) - 1)
-
-    def spans(self) -> list[tuple[int, int]]:
-        """``(start, end)`` cell offsets of each column, for hit-testing a click."""
-        out, x = [], 0
-        for w in self.widths:
-            out.append((x, x + w))
-            x += w + len(SEPARATOR)
-        return out
-
-    def column_at(self, x: int) -> Column | None:
-        for col, (start, end) in zip(self.columns, self.spans(), strict=True):
-            if start <= x < end:
-                return col
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class FormattedRow:
-    """One row's text, each cell already fitted to its column width."""
-
-    pair: int
-    cells: tuple[str, ...]
-    marked_a: bool
-    marked_b: bool
-
-
-def compute_layout(width: int, min_path: int = 8) -> Layout:
-    """Choose columns and widths for ``width`` cells; the two path columns share the rest."""
-    sep = len(SEPARATOR)
-    shown = {"similarity", "file_a", "file_b"}
-
-    def fixed_cost(keys: set[str]) -> int:
-        cols = [c for c in COLUMNS if c.key in keys]
-        return sum(c.width for c in cols) + sep * (len(cols) - 1)
-
-    for prefix in _ADD_ORDER:
-        group = {c.key for c in COLUMNS if c.key.startswith(prefix)}
-        need = max(_BY_KEY[k].min_path for k in group)
-        trial = shown | group
-        if (width - fixed_cost(trial)) // 2 >= need:
-            shown = trial
-    columns = tuple(c for c in COLUMNS if c.key in shown)
-    spare = max(2 * min_path, width - fixed_cost(shown))
-    path_a = spare - spare // 2
-    path_b = spare // 2
-    widths = tuple(
-        (path_a if c.key == "file_a" else path_b) if c.width == 0 else c.width for c in columns
-    )
-    return Layout(columns, widths)
-
-
-def _float32_sort_code(x: np.ndarray) -> np.ndarray:
-    """Map float32 values to uint64 codes in the same order (negatives and NaN included)."""
-    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
-    neg = (bits & np.uint32(0x80000000)) != 0
-    return np.where(neg, ~bits, bits | np.uint32(0x80000000)).astype(np.uint64)
-
-
-def _offset_code(x: np.ndarray) -> np.ndarray:
-    """Integers shifted to start at 0, as uint64 (same order)."""
-    if x.size == 0:
-        return x.astype(np.uint64)
-    return (x.astype(np.int64) - np.int64(x.min())).astype(np.uint64)
 
 
 def _as_array(values: Sequence | np.ndarray, dtype, n: int, name: str) -> np.ndarray:
@@ -223,7 +120,7 @@ class PairTableModel:
         self.side: Side = "a"
         self.filter_text = ""
         self.sort_column = sort
-        self.sort_reverse = _BY_KEY[sort].default_reverse if reverse is None else reverse
+        self.sort_reverse = COLUMN_BY_KEY[sort].default_reverse if reverse is None else reverse
         # Bumped whenever the text of any row may change (sort, filter, pairs, marks); the
         # widget keys its row cache on it. Cursor and side moves only restyle, so they don't.
         self.version = 0
@@ -308,11 +205,11 @@ class PairTableModel:
         """The integer key (one per pair) that ``column`` sorts by; ascending = smallest first.
 
         Keys are non-negative integers (uint64), which lets :meth:`_order` sort packed
-        ``key << k | pair`` values instead of calling ``argsort``.
+        ``key << k | pair`` values instead of calling ``argsort`` (see ``table_sort``).
         """
         p = self.pairs
         if column == "similarity":
-            return _float32_sort_code(p.similarity)
+            return float32_sort_code(p.similarity)
         if column == "method":
             return self.method_codes.astype(np.uint64)
         kind, _, side = column.rpartition("_")
@@ -327,36 +224,16 @@ class PairTableModel:
             per_file = self.widths * self.heights
         else:  # modified, to the second
             per_file = np.floor(np.nan_to_num(self.mtimes)).astype(np.int64)
-        return _offset_code(per_file)[rows]
+        return offset_code(per_file)[rows]
 
     def _order(self) -> np.ndarray:
-        """Pair indices in sort order; ties keep the engine's pair order in both directions.
-
-        Same result as ``np.argsort(key, kind="stable")`` (or of ``-key`` when reversed) but
-        about 8x faster at a million pairs: the pair index is packed into the low bits of a
-        uint64 below the key, making every value unique, and ``np.sort`` on plain uint64 is
-        SIMD-accelerated (21 ms against 160 ms for a stable argsort of 1M float32, measured
-        with numpy 2.4). Keys too wide to share 64 bits with the index fall back to argsort.
-        """
+        """Pair indices in sort order; ties keep the engine's pair order in both directions
+        (:func:`~tui_dedup.tui.widgets.table_sort.stable_order`)."""
         cache_key = (self.sort_column, self.sort_reverse)
         order = self._orders.get(cache_key)
         if order is not None:
             return order
-        key = self.sort_key(self.sort_column)
-        n = key.shape[0]
-        top = int(key.max()) if n else 0
-        idx_bits = max(1, (n - 1).bit_length())
-        index_dtype = np.int32 if n < 2**31 else np.int64
-        if top == 0:  # one value (e.g. a single method): the engine's order
-            order = np.arange(n, dtype=index_dtype)
-        elif top.bit_length() + idx_bits <= 64:
-            if self.sort_reverse:
-                key = np.uint64(top) - key
-            packed = (key << np.uint64(idx_bits)) | np.arange(n, dtype=np.uint64)
-            packed.sort()
-            order = (packed & np.uint64((1 << idx_bits) - 1)).astype(index_dtype)
-        else:  # pragma: no cover - needs > 2**32 pairs or absurd sizes
-            order = np.argsort(-key.astype(np.float64) if self.sort_reverse else key, kind="stable")
+        order = stable_order(self.sort_key(self.sort_column), self.sort_reverse)
         # A few recent orders are kept (4 bytes per pair each), so flipping the direction or
         # going back to the previous column is instant.
         if len(self._orders) >= _ORDER_CACHE_SIZE:
@@ -367,11 +244,11 @@ class PairTableModel:
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         """Sort by ``column``; ``reverse=None`` uses the column's natural direction
         (similarity: highest first; everything else: smallest first)."""
-        if column not in _BY_KEY:
+        if column not in COLUMN_BY_KEY:
             raise KeyError(f"unknown column {column!r}; one of {', '.join(COLUMN_KEYS)}")
         keep = self.current_pair_index()
         self.sort_column = column
-        self.sort_reverse = _BY_KEY[column].default_reverse if reverse is None else reverse
+        self.sort_reverse = COLUMN_BY_KEY[column].default_reverse if reverse is None else reverse
         self._rebuild(keep=keep)
 
     def reverse_sort(self) -> None:

@@ -1,0 +1,114 @@
+"""The review screen keeps its result out of full collections, and lets it go when it goes.
+
+The scan screen's side of the policy (no automatic full collection during a scan) is tested in
+test_reused_screens.py.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+from functools import partial
+
+from conftest import wait_for_review
+from test_app_commands import command
+from textual.app import App
+
+import tui_dedup.tui.screens.scan as scan_screen
+from tui_dedup.tui.app import create_app
+from tui_dedup.tui.gc_policy import HeapFrozen, use_fresh_context_executor
+
+
+def test_heap_frozen_while_held_and_released_by_the_last_holder():
+    assert gc.get_freeze_count() == 0
+    a, b = HeapFrozen(), HeapFrozen()
+    try:
+        a.hold()
+        assert gc.get_freeze_count() > 0
+        b.hold()
+        a.release()  # not in reverse order: still frozen for b
+        assert gc.get_freeze_count() > 0
+        a.release()  # a second release is a no-op
+        b.release()
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+
+
+async def test_review_freezes_the_heap_and_a_rescan_lets_the_old_result_go(settings, monkeypatch):
+    real_scan = scan_screen.scan
+    gate = threading.Event()
+    gate.set()
+
+    def gated_scan(*args, **kwargs):
+        gate.wait(30)
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(scan_screen, "scan", gated_scan)
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        assert gc.get_freeze_count() > 0
+        old_session, old_screen = weakref.ref(app.session), weakref.ref(app.screen)
+        gate.clear()  # the rescan's scan waits: its end cannot be what frees the old result
+        command(app, "Rescan")()
+        try:
+            # no gc.collect() here (frozen objects would survive one anyway): the app's own
+            # collection after the switch must free the old result, mid-rescan
+            for _ in range(100):
+                if old_session() is None and old_screen() is None:
+                    break
+                await pilot.pause(0.05)
+            assert old_session() is None
+            assert old_screen() is None
+        finally:
+            gate.set()
+        await wait_for_review(app, pilot)
+        assert gc.get_freeze_count() > 0  # the new review screen froze its own
+    assert gc.get_freeze_count() == 0  # quitting the app unfroze everything
+
+
+async def test_quitting_from_the_review_unfreezes(settings):
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        assert gc.get_freeze_count() > 0
+        await pilot.press("q")
+        await pilot.pause()
+    assert gc.get_freeze_count() == 0
+
+
+class _Box:
+    """Stands for a screen or a scan result that a worker's arguments refer to."""
+
+
+class _WorkerApp(App):
+    def __init__(self, fresh: bool) -> None:
+        super().__init__()
+        self.fresh = fresh
+
+    def on_mount(self) -> None:
+        if self.fresh:
+            use_fresh_context_executor()
+
+
+async def _box_survives_its_thread_worker(fresh: bool) -> bool:
+    app = _WorkerApp(fresh)
+    async with app.run_test() as pilot:
+        box = _Box()
+        ref = weakref.ref(box)
+        worker = app.run_worker(partial(id, box), thread=True)
+        await worker.wait()
+        del worker, box
+        await pilot.pause()
+        gc.collect()
+        return ref() is not None
+
+
+async def test_a_finished_thread_worker_keeps_nothing_alive():
+    # Textual's own executor thread keeps its last Worker (and so its arguments) alive; the
+    # app's executor runs each job in a fresh context, which goes away with the job
+    # (if this one fails, Textual no longer does that, and FreshContextExecutor can go)
+    assert await _box_survives_its_thread_worker(fresh=False)
+    assert not await _box_survives_its_thread_worker(fresh=True)
