@@ -26,6 +26,7 @@ from tui_dedup.engine.decode import DecodeLimits, decode_file
 from tui_dedup.engine.digest import digest_path
 from tui_dedup.engine.discover import DiscoverOptions, discover, normalise_roots
 from tui_dedup.engine.features import extract, tile_signature
+from tui_dedup.engine.memory import release_free_memory
 from tui_dedup.engine.model import FileEntry, ScanError
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
 from tui_dedup.engine.store import FeatureRow, FeatureStore, StoreBuilder, with_sharpness
@@ -282,6 +283,8 @@ def scan(
     with _gc_paused():
         store = builder.build()
     del builder  # spent: its blocks were moved into the store
+    if len(store) > from_cache:  # decoders ran: hand back what they freed
+        release_free_memory()
     save_snapshot = getattr(cache, "save_snapshot", None)  # optional (engine.cache_snapshot)
     if save_snapshot is not None and not cancelled:
         save_snapshot(store)  # the next scan of these roots reads this store in one go
@@ -352,16 +355,15 @@ def _run_pool(
                     errors.append(res)
                 else:
                     builder.add(entry, res)
-                    pending_cache.append((entry, res))
+                    if cache is not None:  # without a cache nothing must keep the rows
+                        pending_cache.append((entry, res))
                     bytes_read += entry.size
                 prog.emit("hashing", done, total, from_cache, len(errors), bytes_read, entry.path)
-            if (
-                cache is not None
-                and pending_cache
-                and (time.monotonic() - last_flush > CACHE_FLUSH_INTERVAL)
-            ):
-                cache.put_many(pending_cache, config.hash_size)
-                pending_cache = []
+            if time.monotonic() - last_flush > CACHE_FLUSH_INTERVAL:
+                if cache is not None and pending_cache:
+                    cache.put_many(pending_cache, config.hash_size)
+                    pending_cache = []
+                release_free_memory()  # what the decoders freed since (engine.memory)
                 last_flush = time.monotonic()
             fill()
     if cache is not None and pending_cache:

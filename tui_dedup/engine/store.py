@@ -220,35 +220,53 @@ class StoreBuilder:
     """Append rows in any order (cache hits first, decodes as they finish), then build once.
 
     Rows come one at a time (:meth:`add`, a decoded file) or as a block of columns
-    (:meth:`add_block`, a bulk cache read). The build scatters each block straight into its
-    sorted place, so a warm rescan makes no object per file; the builder is spent afterwards.
+    (:meth:`add_block`, a bulk cache read). Single rows are packed into a block every
+    :data:`SEAL_ROWS` rows: a :class:`FeatureRow` holds its features in seven small numpy
+    arrays (~5 KB a file with their headers and dicts), and keeping 10^5 of them until the build
+    was most of a cold scan's memory peak; as columns they take ~1 KB. The build scatters each
+    block straight into its sorted place; the builder is spent afterwards.
     """
+
+    SEAL_ROWS = 1024
 
     def __init__(self, hash_size: int) -> None:
         self.hash_size = hash_size
         self.entries: list[FileEntry] = []
-        # runs in entry order: (index of the first entry, a block or a list of single rows)
-        self._parts: list[tuple[int, FeatureBlock | list[FeatureRow]]] = []
+        # runs in entry order: (index of the first entry, a block of columns)
+        self._parts: list[tuple[int, FeatureBlock]] = []
+        self._open: list[FeatureRow] = []  # single rows not yet packed, ending the entries
+        self._local: dict[int, np.ndarray] = {}  # entry index -> ORB keypoints, where computed
 
     def add(self, entry: FileEntry, row: FeatureRow) -> None:
-        if not self._parts or isinstance(self._parts[-1][1], FeatureBlock):
-            self._parts.append((len(self.entries), []))
-        self._parts[-1][1].append(row)  # type: ignore[union-attr]
+        if row.local is not None:
+            self._local[len(self.entries)] = row.local
+        self._open.append(row)
         self.entries.append(entry)
+        if len(self._open) >= self.SEAL_ROWS:
+            self._seal()
 
     def add_block(self, entries: list[FileEntry], block: FeatureBlock) -> None:
         """``entries[k]`` is the file of ``block`` row k."""
         if len(entries) != len(block):
             raise ValueError(f"{len(entries)} entries for a block of {len(block)} rows")
         if entries:
+            self._seal()
             self._parts.append((len(self.entries), block))
             self.entries.extend(entries)
+
+    def _seal(self) -> None:
+        """Pack the open single rows into one block (they end the entry list)."""
+        if self._open:
+            start = len(self.entries) - len(self._open)
+            self._parts.append((start, FeatureBlock.from_rows(self.hash_size, self._open)))
+            self._open = []
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def build(self, *, sort: bool = True) -> FeatureStore:
         """Freeze into columns; rows sorted by path so results are deterministic."""
+        self._seal()
         n = len(self.entries)
         if sort:
             paths = [e.path for e in self.entries]
@@ -258,17 +276,10 @@ class StoreBuilder:
             order = np.arange(n, dtype=np.int64)
         rank = np.empty(n, np.int64)
         rank[order] = np.arange(n)
-        blocks: list[tuple[int, FeatureBlock]] = []
         local: list[np.ndarray | None] = [None] * n
-        for start, part in self._parts:
-            if isinstance(part, FeatureBlock):
-                blocks.append((start, part))
-                continue
-            blocks.append((start, FeatureBlock.from_rows(self.hash_size, part)))
-            for k, r in enumerate(part):
-                if r.local is not None:
-                    local[rank[start + k]] = r.local
-        self._parts = []
+        for k, keypoints in self._local.items():
+            local[rank[k]] = keypoints
+        blocks, self._parts, self._local = self._parts, [], {}
         entries = [self.entries[k] for k in order.tolist()]
         return _scatter(self.hash_size, entries, order, rank, blocks, local)
 

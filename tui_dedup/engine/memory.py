@@ -1,0 +1,39 @@
+"""Give memory the C allocator holds but no longer uses back to the system, during long scans.
+
+Why: every decode makes and frees many small buffers inside libjpeg/libpng/OpenCV on the decode
+threads, between the long-lived objects the scan keeps (file entries, feature blocks). glibc's
+allocator keeps the freed pieces for reuse and returns the top of its heaps only, so a cold scan
+of 10,000 small images held ~25 MB it no longer used, growing with the file count; a periodic
+``malloc_trim(0)`` (a few ms) hands those pages back. Elsewhere (musl, macOS, Windows) this is
+a no-op: those allocators return memory differently, and nothing depends on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import sys
+from collections.abc import Callable
+
+_trim: Callable[[int], int] | None = None
+_looked = False
+
+
+def release_free_memory() -> None:
+    """``malloc_trim(0)`` where glibc provides it; never raises."""
+    global _trim, _looked
+    if not _looked:
+        _looked = True
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                fn = libc.malloc_trim
+                fn.argtypes = [ctypes.c_size_t]
+                fn.restype = ctypes.c_int
+                _trim = fn
+            except (OSError, AttributeError):
+                _trim = None
+    if _trim is not None:
+        with contextlib.suppress(OSError):
+            _trim(0)
