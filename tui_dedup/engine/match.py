@@ -17,6 +17,7 @@ import numpy as np
 
 from tui_dedup.engine.features import is_low_detail
 from tui_dedup.engine.index import radius_pairs
+from tui_dedup.engine.memory import release_free_memory
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import METHODS, Threshold
 from tui_dedup.engine.store import FeatureStore
@@ -83,7 +84,11 @@ def match(
         found = concat([found, verified_pairs(store, method, found, usable, opts, should_stop)])
     exact = exact_pairs(store)
     # Exact copies are never capped: a star of m - 1 pairs is already their minimal form.
-    return merge_exact(cap_partners(found, opts.max_partners), exact, n)
+    pairs = merge_exact(cap_partners(found, opts.max_partners), exact, n)
+    # The index's tables (tens of MB each) were freed into the C heap, where glibc keeps them
+    # once its mmap threshold has risen: hand them back before the caller's next peak.
+    release_free_memory()
+    return pairs
 
 
 def low_detail_mask(store: FeatureStore) -> np.ndarray:
