@@ -15,8 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_dedup.tui.screen_refresh import NoRepaintLoop
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(NoRepaintLoop, ModalScreen[bool]):
     """A question, a scrollable body (e.g. ``plan.describe()``), and Yes / No."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -62,7 +64,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(value)
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(NoRepaintLoop, ModalScreen[str | None]):
     """Pick one of ``choices`` (id, label); escape gives None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

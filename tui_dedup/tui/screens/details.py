@@ -27,6 +27,7 @@ from tui_dedup.engine.match import pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Pairs, ScanError
 from tui_dedup.engine.registry import DEFAULT_PRESET, METHODS
 from tui_dedup.engine.store import FeatureStore
+from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.widgets.preview_text import badges, side_text
 from tui_dedup.tui.widgets.table_model import format_similarity, printable
 
@@ -62,7 +63,7 @@ def sides_line(c: PixelComparison) -> str:
     return f"{larger} · {sharper}"
 
 
-class DetailsScreen(ModalScreen[None]):
+class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
     """A modal over the review screen; escape, d or q closes it.
 
     The review screen builds one and reuses it for every pair (``show_pair``): composing and

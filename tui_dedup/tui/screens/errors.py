@@ -17,10 +17,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, RichLog
 
 from tui_dedup.engine.model import ScanError
+from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.widgets.table_model import printable
 
 
-class ErrorsScreen(ModalScreen[None]):
+class ErrorsScreen(NoRepaintLoop, ModalScreen[None]):
     """One line per problem: path, then the reason; escape closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

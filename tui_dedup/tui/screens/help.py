@@ -15,6 +15,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui_dedup.tui.screen_refresh import NoRepaintLoop
+
 
 def binding_rows(app, sources: Iterable[tuple[str, Iterable[BindingType]]]) -> list[str]:
     """``key(s)  description  (id)`` lines, one section per source."""
@@ -35,7 +37,7 @@ def binding_rows(app, sources: Iterable[tuple[str, Iterable[BindingType]]]) -> l
     return lines
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(NoRepaintLoop, ModalScreen[None]):
     """Keys of the screen it was opened from, grouped by where they are declared.
 
     The review screen builds one and reuses it (see ``open_help``): the text is recomputed on

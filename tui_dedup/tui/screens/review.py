@@ -21,6 +21,7 @@ from textual.worker import Worker
 
 from tui_dedup.engine.registry import METHODS
 from tui_dedup.tui.gc_policy import HeapFrozen
+from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.screens.help import open_help
 from tui_dedup.tui.screens.review_ops import ReviewOps
 from tui_dedup.tui.session import ReviewSession
@@ -35,7 +36,7 @@ _NEEDS_ROW = {"mark", "skip", "details"}
 _NEEDS_MARKS = {"apply"}
 
 
-class ReviewScreen(ReviewOps, Screen):
+class ReviewScreen(ReviewOps, NoRepaintLoop, Screen):
     """Pairs of similar images; mark copies, then move or trash them (undoable)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

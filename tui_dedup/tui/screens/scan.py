@@ -9,6 +9,7 @@ on to matching and review like a complete one.
 from __future__ import annotations
 
 import threading
+import time
 from typing import ClassVar
 
 from textual import on, work
@@ -19,15 +20,18 @@ from textual.screen import Screen
 from textual.widgets import Header, Label
 from textual.worker import Worker, get_current_worker
 
-from tui_dedup.engine.scan import ScanResult, scan
+from tui_dedup.engine.scan import ScanProgress, ScanResult, scan
 from tui_dedup.settings import open_cache
 from tui_dedup.tui.gc_policy import FullCollectionsPaused
 from tui_dedup.tui.messages import ScanFinished, ScanProgressed
+from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.widgets.footer import QuietFooter
 from tui_dedup.tui.widgets.progress import ScanProgressView
 
+COVERED_PROGRESS_INTERVAL = 1.0  # seconds between progress repaints while a screen covers this
 
-class ScanScreen(Screen):
+
+class ScanScreen(NoRepaintLoop, Screen):
     """Progress of one scan of ``app.settings.roots``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -43,6 +47,8 @@ class ScanScreen(Screen):
         self.stop_event = threading.Event()
         self.finished = False
         self._gc_pause = FullCollectionsPaused()  # no 0.2–0.45 s full GC while keys wait
+        self._latest: ScanProgress | None = None
+        self._covered_shown = 0.0  # monotonic time of the last repaint while covered
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,7 +97,19 @@ class ScanScreen(Screen):
 
     @on(ScanProgressed)
     def show_progress(self, message: ScanProgressed) -> None:
-        self.query_one(ScanProgressView).progress = message.progress
+        # Under the palette (or any screen that lets this one show through) Textual repaints
+        # the whole top screen for any change down here: ~8 KB to the terminal per progress
+        # tick instead of ~1 KB, and a full render the keys wait behind. Covered, the figures
+        # move once a second; the latest are shown the moment this screen is on top again.
+        self._latest = message.progress
+        now = time.monotonic()
+        if self.is_active or now - self._covered_shown >= COVERED_PROGRESS_INTERVAL:
+            self._covered_shown = now
+            self.query_one(ScanProgressView).progress = message.progress
+
+    def on_screen_resume(self) -> None:
+        if self._latest is not None:
+            self.query_one(ScanProgressView).progress = self._latest
 
     def show_matching(self, label: str) -> None:
         self.finished = True
