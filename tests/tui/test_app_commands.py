@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import wait_for_review
+from textual.command import CommandPalette
 
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.commands import DedupCommands
@@ -27,7 +28,7 @@ async def test_palette_lists_methods_presets_and_exports(settings):
             assert t in titles
         await pilot.press("ctrl+p")
         await pilot.pause()
-        assert app.screen.__class__.__name__ == "CommandPalette"
+        assert isinstance(app.screen, CommandPalette)
         await pilot.press("escape")
 
 

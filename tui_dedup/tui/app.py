@@ -13,6 +13,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.driver import Driver
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -23,6 +24,7 @@ from tui_dedup.settings import RunSettings
 from tui_dedup.tui.commands import DedupCommands
 from tui_dedup.tui.gc_policy import collect_soon, use_fresh_context_executor
 from tui_dedup.tui.messages import MatchFinished, ScanFinished
+from tui_dedup.tui.palette import QuietCommandPalette
 from tui_dedup.tui.screens.confirm import ConfirmScreen
 from tui_dedup.tui.screens.errors import ErrorsScreen
 from tui_dedup.tui.screens.review import ReviewScreen
@@ -51,6 +53,7 @@ class DedupApp(App[int]):
         self.problems: list[str] = []
         self.resume_offered = False
         self._carry: ReviewState | None = None
+        self._palette: QuietCommandPalette | None = None
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's Linux driver, but a lone escape arrives after ESCDELAY, not ~100 ms later."""
@@ -60,6 +63,16 @@ class DedupApp(App[int]):
 
             return PromptEscapeLinuxDriver
         return driver
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, built once, quiet while open and shown in one frame (tui.palette)."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            palette = self._palette
+            if palette is None:  # built on first use, then kept (tui.palette)
+                palette = self._palette = QuietCommandPalette(id="--command-palette")
+                self.install_screen(palette, "command-palette")
+            palette.hold_frames(self)
+            self.push_screen(palette)
 
     def delay_update(self, delay: float = 0.05) -> None:
         """Hide the palette's closing frame until the command has run, not for a fixed 50 ms.
