@@ -119,9 +119,14 @@ class TimedEvent(threading.Event):
 
 
 def palette_text(screen) -> str | None:
+    """The search box's text once the box is in the composed frame (the palette's first
+    frame can be the dimmed screen alone), else None."""
     if not isinstance(screen, CommandPalette):
         return None
-    return screen.query_one(CommandInput).value
+    box = screen.query_one(CommandInput)
+    if box not in screen._compositor.visible_widgets:
+        return None
+    return box.value
 
 
 def visible_pred(kind: str, typed: str) -> Callable[[object], bool]:
@@ -242,7 +247,7 @@ async def bench_pilot(
                 for kind, key in cycle_keys(n):
                     typed = ""
                     if kind == KINDS[1]:
-                        typed = palette_text(app.screen) + key
+                        typed = (palette_text(app.screen) or "") + key
                     if kind == KINDS[2]:
                         await wait_for(lambda: errors_hit_ready(app), 30, "the Errors hit")
                     w = await press(app, key, visible_pred(kind, typed))

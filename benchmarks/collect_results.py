@@ -10,7 +10,16 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MARKER = "<!-- figures below are copied from benchmarks/results/ by collect_results.py -->"
-ORDER = ("speed", "matching", "rescan", "table_latency", "ui_load", "review_gc", "accuracy", "accuracy_peers")
+ORDER = (
+    "speed",
+    "matching",
+    "rescan",
+    "table_latency",
+    "ui_load",
+    "review_gc",
+    "accuracy",
+    "accuracy_peers",
+)
 
 
 def main() -> None:
