@@ -381,3 +381,29 @@ def test_csr_offsets_match_bincount() -> None:
         keys = np.sort(rng.integers(0, 1 << 10, size)).astype(np.int32)
         want = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=1 << 10))])
         np.testing.assert_array_equal(_offsets(keys, 1 << 10), want)
+
+
+def test_chunk_tables_stay_within_the_memory_budget() -> None:
+    """No chunk wider than the budget allows: at 100k codes 3 x 21 bits of 64 (one bit left
+    out), not 21 + 21 + 22 (a 54 MB table); huge tables may widen with their rows."""
+    from tui_dedup.engine.mih import _budget_bits, _plan
+
+    for n in (100_000, 700_000, 1_000_000):
+        plan, _cost = _plan(64, 8, n, n, True)
+        assert max(hi - lo for lo, hi, _t in plan) <= _budget_bits(n) == 21
+        # the generalised pigeonhole condition: thresholds + 1 sum to r + 1
+        assert sum(t + 1 for _lo, _hi, t in plan) == 9
+    assert _budget_bits(7_000_000) > 21
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_mih_with_a_left_out_bit_equals_brute_force(seed: int, monkeypatch) -> None:
+    import tui_dedup.engine.mih as mih
+
+    monkeypatch.setattr(mih, "_budget_bits", lambda rows: 5)  # 64 bits -> 12 x 5, 4 left out
+    rng = np.random.default_rng(300 + seed)
+    codes, variants = clustered(rng, 600, 64, k=8)
+    for r in (2, 6, 10):
+        assert_same(
+            mih_pairs(codes, r, variants=variants), brute_force_pairs(codes, r, variants=variants)
+        )
