@@ -222,7 +222,7 @@ def test_keyboard_interrupt_exits_130(cli, tmp_path, monkeypatch):
 def test_logo_copy_is_found_by_default_and_not_with_no_local_edits(cli, tmp_path):
     """A logo stamped on a smooth wallpaper: only the local-edit stage pairs it."""
     import cv2
-    from engine.test_local_edits import symmetric_design, with_logo
+    from local_edit_images import symmetric_design, with_logo
 
     base = symmetric_design(3)
     cv2.imwrite(str(tmp_path / "wallpaper.jpg"), base, [cv2.IMWRITE_JPEG_QUALITY, 92])
