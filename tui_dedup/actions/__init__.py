@@ -5,13 +5,54 @@ file. It is headless: it never imports textual or rich (a test checks this), so 
 TUI and scripts share one implementation.
 """
 
-from .apply import ApplyReport, apply_plan
-from .fsops import file_digest
-from .journal import BatchInfo, Journal, history, interrupted_batches
-from .plan import ACTIONS, Plan, PlanError, Step, build_plan
-from .select import DEFAULT_RULES, RULES, auto_select, choose_keeper
-from .skips import ReviewState, SkipStore
-from .undo import UndoReport, undo, undo_all
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Names load on first use (PEP 562): a scan or `--help` needs this package's option lists
+# only, and importing every module here (journal, trash, apply...) cost ~35 ms of a process
+# start on every run.
+_HOME = {
+    "ApplyReport": "apply",
+    "apply_plan": "apply",
+    "file_digest": "fsops",
+    "BatchInfo": "journal",
+    "Journal": "journal",
+    "history": "journal",
+    "interrupted_batches": "journal",
+    "ACTIONS": "plan",
+    "Plan": "plan",
+    "PlanError": "plan",
+    "Step": "plan",
+    "build_plan": "plan",
+    "DEFAULT_RULES": "select",
+    "RULES": "select",
+    "auto_select": "select",
+    "choose_keeper": "select",
+    "ReviewState": "skips",
+    "SkipStore": "skips",
+    "UndoReport": "undo",
+    "undo": "undo",
+    "undo_all": "undo",
+}
+
+if TYPE_CHECKING:
+    from .apply import ApplyReport, apply_plan
+    from .fsops import file_digest
+    from .journal import BatchInfo, Journal, history, interrupted_batches
+    from .plan import ACTIONS, Plan, PlanError, Step, build_plan
+    from .select import DEFAULT_RULES, RULES, auto_select, choose_keeper
+    from .skips import ReviewState, SkipStore
+    from .undo import UndoReport, undo, undo_all
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACTIONS",
