@@ -40,10 +40,13 @@ wrapped to record when each call starts and ends: calls that start after the fla
 be 0; the calls still running when it was set give "the longest decode in flight".
 
 Part 3, a real terminal: ``dedup-tui --no-cache --preview none TREE`` in tmux (private socket,
-120×36); keys go in with ``tmux send-keys`` and ``tmux capture-pane -p`` is polled about every
-5 ms until the expected change is on screen. The clock starts before the send-keys process is
-spawned and stops when the capture that shows the change returns, so each figure includes two
-tmux client round trips and up to one polling interval (the median capture time is reported).
+120×36); keys go in with ``send-keys`` and the screen is read with ``capture-pane -p``, both
+commands of one tmux control-mode client (``tmux -C``) that stays attached; the screen is read
+every 5 ms. The clock starts before the send-keys command is written and stops when the
+capture that shows the change returns, so each figure includes up to one polling interval
+(the median capture time is reported). ``--tmux-clients`` instead spawns a tmux client
+process per key and per read, as this benchmark did until 2026-11-28: two process spawns
+more per key, and reads every ~11 ms.
 A lone ESC byte is held by Textual's input parser for ``ESCDELAY`` in case more bytes of an
 escape sequence follow, so every escape through a terminal costs at least that; the headless
 parts bypass the parser. The app defaults ESCDELAY to 25 ms (Textual's own default is 100 ms;
@@ -334,6 +337,11 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true", help="skip the idle-screen control")
     ap.add_argument("--no-pilot", action="store_true")
     ap.add_argument("--no-tmux", action="store_true")
+    ap.add_argument(
+        "--tmux-clients",
+        action="store_true",
+        help="part 3 through a tmux client process per key and per read (the old harness)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/ui_load.md")
     args = ap.parse_args()
     args.argv_text = " ".join(sys.argv[1:])
@@ -356,7 +364,7 @@ def main() -> None:
         print("pilot part done", file=sys.stderr)
     if not args.no_tmux:
         try:
-            term = bench_tmux(*common)
+            term = bench_tmux(*common, clients=args.tmux_clients)
         except Exception as exc:  # keep the other parts' figures; say what went wrong
             term = {"skipped": f"failed: {type(exc).__name__}: {exc}"}
         print("tmux part done", file=sys.stderr)

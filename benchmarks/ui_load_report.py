@@ -160,11 +160,19 @@ def report(
             )
             lines += [
                 f"`{shown}`"
-                f" in tmux {SIZE[0]}×{SIZE[1]} (private socket). Latency = before `tmux "
-                "send-keys` is spawned → the `tmux capture-pane -p` that first shows the "
-                "change has returned: it includes tmux's own latency, two tmux client "
-                f"processes and the polling (median capture {term['capture_ms']:.1f} ms, "
-                f"then {POLL * 1000:.0f} ms sleep). Escapes include ESCDELAY "
+                f" in tmux {SIZE[0]}×{SIZE[1]} (private socket). "
+                + (
+                    "Latency = before a `tmux send-keys` client is spawned → the `tmux "
+                    "capture-pane -p` client that first shows the change has returned: it "
+                    "includes two tmux client processes and the polling (median capture "
+                    f"{term['capture_ms']:.1f} ms, then {POLL * 1000:.0f} ms sleep). "
+                    if term.get("clients")
+                    else "Keys and reads are commands of one tmux control-mode client "
+                    "(`tmux -C`). Latency = `send-keys` written → the `capture-pane -p` that "
+                    f"first shows the change has returned; the pane is read every "
+                    f"{POLL * 1000:.0f} ms (median capture {term['capture_ms']:.1f} ms). "
+                )
+                + "Escapes include ESCDELAY "
                 f"({escdelay_text()}: a lone ESC byte waits for a possible escape sequence); "
                 "tmux's escape-time does not apply to `send-keys`.",
                 "",

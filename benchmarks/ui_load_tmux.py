@@ -1,18 +1,26 @@
 """Part 3 of bench_ui_load.py: the same key cycles through a real terminal (tmux).
 
 Apart from the headless parts because it drives another process: ``dedup-tui`` runs in tmux
-on a private socket, keys go in with ``tmux send-keys`` and the screen is polled with
-``tmux capture-pane``, so it needs no Textual internals, only what a user would see. See
-bench_ui_load.py's docstring for what the figures include.
+on a private socket and needs no Textual internals, only what a user would see. Keys and
+screen reads go through one tmux control-mode client (``tmux -C``) that stays attached:
+``send-keys`` and ``capture-pane -p`` are commands on its pipe (~0.5 ms each), and the pane
+is read every 5 ms. Until 2026-11-28 each key and each read spawned a tmux client process
+(5-10 ms apiece on a busy machine, so reads came every ~11 ms); that harness is kept as
+``--tmux-clients`` for comparison. The control client asks for no ``%output`` copy of the
+app's output: parsing it took CPU from the app on a 2-core machine. See bench_ui_load.py's
+docstring for what the figures include.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shutil
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,18 +61,89 @@ def tmux_visible(kind: str, typed: str) -> Callable[[str], bool]:
 TMUX_KEYS = {"ctrl+p": "C-p", "escape": "Escape", "enter": "Enter"}
 
 
-class Poller:
+class ControlClient:
+    """A tmux control-mode client: commands on its stdin, replies in ``%begin``/``%end``
+    blocks (notifications between them are skipped)."""
+
     def __init__(self, tmux: Tmux) -> None:
+        self.session = tmux.session
+        argv = [tmux.tmux, "-u", "-L", tmux.socket, "-f", str(tmux.conf), "-C"]
+        self.proc = subprocess.Popen(
+            [*argv, "attach", "-t", tmux.session],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            encoding="utf-8",
+            errors="replace",  # %output carries the app's raw bytes: never let them stop us
+            bufsize=1,
+            env=tmux.env,
+        )
+        self.replies: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.replies.get(timeout=10)  # the reply block of the attach itself
+        # never resize the app's pane; no %output copy of everything the app writes (parsing it
+        # here took CPU from the app on a 2-core machine): the screen is polled instead
+        self.command("refresh-client -f ignore-size,no-output")
+
+    def _read(self) -> None:
+        block: list[str] | None = None
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.rstrip("\n")
+            if block is not None:
+                if line.startswith(("%end", "%error")):
+                    self.replies.put("\n".join(block))
+                    block = None
+                else:
+                    block.append(line)
+            elif line.startswith("%begin"):
+                block = []
+
+    def command(self, line: str) -> str:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.replies.get(timeout=15)
+
+    def send(self, key: str) -> None:
+        self.command(f"send-keys -t {self.session} {key}")
+
+    def screen(self) -> str:
+        return self.command(f"capture-pane -p -t {self.session}")
+
+    def close(self) -> None:
+        """End of input detaches a control client; it is killed if it lingers."""
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(2)
+
+
+class Poller:
+    def __init__(self, tmux: Tmux, control: ControlClient | None = None) -> None:
         self.tmux = tmux
+        self.control = control
         self.capture_times: list[float] = []
         self.last = ""
+
+    def send(self, key: str) -> None:
+        if self.control is not None:
+            self.control.send(key)
+        else:
+            self.tmux.send(key)
 
     def until(self, cond: Callable[[str], bool], timeout: float) -> float | None:
         """perf_counter() when a capture that satisfies ``cond`` returned, or None."""
         deadline = time.perf_counter() + timeout
         while True:
             t = time.perf_counter()
-            self.last = self.tmux.screen()
+            if self.control is not None:
+                self.last = self.control.screen()
+            else:
+                self.last = self.tmux.screen()
             now = time.perf_counter()
             self.capture_times.append(now - t)
             if cond(self.last):
@@ -74,7 +153,9 @@ class Poller:
             time.sleep(POLL)
 
 
-def bench_tmux(tree: str, cycles: int, budget: float, min_hashed: int, workers: int) -> dict:
+def bench_tmux(
+    tree: str, cycles: int, budget: float, min_hashed: int, workers: int, clients: bool = False
+) -> dict:
     tmux_bin = shutil.which("tmux")
     if tmux_bin is None:
         return {"skipped": "tmux not found"}
@@ -85,11 +166,13 @@ def bench_tmux(tree: str, cycles: int, budget: float, min_hashed: int, workers: 
         argv[-1:-1] = ["--workers", str(workers)]
     home = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-ui-load-{os.getpid()}"
     tmux = Tmux(tmux_bin, home)
-    poll = Poller(tmux)
-    out: dict = {"keys": {k: [] for k in KINDS}, "argv": argv}
+    control: ControlClient | None = None
+    out: dict = {"keys": {k: [] for k in KINDS}, "argv": argv, "clients": clients}
     hashed = re.compile(r"stage 2/3: hashing.*?hashed: ([\d,]+)", re.S)
     try:
         tmux.start(argv, *SIZE)
+        control = None if clients else ControlClient(tmux)
+        poll = Poller(tmux, control)
 
         def ready(s: str) -> bool:
             m = hashed.search(s)
@@ -110,7 +193,7 @@ def bench_tmux(tree: str, cycles: int, budget: float, min_hashed: int, workers: 
                     if ok is None:
                         raise RuntimeError(f"tmux: no Errors hit\n{tmux.framed()}")
                 t0 = time.perf_counter()
-                tmux.send(TMUX_KEYS.get(key, key))
+                poll.send(TMUX_KEYS.get(key, key))
                 t1 = poll.until(tmux_visible(kind, typed), KEY_TIMEOUT)
                 if t1 is None:
                     tmux.check_alive(f"{key} ({kind})")
@@ -126,7 +209,7 @@ def bench_tmux(tree: str, cycles: int, budget: float, min_hashed: int, workers: 
         out["still_hashing"] = m is not None
         # stop the scan the way a user would; the first "stopping" frame is the answer
         t0 = time.perf_counter()
-        tmux.send("Escape")
+        poll.send("Escape")
         t1 = poll.until(lambda s: "stopping" in s, KEY_TIMEOUT)
         out["cancel"] = None if t1 is None else t1 - t0
         tmux.send("C-q")
@@ -135,6 +218,10 @@ def bench_tmux(tree: str, cycles: int, budget: float, min_hashed: int, workers: 
         except AssertionError:
             out["exit"] = "did not exit within 30 s"
     finally:
-        tmux.close()
+        try:
+            if control is not None:
+                control.close()
+        finally:
+            tmux.close()  # whatever happened above: no scan left running in the background
         shutil.rmtree(home, ignore_errors=True)
     return out
