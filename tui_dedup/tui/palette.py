@@ -17,7 +17,7 @@ Textual's palette (8.2) has three habits that cost a lot over a slow link or dur
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual.app import App
 from textual.command import CommandInput, CommandList, CommandPalette
@@ -45,7 +45,7 @@ class QuietCommandPalette(CommandPalette):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._release_frames: list[object] = []
+        self._release_frames: list[Callable[[], None]] = []
         self._opened_before = False
         self._resumed_before = False
 
@@ -119,5 +119,5 @@ class QuietCommandPalette(CommandPalette):
 
     def show_first_frame(self) -> None:
         for release in self._release_frames:
-            release()  # type: ignore[operator]
+            release()
         self._release_frames.clear()
