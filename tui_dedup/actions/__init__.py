@@ -54,6 +54,8 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+# Spelled out (not sorted(_HOME)): linters and type checkers read a literal __all__ as the
+# re-exports of the TYPE_CHECKING imports above.
 __all__ = [
     "ACTIONS",
     "DEFAULT_RULES",

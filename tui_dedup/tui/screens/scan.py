@@ -48,7 +48,7 @@ class ScanScreen(NoRepaintLoop, Screen):
         self.finished = False
         self._gc_pause = FullCollectionsPaused()  # no 0.2–0.45 s full GC while keys wait
         self._latest: ScanProgress | None = None
-        self._covered_shown = 0.0  # monotonic time of the last repaint while covered
+        self._last_shown = 0.0  # monotonic time the view last took a report
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -103,8 +103,8 @@ class ScanScreen(NoRepaintLoop, Screen):
         # move once a second; the latest are shown the moment this screen is on top again.
         self._latest = message.progress
         now = time.monotonic()
-        if self.is_active or now - self._covered_shown >= COVERED_PROGRESS_INTERVAL:
-            self._covered_shown = now
+        if self.is_active or now - self._last_shown >= COVERED_PROGRESS_INTERVAL:
+            self._last_shown = now
             self.query_one(ScanProgressView).progress = message.progress
 
     def on_screen_resume(self) -> None:
