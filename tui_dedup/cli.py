@@ -479,15 +479,11 @@ def cmd_scan(argv: Sequence[str]) -> int:
 
         return one_shot(args, settings)
     result = run_scan(settings, show_progress=not args.quiet)
-    data = __import__("tui_dedup.output", fromlist=["render"]).render(
-        result, args.format, args.null
-    )
-    if args.output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        with open(args.output, "wb") as f:
-            f.write(data)
+    from tui_dedup.output import write
+    from tui_dedup.output_file import open_output
+
+    with open_output(args.output) as out:
+        write(result, args.format, out, args.null)
     if not args.quiet:
         from tui_dedup.output import summary_line
 

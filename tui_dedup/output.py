@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -66,7 +66,7 @@ def to_dict(result: Result) -> dict:
     paths = [e.path for e in store.entries]
     scores = pair_scores(store, pairs)
     names = list(scores)
-    score_cols = [scores[n].round(4).tolist() for n in names]
+    score_cols = [_rounded(scores[n]).tolist() for n in names]
     out_pairs = []
     for k, (i, j, d, s, t, ex) in enumerate(_pair_columns(pairs)):
         out_pairs.append(
@@ -110,21 +110,28 @@ def _tail(result: Result) -> dict:
 
 
 def to_json(result: Result) -> bytes:
-    """The same document as :func:`to_dict`, one pair, group or error per line.
+    """The whole JSON document at once (for tests and small exports; see :func:`iter_json`)."""
+    return b"".join(iter_json(result))
 
-    A scan of 100,000 files can have 100,000 pairs: ``json.dumps(..., indent=...)`` runs the
-    pure-Python encoder (the C one has no indent), which took 15 s for that. Here every
-    distinct value is written once (paths with the C string encoder, numbers as ``json``
-    writes them: ``repr`` of the float), already joined to the constant text that follows it,
-    into a table; the document is those texts picked by numpy indexing and laid out row by
-    row, then one ``str.join`` and one encode — no Python call per pair, and no second copy of
-    a 44 MB text (fresh pages cost the kernel tens of ms per copy). ``json.loads`` gives
-    exactly what :func:`to_dict` holds.
+
+def iter_json(result: Result) -> Iterator[bytes]:
+    """The same document as :func:`to_dict`, one pair, group or error per line, in chunks.
+
+    A scan of 100,000 files can have 100,000 pairs (a 44 MB document): ``json.dumps(...,
+    indent=...)`` runs the pure-Python encoder (the C one has no indent), which took 15 s for
+    that. Here every distinct value is written once (paths with the C string encoder, numbers
+    as ``json`` writes them: ``repr`` of the float), already joined to the constant text that
+    follows it, into a table; the document is those texts picked by numpy indexing and laid out
+    row by row, :data:`CHUNK_PAIRS` pairs at a time, each chunk joined and encoded on its own:
+    no Python call per pair, and never the whole text in memory (built whole, the text, its
+    pieces and its UTF-8 copy were a 100k-file scan's peak: +120 MB). ``json.loads`` of the
+    chunks joined gives exactly what :func:`to_dict` holds.
     """
     pairs = result.pairs
     scores = pair_scores(result.store, pairs)
     if not _all_finite([pairs.similarity, *scores.values()]):  # json writes NaN its own way
-        return _dumps(to_dict(result))
+        yield _dumps(to_dict(result))
+        return
     store = result.store
     enc = _encode_str
     # every group's rows, one group after another
@@ -139,43 +146,55 @@ def to_json(result: Result) -> bytes:
     doc.append(',\n "pairs": ')
     if len(pairs):
         doc.append("[\n  ")
-        doc += _pair_pieces(result, scores, lit, used)
+        for block in _pair_blocks(result, scores, lit):
+            yield _utf8_chunk("".join(doc + block))
+            doc = []
         doc.append("}\n ]")
     else:
         doc.append("[]")
     del scores
     doc.append(',\n "groups": ')
-    doc += _group_pieces([len(g.members) for g in result.groups], members, lit)
+    for block in _group_blocks([len(g.members) for g in result.groups], members, lit):
+        yield _utf8_chunk("".join(doc + block))
+        doc = []
     del lit, members
     doc += [f",\n {enc(k)}: {_lines([_dumps_str(x) for x in v])}" for k, v in tail.items()]
     doc.append("\n}\n")
-    text = "".join(doc)
-    del doc
+    yield _utf8_chunk("".join(doc))
+
+
+_PATH = attrgetter("path")
+
+#: Pairs per chunk of output: ~3.5 MB of JSON, so a chunk's pieces, text and bytes stay small
+#: while the per-chunk numpy and join calls are still amortised over thousands of pairs.
+CHUNK_PAIRS = 8192
+
+
+def _utf8_chunk(text: str) -> bytes:
     # Lone surrogates (non-UTF-8 bytes of a name) only occur inside strings: write them as
     # JSON \\udcXX escapes, which json.loads turns back into the same surrogate.
     return text.encode("utf-8", "backslashreplace")
 
 
-_PATH = attrgetter("path")
-
-
-def _interleave(columns: list[np.ndarray]) -> list[str]:
-    """Row k of every column, then row k+1, ...: a table of texts as pieces, row by row."""
-    table = np.empty((len(columns[0]), len(columns)), object)
+def _interleave(columns: list[np.ndarray | str]) -> list[str]:
+    """Row k of every column, then row k+1, ...: a table of texts as pieces, row by row. A
+    ``str`` column is the same text on every row."""
+    rows = next(len(c) for c in columns if not isinstance(c, str))
+    table = np.empty((rows, len(columns)), object)
     for c, col in enumerate(columns):
         table[:, c] = col
     return table.ravel().tolist()
 
 
-def _pair_pieces(
-    result: Result, scores: dict[str, np.ndarray], lit: np.ndarray, used: np.ndarray
-) -> list[str]:
-    """The pair objects, one per line, as pieces to join (without the list's brackets and the
-    last pair's closing brace).
+def _pair_blocks(
+    result: Result, scores: dict[str, np.ndarray], lit: np.ndarray
+) -> Iterator[list[str]]:
+    """The pair objects, one per line, as lists of pieces to join, :data:`CHUNK_PAIRS` pairs
+    a list (without the list's brackets and the last pair's closing brace).
 
-    Each pair is a row of pieces, every piece a variable value followed by the constant text
-    up to the next value: ``},\n  {"a": A, "b": `` · ``B, `` · ``"similarity": …, "scores":
-    {"phash": `` · ``S1, "dhash": `` · … · ``Sk}, "transform": `` · ``T``.
+    Each pair is a row of pieces, every piece a variable value or the constant text up to the
+    next value: ``},\n  {"a": `` · ``A`` · ``, "b": `` · ``B`` · ``, "similarity": …,
+    "scores": {"phash": `` · ``S1, "dhash": `` · … · ``Sk}, "transform": `` · ``T``.
     """
     pairs = result.pairs
     enc = _encode_str
@@ -190,7 +209,7 @@ def _pair_pieces(
     def middle(k: int) -> str:  # "similarity" to the first score's name, for pair k
         d = dist[k]
         return (
-            f'"similarity": {round(sim[k], 4)!r}, "distance": {d if d >= 0 else "null"}, '
+            f', "similarity": {round(sim[k], 4)!r}, "distance": {d if d >= 0 else "null"}, '
             f'"method": {method[exact[k]]}, "exact": {boolean[exact[k]]}, "scores": {{'
             + (f"{first}: " if names else '}, "transform": ')
         )
@@ -201,34 +220,41 @@ def _pair_pieces(
         | ((pairs.distance.astype(np.int64) & 0xFFFF) << 1)
         | pairs.exact.astype(np.int64)
     )
-    a_text, b_text = np.empty(len(lit), object), np.empty(len(lit), object)
-    rows = np.flatnonzero(used)  # the paths of pairs (and groups: a few more, no harm)
-    a_text[rows] = [f'}},\n  {{"a": {x}, "b": ' for x in lit[rows].tolist()]
-    b_text[rows] = [x + ", " for x in lit[rows].tolist()]
+    middles = _texts(key, middle, by_index=True)
+    score_texts = [_score_texts(scores[n], t) for n, t in zip(names, after, strict=True)]
     transform = np.array([enc(t) if t else "null" for t in TRANSFORMS], object)
-    pieces = _interleave(
-        [
-            a_text[pairs.i],
-            b_text[pairs.j],
-            _texts(key, middle, by_index=True),
-            *(_score_texts(scores[n], tail) for n, tail in zip(names, after, strict=True)),
-            transform[pairs.transform],
-        ]
-    )
-    pieces[0] = pieces[0][5:]  # the first pair has no "},\n  " before it
-    return pieces
+    for lo in range(0, len(pairs), CHUNK_PAIRS):
+        sl = slice(lo, lo + CHUNK_PAIRS)
+        pieces = _interleave(
+            [
+                '},\n  {"a": ',
+                lit[pairs.i[sl]],
+                ', "b": ',
+                lit[pairs.j[sl]],
+                middles[sl],
+                *(col[sl] for col in score_texts),
+                transform[pairs.transform[sl]],
+            ]
+        )
+        if lo == 0:
+            pieces[0] = '{"a": '  # the first pair has no "},\n  " before it
+        yield pieces
 
 
-def _group_pieces(sizes: list[int], members: np.ndarray, lit: np.ndarray) -> list[str]:
-    """``[\n  [A, B],\n  [C, D, E]\n ]`` as pieces: each member's path, then ", " or the end
-    of its group (``],\n  [``, or ``]\n ]`` after the last)."""
+def _group_blocks(sizes: list[int], members: np.ndarray, lit: np.ndarray) -> Iterator[list[str]]:
+    """``[\n  [A, B],\n  [C, D, E]\n ]`` as lists of pieces: each member's path, then ", " or
+    the end of its group (``],\n  [``, or ``]\n ]`` after the last)."""
     if not sizes:
-        return ["[]"]
+        yield ["[]"]
+        return
     sep = np.full(len(members), ", ", object)
     ends = np.cumsum(sizes) - 1
     sep[ends] = "],\n  ["
     sep[ends[-1]] = "]\n ]"
-    return ["[\n  [", *_interleave([lit[members], sep])]
+    step = 4 * CHUNK_PAIRS
+    for lo in range(0, len(members), step):
+        block = _interleave([lit[members[lo : lo + step]], sep[lo : lo + step]])
+        yield ["[\n  [", *block] if lo == 0 else block
 
 
 def _score_texts(values: np.ndarray, tail: str) -> np.ndarray:
@@ -239,8 +265,8 @@ def _score_texts(values: np.ndarray, tail: str) -> np.ndarray:
     ones. The table is checked against the values themselves; anything else (out of range)
     takes the general path.
     """
-    rounded = values.round(4)
-    k = np.rint(rounded.astype(np.float64) * 1e4)
+    rounded = _rounded(values)
+    k = np.rint(rounded * 1e4)
     if len(k) and not (k.min() >= 0 and k.max() <= 1e4):
         return _texts(rounded, lambda v: repr(v) + tail)
     k = k.astype(np.int64)
@@ -251,6 +277,12 @@ def _score_texts(values: np.ndarray, tail: str) -> np.ndarray:
     present = np.flatnonzero(np.bincount(k, minlength=10001))
     table[present] = [repr(v) + tail for v in grid[present].tolist()]
     return table[k]
+
+
+def _rounded(values: np.ndarray) -> np.ndarray:
+    """Scores to 4 decimals, as float64: rounded in float32 they would print as
+    0.7811999917030334 instead of 0.7812."""
+    return values.astype(np.float64).round(4)
 
 
 def _texts(values: np.ndarray, text: Callable[[Any], str], *, by_index: bool = False) -> np.ndarray:
@@ -288,20 +320,19 @@ def _dumps(doc: dict) -> bytes:
 
 
 def _utf8(text: str) -> bytes:
-    # Lone surrogates (non-UTF-8 bytes of a name) only occur inside strings: write them as
-    # JSON \udcXX escapes, which json.loads turns back into the same surrogate.
-    return text.encode("utf-8", "backslashreplace") + b"\n"
+    return _utf8_chunk(text) + b"\n"
 
 
 CSV_HEADER = ("similarity", "distance", "method", "transform", "a", "b", "a_size", "b_size")
 
 
-def to_csv(result: Result) -> bytes:
+def iter_csv(result: Result) -> Iterator[bytes]:
+    """RFC 4180 rows, :data:`CHUNK_PAIRS` a chunk; names keep their own bytes (surrogateescape)."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
     store, p = result.store, result.pairs
-    for i, j, d, s, t, ex in _pair_columns(p):
+    for n, (i, j, d, s, t, ex) in enumerate(_pair_columns(p), 1):
         a, b = store.entries[i], store.entries[j]
         w.writerow(
             (
@@ -315,24 +346,47 @@ def to_csv(result: Result) -> bytes:
                 b.size,
             )
         )
-    return buf.getvalue().encode("utf-8", "surrogateescape")
+        if n % CHUNK_PAIRS == 0:
+            yield _take(buf).encode("utf-8", "surrogateescape")
+    yield _take(buf).encode("utf-8", "surrogateescape")
 
 
-def to_text(result: Result, null: bool = False) -> bytes:
+def _take(buf: io.StringIO) -> str:
+    text = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    return text
+
+
+def iter_text(result: Result, null: bool = False) -> Iterator[bytes]:
     sep, end = ("\0", "\0\0") if null else ("\t", "\n")
     store, p = result.store, result.pairs
     lines = []
     for i, j, s in zip(p.i.tolist(), p.j.tolist(), p.similarity.tolist(), strict=True):
         lines.append(f"{s * 100:.1f}%{sep}{store.entries[i].path}{sep}{store.entries[j].path}{end}")
-    return "".join(lines).encode("utf-8", "surrogateescape")
+        if len(lines) == CHUNK_PAIRS:
+            yield "".join(lines).encode("utf-8", "surrogateescape")
+            lines = []
+    yield "".join(lines).encode("utf-8", "surrogateescape")
+
+
+def chunks(result: Result, fmt: str, null: bool = False) -> Iterator[bytes]:
+    """The output in pieces of a few MB: written as they come, a million pairs never sit in
+    memory as one text."""
+    if fmt == "json":
+        return iter_json(result)
+    if fmt == "csv":
+        return iter_csv(result)
+    return iter_text(result, null)
+
+
+def write(result: Result, fmt: str, out: BinaryIO, null: bool = False) -> None:
+    for chunk in chunks(result, fmt, null):
+        out.write(chunk)
 
 
 def render(result: Result, fmt: str, null: bool = False) -> bytes:
-    if fmt == "json":
-        return to_json(result)
-    if fmt == "csv":
-        return to_csv(result)
-    return to_text(result, null)
+    return b"".join(chunks(result, fmt, null))
 
 
 def summary_line(result: Result) -> str:

@@ -192,7 +192,7 @@ def test_unexpected_exception_is_exit_1_one_line_and_debug_shows_it(cli, tmp_pat
         raise RuntimeError("disk on fire")
 
     small_pair_library(tmp_path / "lib", families=1)
-    monkeypatch.setattr(tui_dedup.output, "render", boom)
+    monkeypatch.setattr(tui_dedup.output, "write", boom)
     r = cli("scan", tmp_path / "lib", "-q")
     assert r.rc == 1
     line = one_error_line(r)

@@ -106,3 +106,30 @@ def test_scores_outside_the_unit_range_take_the_general_path(monkeypatch) -> Non
     monkeypatch.setattr(out, "pair_scores", odd)
     doc = json.loads(to_json(result))
     assert doc == _plain(result)
+
+
+def test_a_document_written_in_many_chunks_is_the_same_document(monkeypatch) -> None:
+    import tui_dedup.output as out
+
+    result = _result(30, 100, groups=[Group(k, [k, k + 1, k + 2]) for k in range(0, 27, 3)])
+    whole = to_json(result)
+    monkeypatch.setattr(out, "CHUNK_PAIRS", 7)  # pairs and group members cross chunk edges
+    chunks = list(out.iter_json(result))
+    assert len(chunks) > 15
+    assert b"".join(chunks) == whole
+    assert json.loads(whole) == _plain(result)
+    for fmt in ("csv", "text"):
+        monkeypatch.setattr(out, "CHUNK_PAIRS", 10**6)
+        one = out.render(result, fmt)
+        monkeypatch.setattr(out, "CHUNK_PAIRS", 7)
+        assert out.render(result, fmt) == one and len(list(out.chunks(result, fmt))) > 10
+
+
+def test_scores_are_written_with_four_decimals() -> None:
+    """float32 scores must not leak as 0.7811999917030334 into a script's JSON."""
+    text = to_json(_result(20, 60)).decode()
+    doc = json.loads(text)
+    for p in doc["pairs"]:
+        for v in p["scores"].values():
+            assert v == round(v, 4) and len(repr(v)) <= 6
+    assert doc == _plain(_result(20, 60))

@@ -106,12 +106,12 @@ def export_result(app, fmt: str) -> None:
 
 
 def _write_export(app, result, fmt: str, path: str) -> None:
-    from tui_dedup.output import render
+    from tui_dedup.output import write
+    from tui_dedup.output_file import open_output
 
     def job() -> None:
-        data = render(result, fmt)
-        with open(path, "wb") as f:
-            f.write(data)
+        with open_output(path) as out:
+            write(result, fmt, out)
         app.call_from_thread(
             app.notify, f"wrote {len(result.pairs)} pairs to {path}", title="export"
         )
