@@ -12,6 +12,7 @@ comparison becomes a BLAS matrix product.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import cv2
@@ -88,18 +89,41 @@ _DCT_DIHEDRAL = (
 )
 
 
-def _phash_variants(g4: np.ndarray, n: int) -> list[np.ndarray]:
-    coeffs = cv2.dct(g4)[:n, :n]
+@functools.cache
+def _variant_indices(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gathers for all eight variants at hash side ``n``.
+
+    aHash: (8, n*n) indices into the n×n sample. dHash: (8, n*(n+1)) indices into the
+    N×(N+1) sample followed by its transposed-grid (N+1)×N twin: a rotation by 90°/270°
+    turns an N×(N+1) sample into (N+1)×N, so those variants resample from the transposed
+    grid and every variant compares the same N×(N+1) layout. pHash: (8, n, n) signs and a
+    transpose flag per variant (:data:`_DCT_DIHEDRAL`).
+    """
+    a_idx = np.stack([v.ravel() for v in dihedral(np.arange(n * n).reshape(n, n))])
+    plain = np.arange(n * (n + 1)).reshape(n, n + 1)
+    turned = n * (n + 1) + np.arange(n * (n + 1)).reshape(n + 1, n)
+    d_idx = []
+    for k in range(8):
+        src = plain if k % 2 == 0 else turned
+        base = src[:, ::-1] if k >= 4 else src
+        d_idx.append(np.rot90(base, -(k % 4)).ravel())
     odd = (np.arange(n) % 2).astype(bool)
-    out = []
-    for transpose, flip_u, flip_v in _DCT_DIHEDRAL:
-        block = coeffs.T.copy() if transpose else coeffs.copy()
+    signs = np.ones((8, n, n), np.float32)
+    for k, (_, flip_u, flip_v) in enumerate(_DCT_DIHEDRAL):
         if flip_u:
-            block[odd, :] *= -1
+            signs[k, odd, :] *= -1
         if flip_v:
-            block[:, odd] *= -1
-        out.append((block > np.median(block)).reshape(-1))
-    return out
+            signs[k, :, odd] *= -1
+    return a_idx, np.stack(d_idx), signs
+
+
+def _phash_variants(g4: np.ndarray, n: int) -> np.ndarray:
+    """(8, n*n) pHash bits of every variant from one DCT (signs and transposes are exact)."""
+    coeffs = cv2.dct(g4)[:n, :n]
+    transposed = np.array([t for t, _, _ in _DCT_DIHEDRAL])
+    blocks = np.where(transposed[:, None, None], coeffs.T, coeffs) * _variant_indices(n)[2]
+    flat = blocks.reshape(8, n * n)
+    return flat > np.median(flat, axis=1, keepdims=True)
 
 
 def hash_features(gray: np.ndarray, n: int, *, variants: bool = True) -> dict[str, np.ndarray]:
@@ -108,6 +132,8 @@ def hash_features(gray: np.ndarray, n: int, *, variants: bool = True) -> dict[st
     Variants are what a rotated/mirrored copy of the image hashes to, not bit permutations of
     the original hash (median, mean and neighbour order all move). aHash and dHash variants
     come from transformed pixels; pHash variants from the DCT's exact symmetries (one DCT).
+    All eight come from one gather per hash: per-variant calls were most of this function's
+    time, which is paid once per decoded file.
     """
     g4 = _area(gray, 4 * n, 4 * n).astype(np.float32)
     gn = _area(gray, n, n).astype(np.float32)
@@ -122,18 +148,15 @@ def hash_features(gray: np.ndarray, n: int, *, variants: bool = True) -> dict[st
             )
         }
     gd_t = _area(gray, n, n + 1).astype(np.float32)  # for rotated dHash: same area, transposed
-    ahashes, dhashes = [], []
-    for k, a in enumerate(dihedral(gn)):
-        ahashes.append(ahash_bits(a))
-        # A rotation by 90°/270° turns an N×(N+1) sample into (N+1)×N: resample from the
-        # transposed grid so every variant compares the same N×(N+1) layout.
-        src = gd if k % 2 == 0 else gd_t
-        base = src[:, ::-1] if k >= 4 else src
-        dhashes.append(dhash_bits(np.rot90(base, -(k % 4))))
+    a_idx, d_idx, _ = _variant_indices(n)
+    # Every variant holds the same pixels, so the same mean (summed in memory order either way).
+    ahashes = gn.ravel()[a_idx] > gn.mean()
+    d = np.concatenate([gd.ravel(), gd_t.ravel()])[d_idx].reshape(8, n, n + 1)
+    dhashes = (d[:, :, 1:] > d[:, :, :-1]).reshape(8, n * n)
     return {
-        "ahash": pack_bits(np.stack(ahashes)),
-        "dhash": pack_bits(np.stack(dhashes)),
-        "phash": pack_bits(np.stack(_phash_variants(g4, n))),
+        "ahash": pack_bits(ahashes),
+        "dhash": pack_bits(dhashes),
+        "phash": pack_bits(_phash_variants(g4, n)),
     }
 
 
