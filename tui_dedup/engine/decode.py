@@ -368,15 +368,22 @@ def decode_file(
     than cores so that slow reads (a NAS) overlap decoding, while the slots keep the number of
     threads decoding at once to the number of cores.
     """
-    from tui_dedup.engine.digest import digest_bytes
-
     limits = limits or DecodeLimits()
     data = read_file(entry, limits)
     if isinstance(data, ScanError):
         return data
     with cpu_slot or contextlib.nullcontext():
-        result = decode_bytes(entry.path, data, limits)
-        if isinstance(result, ScanError):
-            return result
-        image, meta = result
-        return Decoded(image, meta, digest_bytes(data) if want_digest else None)
+        return decode_data(entry.path, data, limits, want_digest=want_digest)
+
+
+def decode_data(
+    path: str, data: bytes, limits: DecodeLimits, *, want_digest: bool = False
+) -> Decoded | ScanError:
+    """:func:`decode_bytes` plus the content digest: the CPU part of :func:`decode_file`."""
+    from tui_dedup.engine.digest import digest_bytes
+
+    result = decode_bytes(path, data, limits)
+    if isinstance(result, ScanError):
+        return result
+    image, meta = result
+    return Decoded(image, meta, digest_bytes(data) if want_digest else None)
