@@ -27,7 +27,7 @@ def _rules(text: str) -> tuple[str, ...]:
 
 
 def add_action_options(p: argparse.ArgumentParser) -> None:
-    from tui_dedup.actions.plan import ACTIONS
+    from tui_dedup.actions.kinds import ACTIONS
     from tui_dedup.actions.select import DEFAULT_RULES, RULES
 
     g = p.add_argument_group("actions")

@@ -19,7 +19,7 @@ _HOME = {
     "Journal": "journal",
     "history": "journal",
     "interrupted_batches": "journal",
-    "ACTIONS": "plan",
+    "ACTIONS": "kinds",
     "Plan": "plan",
     "PlanError": "plan",
     "Step": "plan",
@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from .apply import ApplyReport, apply_plan
     from .fsops import file_digest
     from .journal import BatchInfo, Journal, history, interrupted_batches
-    from .plan import ACTIONS, Plan, PlanError, Step, build_plan
+    from .kinds import ACTIONS
+    from .plan import Plan, PlanError, Step, build_plan
     from .select import DEFAULT_RULES, RULES, auto_select, choose_keeper
     from .skips import ReviewState, SkipStore
     from .undo import UndoReport, undo, undo_all

@@ -15,16 +15,10 @@ from dataclasses import asdict, dataclass, field
 
 from ..engine.model import FileEntry
 from .fsops import device_of
+from .kinds import ACTIONS
 from .paths import find_sidecars, free_destination, in_folder, quarantine_base, root_labels
 from .trash import trash_dir_for
 
-ACTIONS = {
-    "move": "move to the quarantine folder",
-    "trash": "send to the system trash",
-    "hardlink": "replace with a hard link to the keeper",
-    "symlink": "replace with a symbolic link to the keeper",
-    "delete": "delete permanently",
-}
 CONFIRM_WORD = "DELETE"
 PLAN_VERSION = 1
 

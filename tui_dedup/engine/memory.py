@@ -11,8 +11,6 @@ a no-op: those allocators return memory differently, and nothing depends on it.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import sys
 from collections.abc import Callable
 
@@ -27,7 +25,11 @@ def release_free_memory() -> None:
         _looked = True
         if sys.platform.startswith("linux"):
             try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                # ctypes loads on first use, and glibc by its soname: ctypes.util.find_library
+                # costs ~8 ms of every process start (it imports tempfile, random, ...)
+                import ctypes
+
+                libc = ctypes.CDLL("libc.so.6")
                 fn = libc.malloc_trim
                 fn.argtypes = [ctypes.c_size_t]
                 fn.restype = ctypes.c_int
