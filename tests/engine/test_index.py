@@ -384,13 +384,15 @@ def test_csr_offsets_match_bincount() -> None:
 
 
 def test_chunk_tables_stay_within_the_memory_budget() -> None:
-    """No chunk wider than the budget allows: at 100k codes 3 x 21 bits of 64 (one bit left
-    out), not 21 + 21 + 22 (a 54 MB table); huge tables may widen with their rows."""
-    from tui_dedup.engine.mih import _budget_bits, _plan
+    """No chunk wider than the budget allows (a table costs ~13 B per bucket whatever its
+    rows): at 100k codes 3 x 20 bits of 64 (four bits left out), not 21 + 21 + 22 (a 54 MB
+    table); tables of many rows may widen with them."""
+    from tui_dedup.engine.mih import _TABLE_BUDGET, _budget_bits, _plan
 
-    for n in (100_000, 700_000, 1_000_000):
+    for n, bits in ((100_000, 20), (700_000, 20), (1_000_000, 21)):
         plan, _cost = _plan(64, 8, n, n, True)
-        assert max(hi - lo for lo, hi, _t in plan) <= _budget_bits(n) == 21
+        assert max(hi - lo for lo, hi, _t in plan) <= _budget_bits(n) == bits
+        assert 13 << _budget_bits(n) <= max(_TABLE_BUDGET, 32 * n)
         # the generalised pigeonhole condition: thresholds + 1 sum to r + 1
         assert sum(t + 1 for _lo, _hi, t in plan) == 9
     assert _budget_bits(7_000_000) > 21

@@ -76,8 +76,12 @@ def match(
         found = _hash_pairs(store, method, threshold, usable, opts, should_stop)
     else:
         found = _hist_pairs(store, method, threshold, usable, should_stop)
+    # Each stage's index tables (tens of MB) were freed into the C heap, where glibc keeps
+    # them: hand them back before the next stage builds its own (100k files: -35 MB).
+    release_free_memory()
     if opts.local_edits:
         found = concat([found, _local_edit_pairs(store, method, found, usable, opts, should_stop)])
+        release_free_memory()
     if opts.crop_tolerant:
         from tui_dedup.engine.crop_stage import verified_pairs
 
