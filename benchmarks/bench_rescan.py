@@ -32,6 +32,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from child_env import child_env
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATA = HERE / "data"
@@ -138,9 +140,12 @@ def command(root: Path, cache: Path, use_cli: bool, scan_only: bool = False) -> 
 
 def run(cmd: list[str]) -> tuple[float, float, float, str]:
     """Wall seconds, CPU seconds, peak RSS (MB) of this child alone, and its stdout."""
+    env = child_env()
     with tempfile.TemporaryFile("w+") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
