@@ -387,7 +387,7 @@ def test_chunk_tables_stay_within_the_memory_budget() -> None:
     """No chunk wider than the budget allows (a table costs ~13 B per bucket whatever its
     rows): at 100k codes 3 x 20 bits of 64 (four bits left out), not 21 + 21 + 22 (a 54 MB
     table); tables of many rows may widen with them."""
-    from tui_dedup.engine.mih import _TABLE_BUDGET, _budget_bits, _plan
+    from tui_dedup.engine.mih_plan import _TABLE_BUDGET, _budget_bits, _plan
 
     for n, bits in ((100_000, 20), (700_000, 20), (1_000_000, 21)):
         plan, _cost = _plan(64, 8, n, n, True)
@@ -400,9 +400,9 @@ def test_chunk_tables_stay_within_the_memory_budget() -> None:
 
 @pytest.mark.parametrize("seed", range(2))
 def test_mih_with_a_left_out_bit_equals_brute_force(seed: int, monkeypatch) -> None:
-    import tui_dedup.engine.mih as mih
+    import tui_dedup.engine.mih_plan as mih_plan
 
-    monkeypatch.setattr(mih, "_budget_bits", lambda rows: 5)  # 64 bits -> 12 x 5, 4 left out
+    monkeypatch.setattr(mih_plan, "_budget_bits", lambda rows: 5)  # 64 bits -> 12 x 5, 4 left out
     rng = np.random.default_rng(300 + seed)
     codes, variants = clustered(rng, 600, 64, k=8)
     for r in (2, 6, 10):

@@ -48,15 +48,8 @@ from tui_dedup.engine.hamming import (
     _used_bits,
     brute_force_pairs,
 )
-from tui_dedup.engine.mih import (
-    _COST_BRUTE,
-    _COST_MIH_FIXED,
-    _plain_candidates,
-    _plan,
-    _variant_candidates,
-    _variant_plan,
-    mih_pairs,
-)
+from tui_dedup.engine.mih import _plain_candidates, _variant_candidates, mih_pairs
+from tui_dedup.engine.mih_plan import _COST_BRUTE, _COST_MIH_FIXED, _plan, _variant_plan
 
 __all__ = [
     "DIHEDRAL_INVERSE",
