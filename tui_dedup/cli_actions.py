@@ -11,7 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tui_dedup.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, _Parser, add_scan_options
+from tui_dedup.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE
+from tui_dedup.cli_options import UsageError, _Parser, add_scan_options
 
 
 def _rules(text: str) -> tuple[str, ...]:
@@ -95,7 +96,7 @@ def _plan_from_args(args, settings):
 
 
 def cmd_plan(argv: Sequence[str]) -> int:
-    from tui_dedup.cli import settings_from_args
+    from tui_dedup.cli_options import settings_from_args
 
     p = _Parser(
         prog="dedup-tui plan",
