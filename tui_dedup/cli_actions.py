@@ -110,12 +110,10 @@ def cmd_plan(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     settings = settings_from_args(args)
     _, plan = _plan_from_args(args, settings)
-    text = plan.to_json() + "\n"
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        with open(args.output, "w", encoding="ascii") as f:
-            f.write(text)
+    from tui_dedup.output_file import open_output
+
+    with open_output(args.output) as out:  # a plan file appears whole or not at all
+        out.write((plan.to_json() + "\n").encode("ascii"))
     for line in plan.describe():
         print(line, file=sys.stderr)
     return EXIT_OK
