@@ -11,6 +11,7 @@ place: renaming over them would replace the device node with a plain file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
@@ -39,8 +40,14 @@ def open_output(path: str) -> Iterator[BinaryIO]:
         fd, tmp = tempfile.mkstemp(
             prefix=f".{os.path.basename(target)}.", suffix=".part", dir=os.path.dirname(target)
         )
-    except OSError as exc:  # name the file the user asked for, not our temporary one
-        raise OSError(exc.errno, exc.strerror, path) from None
+    except OSError as exc:
+        if old is not None and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            # A writable file in a folder we may not create files in: write it in place, as
+            # before (the folder's owner chose that; a failure then truncates it).
+            with open(path, "wb") as f:
+                yield f
+            return
+        raise OSError(exc.errno, exc.strerror, path) from None  # the name the user gave
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

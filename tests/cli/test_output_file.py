@@ -62,3 +62,23 @@ def test_a_missing_folder_names_the_file_asked_for(tmp_path) -> None:
     with pytest.raises(FileNotFoundError) as info, open_output(target):
         pass
     assert info.value.filename == target
+
+
+def test_a_writable_file_in_a_locked_folder_is_written_in_place(tmp_path, monkeypatch) -> None:
+    """No temporary file can be made beside it (a folder we may not write): the existing file
+    is still written, in place, as before."""
+    import errno
+    import tempfile
+
+    def locked(*_a, **_k):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    target = tmp_path / "result.json"
+    target.write_bytes(b"old")
+    monkeypatch.setattr(tempfile, "mkstemp", locked)
+    with open_output(str(target)) as out:
+        out.write(b"new")
+    assert target.read_bytes() == b"new"
+    with pytest.raises(PermissionError) as info, open_output(str(tmp_path / "new.json")):
+        pass
+    assert info.value.filename == str(tmp_path / "new.json")
