@@ -136,3 +136,48 @@ def test_engine_is_headless() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_tiny_files_are_decoded_one_at_a_time_and_larger_ones_in_parallel(
+    tmp_path, monkeypatch
+) -> None:
+    """Tiny images are GIL-bound Python work: threads would only slow them down. Larger ones
+    still share the cores."""
+    import time
+
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for k in range(12):
+        tiny = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+        cv2.imwrite(str(tmp_path / f"tiny_{k}.png"), tiny)
+        big = rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
+        cv2.imwrite(str(tmp_path / f"big_{k}.png"), big)
+    assert all(
+        (os.path.getsize(p) < scan_module.SERIAL_BELOW_BYTES) == p.name.startswith("tiny")
+        for p in tmp_path.iterdir()
+    )
+    active: dict[str, int] = {"tiny": 0, "big": 0}
+    most: dict[str, int] = {"tiny": 0, "big": 0}
+    lock = threading.Lock()
+    real = scan_module.decode_data
+
+    def watched(path, *args, **kwargs):
+        kind = "tiny" if os.path.basename(path).startswith("tiny") else "big"
+        with lock:
+            active[kind] += 1
+            most[kind] = max(most[kind], active[kind])
+        time.sleep(0.02)  # long enough for any other thread to get here too
+        try:
+            return real(path, *args, **kwargs)
+        finally:
+            with lock:
+                active[kind] -= 1
+
+    monkeypatch.setattr(scan_module, "decode_data", watched)
+    monkeypatch.setattr(scan_module, "CPU_SLOTS", threading.BoundedSemaphore(2))
+    result = scan([str(tmp_path)], ScanConfig(workers=4))
+    assert len(result.store) == 24 and not result.errors
+    assert most["tiny"] == 1
+    assert most["big"] == 2
