@@ -356,24 +356,18 @@ def decode_bytes(
 
 
 def decode_file(
-    entry: FileEntry,
-    limits: DecodeLimits | None = None,
-    *,
-    want_digest: bool = False,
-    cpu_slot: contextlib.AbstractContextManager[object] | None = None,
+    entry: FileEntry, limits: DecodeLimits | None = None, *, want_digest: bool = False
 ) -> Decoded | ScanError:
     """Read once, decode once; the digest (for exact duplicates) comes from the same bytes.
 
-    ``cpu_slot`` is held only around the CPU work, not the read: the scan runs more threads
-    than cores so that slow reads (a NAS) overlap decoding, while the slots keep the number of
-    threads decoding at once to the number of cores.
+    The scan calls :func:`read_file` and :func:`decode_data` itself, so that only the CPU part
+    holds one of its CPU slots (engine.scan.compute_row).
     """
     limits = limits or DecodeLimits()
     data = read_file(entry, limits)
     if isinstance(data, ScanError):
         return data
-    with cpu_slot or contextlib.nullcontext():
-        return decode_data(entry.path, data, limits, want_digest=want_digest)
+    return decode_data(entry.path, data, limits, want_digest=want_digest)
 
 
 def decode_data(

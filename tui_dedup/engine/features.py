@@ -89,6 +89,9 @@ _DCT_DIHEDRAL = (
 )
 
 
+_DCT_TRANSPOSED = np.array([t for t, _, _ in _DCT_DIHEDRAL])[:, None, None]
+
+
 @functools.cache
 def _variant_indices(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gathers for all eight variants at hash side ``n``.
@@ -96,8 +99,8 @@ def _variant_indices(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     aHash: (8, n*n) indices into the n×n sample. dHash: (8, n*(n+1)) indices into the
     N×(N+1) sample followed by its transposed-grid (N+1)×N twin: a rotation by 90°/270°
     turns an N×(N+1) sample into (N+1)×N, so those variants resample from the transposed
-    grid and every variant compares the same N×(N+1) layout. pHash: (8, n, n) signs and a
-    transpose flag per variant (:data:`_DCT_DIHEDRAL`).
+    grid and every variant compares the same N×(N+1) layout. pHash: (8, n, n) signs per
+    variant (:data:`_DCT_DIHEDRAL`; the transposes are :data:`_DCT_TRANSPOSED`).
     """
     a_idx = np.stack([v.ravel() for v in dihedral(np.arange(n * n).reshape(n, n))])
     plain = np.arange(n * (n + 1)).reshape(n, n + 1)
@@ -120,8 +123,7 @@ def _variant_indices(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _phash_variants(g4: np.ndarray, n: int) -> np.ndarray:
     """(8, n*n) pHash bits of every variant from one DCT (signs and transposes are exact)."""
     coeffs = cv2.dct(g4)[:n, :n]
-    transposed = np.array([t for t, _, _ in _DCT_DIHEDRAL])
-    blocks = np.where(transposed[:, None, None], coeffs.T, coeffs) * _variant_indices(n)[2]
+    blocks = np.where(_DCT_TRANSPOSED, coeffs.T, coeffs) * _variant_indices(n)[2]
     flat = blocks.reshape(8, n * n)
     return flat > np.median(flat, axis=1, keepdims=True)
 

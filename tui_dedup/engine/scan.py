@@ -118,7 +118,7 @@ def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> Feat
 
     The read happens outside the CPU slot (it may wait on a NAS); decoding and the features
     share one slot. Taken twice, the slot went to another thread in between, so a decoded
-    image waited for a core again, cooling in the cache: 2 workers beat 4 on local disks.
+    image waited for a core again, cooling in the cache (2 workers then beat 4 on local disks).
     Tiny files (:data:`SERIAL_BELOW_BYTES`) take their turn one at a time.
     """
     data = read_file(entry, config.limits)
