@@ -181,3 +181,41 @@ def test_tiny_files_are_decoded_one_at_a_time_and_larger_ones_in_parallel(
     assert len(result.store) == 24 and not result.errors
     assert most["tiny"] == 1
     assert most["big"] == 2
+
+
+def test_progress_catches_up_when_files_stop_finishing(lib, monkeypatch) -> None:
+    """Files that finish within one throttle interval, then a file that hangs (a NAS): the
+    display must show every finished file within a moment, not the count of the last
+    callback the throttle let through."""
+    import time
+
+    gate = threading.Event()
+    real = scan_module.compute_row
+    started = [0]
+    lock = threading.Lock()
+
+    def hang_after_four(entry, config, want_digest):
+        with lock:
+            started[0] += 1
+            n = started[0]
+        if n > 4:
+            gate.wait(timeout=10)
+        return real(entry, config, want_digest)
+
+    events: list[ScanProgress] = []
+    monkeypatch.setattr(scan_module, "compute_row", hang_after_four)
+    monkeypatch.setattr(scan_module, "PROGRESS_INTERVAL", 1.0)  # holds the four back
+    thread = threading.Thread(
+        target=scan,
+        args=([str(lib.root)], ScanConfig(workers=1)),
+        kwargs={"on_progress": events.append},
+    )
+    thread.start()
+    deadline = time.monotonic() + 8
+    try:
+        while time.monotonic() < deadline and not (events and events[-1].done == 4):
+            time.sleep(0.05)
+        assert events[-1].stage == "hashing" and events[-1].done == 4
+    finally:
+        gate.set()
+        thread.join()

@@ -207,7 +207,12 @@ def _from_cache(
 
 
 class _Progress:
-    """Throttles callbacks; the engine, not the UI, decides how often to speak."""
+    """Throttles callbacks; the engine, not the UI, decides how often to speak.
+
+    A state held back by the throttle is not lost: :meth:`flush` sends it once the interval
+    has passed, so a display never stays behind when files stop finishing (the rest of the
+    folder waits on a slow NAS, or the last files all finished within one interval).
+    """
 
     def __init__(self, cb: Callable[[ScanProgress], None] | None) -> None:
         self.cb = cb
@@ -215,6 +220,12 @@ class _Progress:
         self.last = 0.0
         self.hash_t0: float | None = None
         self.hash_done0 = 0
+        self.held: tuple | None = None  # emit() arguments the throttle kept back
+
+    def flush(self) -> None:
+        if self.held is not None and time.monotonic() - self.last >= PROGRESS_INTERVAL:
+            stage, *rest, current = self.held
+            self.emit(stage, *rest, current)
 
     def emit(
         self,
@@ -232,8 +243,9 @@ class _Progress:
             return
         now = time.monotonic()
         if not force and now - self.last < PROGRESS_INTERVAL:
+            self.held = (stage, done, total, from_cache, errors, bytes_read, current)
             return
-        self.last = now
+        self.last, self.held = now, None
         rate = 0.0
         if stage == "hashing":
             if self.hash_t0 is None:
@@ -360,6 +372,7 @@ def _run_pool(
         fill()
         while in_flight:
             finished, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
+            prog.flush()  # what the throttle held back, if files stopped finishing
             for fut in finished:
                 entry = in_flight.pop(fut)
                 try:
