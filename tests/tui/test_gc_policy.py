@@ -112,3 +112,36 @@ async def test_a_finished_thread_worker_keeps_nothing_alive():
     # (if this one fails, Textual no longer does that, and FreshContextExecutor can go)
     assert await _box_survives_its_thread_worker(fresh=False)
     assert not await _box_survives_its_thread_worker(fresh=True)
+
+
+def test_collect_soon_collects_again_while_the_dropped_result_is_still_referenced():
+    """Textual may hold a removed screen a moment past the first collection (its update timer,
+    a queued refresh): the collection is repeated until it is gone, a bounded number of times."""
+    from tui_dedup.tui.gc_policy import COLLECT_TRIES, collect_soon
+
+    class Node:
+        def __init__(self):
+            self.timers = []
+
+        def set_timer(self, delay, callback, *, name):
+            self.timers.append(callback)
+
+    class Result:
+        pass
+
+    node, kept = Node(), Result()
+    collect_soon(node, weakref.ref(kept))
+    fired = 0
+    while node.timers:
+        node.timers.pop(0)()  # the timer fires
+        fired += 1
+    node, dropped = Node(), Result()
+    ref = weakref.ref(dropped)
+    collect_soon(node, ref)
+    del dropped
+    runs = 0
+    while node.timers:
+        node.timers.pop(0)()
+        runs += 1
+    assert runs == 1 and ref() is None
+    assert fired == COLLECT_TRIES and kept is not None

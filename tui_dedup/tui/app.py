@@ -8,6 +8,7 @@ crash.
 
 from __future__ import annotations
 
+import weakref
 from typing import ClassVar
 
 from textual import work
@@ -128,7 +129,7 @@ class DedupApp(App[int]):
         self.switch_screen(ScanScreen())
         # the old review screen is garbage once the switch is done, and the new scan screen
         # pauses the automatic full collections that would free it
-        collect_soon(self)
+        collect_soon(self, weakref.ref(review) if review is not None else None)
 
     def on_scan_finished(self, message: ScanFinished) -> None:
         self.session = ReviewSession(self.settings, message.result)

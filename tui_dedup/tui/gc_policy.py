@@ -142,16 +142,30 @@ class _Timers(Protocol):
     def set_timer(self, delay: float, callback: Callable[[], object], *, name: str) -> object: ...
 
 
-def collect_soon(node: _Timers) -> None:
-    """One full collection on ``node``'s loop in :data:`COLLECT_DELAY` seconds.
+#: Collections :func:`collect_soon` makes at most while what it waits for is still alive.
+COLLECT_TRIES = 5
+
+
+def collect_soon(node: _Timers, gone: weakref.ref[object] | None = None, tries: int = 0) -> None:
+    """One full collection on ``node``'s loop in :data:`COLLECT_DELAY` seconds; more, one per
+    delay (up to :data:`COLLECT_TRIES` in all), while ``gone`` still refers to something.
 
     For a result just dropped (a rescan replaced its review screen): its objects are cyclic
     garbage (the screen and its widgets refer to each other) that only a full collection
     frees, and the new scan screen pauses the automatic ones; without this the old result
     would sit in memory beside the new one until the scan ends. It costs one stall of a full
-    collection while the scan screen shows its progress, where no key is waiting.
+    collection while the scan screen shows its progress, where no key is waiting. Textual can
+    still hold a removed screen a moment later (its update timer, a queued refresh callback:
+    seen in ~1 run in 12), so one collection is not always enough; ``gone`` says when it was.
     """
-    node.set_timer(COLLECT_DELAY, gc.collect, name="collect the dropped result")
+    tries = tries or COLLECT_TRIES
+
+    def collect() -> None:
+        gc.collect()
+        if gone is not None and gone() is not None and tries > 1:
+            collect_soon(node, gone, tries - 1)
+
+    node.set_timer(COLLECT_DELAY, collect, name="collect the dropped result")
 
 
 class FreshContextExecutor(ThreadPoolExecutor):
