@@ -9,12 +9,14 @@ bytecode at install time. Benchmarks of a whole process compile once, then run w
 from __future__ import annotations
 
 import compileall
+import functools
 import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tui_dedup"
 
 
+@functools.cache
 def child_env() -> dict[str, str]:
     """os.environ without PYTHONDONTWRITEBYTECODE, after compiling the package once."""
     env = dict(os.environ)

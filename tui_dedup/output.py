@@ -316,11 +316,7 @@ def _dumps_str(obj: object) -> str:
 
 
 def _dumps(doc: dict) -> bytes:
-    return _utf8(json.dumps(doc, ensure_ascii=False, indent=1))
-
-
-def _utf8(text: str) -> bytes:
-    return _utf8_chunk(text) + b"\n"
+    return _utf8_chunk(json.dumps(doc, ensure_ascii=False, indent=1)) + b"\n"
 
 
 CSV_HEADER = ("similarity", "distance", "method", "transform", "a", "b", "a_size", "b_size")

@@ -224,8 +224,7 @@ class _Progress:
 
     def flush(self) -> None:
         if self.held is not None and time.monotonic() - self.last >= PROGRESS_INTERVAL:
-            stage, *rest, current = self.held
-            self.emit(stage, *rest, current)
+            self.emit(*self.held)
 
     def emit(
         self,

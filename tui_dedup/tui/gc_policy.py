@@ -146,7 +146,9 @@ class _Timers(Protocol):
 COLLECT_TRIES = 5
 
 
-def collect_soon(node: _Timers, gone: weakref.ref[object] | None = None, tries: int = 0) -> None:
+def collect_soon(
+    node: _Timers, gone: weakref.ref[object] | None = None, tries: int = COLLECT_TRIES
+) -> None:
     """One full collection on ``node``'s loop in :data:`COLLECT_DELAY` seconds; more, one per
     delay (up to :data:`COLLECT_TRIES` in all), while ``gone`` still refers to something.
 
@@ -158,7 +160,6 @@ def collect_soon(node: _Timers, gone: weakref.ref[object] | None = None, tries: 
     still hold a removed screen a moment later (its update timer, a queued refresh callback:
     seen in ~1 run in 12), so one collection is not always enough; ``gone`` says when it was.
     """
-    tries = tries or COLLECT_TRIES
 
     def collect() -> None:
         gc.collect()
