@@ -137,6 +137,7 @@ class ReviewScreen(ReviewOps, NoRepaintLoop, Screen):
             self.fill_groups()
         self.update_status()
         self.sync_bindings()
+        self.sync_preview()
 
     def fill_groups(self) -> None:
         """Show the groups with a member matching the filter (all groups without one)."""
@@ -229,12 +230,26 @@ class ReviewScreen(ReviewOps, NoRepaintLoop, Screen):
 
     # -- cursor --------------------------------------------------------------------------------
 
+    def selected_pair(self) -> tuple[int, int, int] | None:
+        """(file A, file B, transform) of the selected row in the view that is shown.
+
+        The one answer to "which pair": the preview, details, skip and the keys that need a row
+        all ask here, never a cursor message (which may come from the hidden view, or be older
+        than a filter, sort or re-match).
+        """
+        if self.group_mode:
+            groups = self.query_one(GroupView)
+            pair = groups.current_pair()
+            return None if pair is None else (*pair, groups.transform(*pair))
+        cur = self.model.current()
+        if cur is None:
+            return None
+        return cur[1], cur[2], int(self.model.pairs.transform[cur[0]])
+
     def current_pair(self) -> tuple[int, int] | None:
         """(file A, file B) under the cursor, in whichever view is shown."""
-        if self.group_mode:
-            return self.query_one(GroupView).current_pair()
-        cur = self.model.current()
-        return None if cur is None else (cur[1], cur[2])
+        pair = self.selected_pair()
+        return None if pair is None else pair[:2]
 
     def current_file(self) -> int | None:
         if self.group_mode:
@@ -244,15 +259,13 @@ class ReviewScreen(ReviewOps, NoRepaintLoop, Screen):
     @on(PairTable.CursorMoved)
     def _pair_cursor(self, message: PairTable.CursorMoved) -> None:
         self.sync_bindings()
-        if message.pair_index >= 0:
-            transform = int(self.model.pairs.transform[message.pair_index])
-            self.show_pair(message.i, message.j, transform)
+        self.sync_preview()
         self.schedule_save()
 
     @on(GroupView.CursorMoved)
     def _group_cursor(self, message: GroupView.CursorMoved) -> None:
         self.sync_bindings()
-        self.show_pair(message.keeper, message.partner)
+        self.sync_preview()
 
     # -- simple actions ------------------------------------------------------------------------
 
@@ -265,9 +278,11 @@ class ReviewScreen(ReviewOps, NoRepaintLoop, Screen):
 
     def action_sort_next(self) -> None:
         self.query_one(PairTable).cycle_sort()
+        self.sync_preview()
 
     def action_sort_reverse(self) -> None:
         self.query_one(PairTable).reverse_sort()
+        self.sync_preview()
 
     def action_toggle_groups(self) -> None:
         self.group_mode = not self.group_mode
@@ -278,6 +293,7 @@ class ReviewScreen(ReviewOps, NoRepaintLoop, Screen):
         groups.set_class(not self.group_mode, "hidden")
         (groups if self.group_mode else table).focus()
         self.sync_bindings()
+        self.sync_preview()  # the other view's row: no cursor message says so
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -290,6 +306,7 @@ class ReviewScreen(ReviewOps, NoRepaintLoop, Screen):
         if self.group_mode:
             self.fill_groups()
         self.update_status()
+        self.sync_preview()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
@@ -307,6 +324,7 @@ class ReviewScreen(ReviewOps, NoRepaintLoop, Screen):
         box.add_class("hidden")
         self.main_view().focus()
         self.update_status()
+        self.sync_preview()
 
     def main_view(self) -> PairTable | GroupView:
         return self.query_one(GroupView) if self.group_mode else self.query_one(PairTable)

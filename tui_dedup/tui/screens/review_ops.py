@@ -9,7 +9,7 @@ moves.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from textual import work
@@ -29,6 +29,7 @@ from tui_dedup.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 
 if TYPE_CHECKING:
     from tui_dedup.tui.screens.review import ReviewScreen
+    from tui_dedup.tui.widgets.preview import PreviewPane
 
 SAVE_DELAY = 0.5  # seconds: marks are saved this long after the last change
 DETAILS_SCREEN = "details"  # installed-screen name of the one, reused, details screen
@@ -69,16 +70,27 @@ class ReviewOps:
     def preview_shown(self: ReviewScreen) -> bool:
         return self.preview_available() and not self.query_one("#preview").has_class("hidden")
 
-    def show_pair(self: ReviewScreen, i: int, j: int, transform: int = 0) -> None:
-        if self.preview_shown():
-            self.query_one("#preview").show_pair(self.session.store, i, j, transform)
+    def sync_preview(self: ReviewScreen) -> None:
+        """Make the preview show :meth:`selected_pair` (or nothing when no row is selected).
+
+        The only path to the preview. It runs after anything that can change the selection
+        (cursor messages, switching views, filter, sort, re-match, skip, apply, undo) and reads
+        the selection afresh each time, so a stale message cannot put another pair on screen.
+        The same pair again is left alone: its pictures stay up, nothing is reloaded.
+        """
+        if not self.preview_shown():
+            return  # a hidden pane catches up when it is shown again
+        pane = cast("PreviewPane", self.query_one("#preview"))  # no import: see make_preview
+        selected = self.selected_pair()
+        if selected is None:
+            if pane.pair is not None:
+                pane.clear()
+        elif not pane.is_showing(self.session.store, *selected):
+            pane.show_pair(self.session.store, *selected)
 
     def action_toggle_preview(self: ReviewScreen) -> None:
-        pane = self.query_one("#preview")
-        pane.toggle_class("hidden")
-        pair = self.current_pair()
-        if pair is not None:
-            self.show_pair(*pair)
+        self.query_one("#preview").toggle_class("hidden")
+        self.sync_preview()
 
     def set_preview_mode(self: ReviewScreen, mode: str) -> None:
         if not self.preview_available():
@@ -89,22 +101,19 @@ class ReviewOps:
             return
         pane.set_mode(mode)
         pane.remove_class("hidden")
-        pair = self.current_pair()
-        if pair is not None:
-            self.show_pair(*pair)
+        self.sync_preview()
 
     def action_details(self: ReviewScreen) -> None:
-        pair = self.current_pair()
+        pair = self.selected_pair()
         if pair is None:
             return
         from tui_dedup.tui.screens.details import DetailsScreen
 
-        i, j = pair
-        similarity, transform = None, 0
+        i, j, transform = pair
+        similarity = None
         cur = None if self.group_mode else self.model.current()
         if cur is not None:
             similarity = float(self.model.pairs.similarity[cur[0]])
-            transform = int(self.model.pairs.transform[cur[0]])
         elif self.group_mode:
             similarity = self.query_one("#groups").similarity(i, j)
         store, method, app = self.session.store, self.session.method, self.app

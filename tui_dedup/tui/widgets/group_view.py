@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_dedup.engine.hamming import DIHEDRAL_INVERSE
 from tui_dedup.engine.model import Group, Pairs
 from tui_dedup.tui.widgets.cells import mark_glyph
 from tui_dedup.tui.widgets.table_model import (
@@ -77,6 +78,7 @@ class GroupView(ScrollView, can_focus=True):
         self.cursor = 0  # index into members
         self._pair_keys = np.zeros(0, np.int64)
         self._pair_sim = np.zeros(0, np.float32)
+        self._pair_tf = np.zeros(0, np.int8)
         self._n = 0
 
     # -- data ----------------------------------------------------------------------------------
@@ -101,6 +103,7 @@ class GroupView(ScrollView, can_focus=True):
         keys = pairs.i.astype(np.int64) * max(1, self._n) + pairs.j
         order = np.argsort(keys)
         self._pair_keys, self._pair_sim = keys[order], pairs.similarity[order]
+        self._pair_tf = pairs.transform[order]
         self.cursor = 0
         if keep is not None:
             hit = np.flatnonzero(files[self.members] == keep)
@@ -111,13 +114,30 @@ class GroupView(ScrollView, can_focus=True):
         self._scroll_into_view()
         self._report()
 
-    def similarity(self, a: int, b: int) -> float | None:
+    def _pair_at(self, a: int, b: int) -> int | None:
+        """Index into the sorted pair arrays of the pair of files ``a`` and ``b``."""
         lo, hi = min(a, b), max(a, b)
         key = lo * max(1, self._n) + hi
         k = int(np.searchsorted(self._pair_keys, key))
         if k < self._pair_keys.size and self._pair_keys[k] == key:
-            return float(self._pair_sim[k])
+            return k
         return None
+
+    def similarity(self, a: int, b: int) -> float | None:
+        k = self._pair_at(a, b)
+        return None if k is None else float(self._pair_sim[k])
+
+    def transform(self, a: int, b: int) -> int:
+        """Which rotation/mirror of ``b`` matched ``a`` (0 when none or not a pair).
+
+        Pairs store it for ``j`` against ``i`` (``i < j``); a keeper on the right of its stored
+        pair gets the inverse, so the preview names the same turn as in the pair table.
+        """
+        k = self._pair_at(a, b)
+        if k is None:
+            return 0
+        t = int(self._pair_tf[k])
+        return t if a < b or not 0 <= t < len(DIHEDRAL_INVERSE) else DIHEDRAL_INVERSE[t]
 
     def current_file(self) -> int | None:
         if not self.members.size:

@@ -102,13 +102,21 @@ class PreviewPane(Widget):
     """
 
     class ThumbnailsReady(Message, bubble=False):
-        """From the worker: PIL RGB thumbnails (or one-line reasons) for request ``token``."""
+        """From the worker: PIL RGB thumbnails (or one-line reasons) of ``paths`` for request
+        ``token``."""
 
-        def __init__(self, token: int, side: int, images: list[PILImage.Image | str]) -> None:
+        def __init__(
+            self,
+            token: int,
+            side: int,
+            images: list[PILImage.Image | str],
+            paths: tuple[str, str],
+        ) -> None:
             super().__init__()
             self.token = token
             self.side = side
             self.images = images
+            self.paths = paths
 
     SIDES: ClassVar[tuple[str, str]] = ("a", "b")
 
@@ -128,6 +136,7 @@ class PreviewPane(Widget):
         self._token = 0
         self._timer: Timer | None = None
         self._loaded: tuple[int, int] | None = None  # (token, side) whose pictures are shown
+        self._picture_paths: tuple[str, str] | None = None  # files the shown pictures are of
         self._images: dict[str, Widget] = {}
         self._note = "" if IMAGES_ERROR is None else f"pictures unavailable: {IMAGES_ERROR}"
 
@@ -163,6 +172,7 @@ class PreviewPane(Widget):
         self.requested_mode = mode
         self.mode, self._image_cls = resolve_mode(mode)
         self._loaded = None
+        self._picture_paths = None
         self._mount_images()
         if self._store is not None and self._pair is not None:
             self.show_pair(self._store, *self._pair)
@@ -174,12 +184,36 @@ class PreviewPane(Widget):
         """The (i, j) rows being shown (text at once; pictures after the debounce)."""
         return None if self._pair is None else self._pair[:2]
 
+    @property
+    def shown_pair(self) -> tuple[str, str] | None:
+        """Paths of the files whose names and facts are shown (A, B); None when empty."""
+        if self._store is None or self._pair is None:
+            return None
+        i, j, _ = self._pair
+        return self._store.entries[i].path, self._store.entries[j].path
+
+    @property
+    def shown_names(self) -> tuple[str, str]:
+        """The file names as written under the pictures (A, B); "" on an empty side."""
+        return self._info("a").name_text, self._info("b").name_text
+
+    @property
+    def shown_pictures(self) -> tuple[str, str] | None:
+        """Paths of the files the pictures on screen were decoded from; None while the
+        pictures are pending (debounce, loading) or switched off."""
+        return self._picture_paths
+
+    def is_showing(self, store: FeatureStore, i: int, j: int, transform: int = 0) -> bool:
+        """True when :meth:`show_pair` with these arguments would change nothing."""
+        return self._store is store and self._pair == (i, j, transform)
+
     def show_pair(self, store: FeatureStore, i: int, j: int, transform: int = 0) -> None:
         """Show rows ``i`` (side A) and ``j`` (side B); pictures follow once calls pause."""
         self._store = store
         self._pair = (i, j, transform)
         self._token += 1
         self._loaded = None
+        self._picture_paths = None
         self._set_text(store, i, j, transform)
         if self._image_cls is None:
             return
@@ -193,6 +227,7 @@ class PreviewPane(Widget):
         self._pair = None
         self._token += 1
         self._loaded = None
+        self._picture_paths = None
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -287,7 +322,9 @@ class PreviewPane(Widget):
             else:
                 images.append(PILImage.fromarray(result[:, :, ::-1]))  # BGR → RGB (a copy)
         if not worker.is_cancelled:
-            self.post_message(self.ThumbnailsReady(request.token, request.side, images))
+            self.post_message(
+                self.ThumbnailsReady(request.token, request.side, images, request.paths)
+            )
 
     def on_preview_pane_thumbnails_ready(self, message: ThumbnailsReady) -> None:
         if message.token != self._token or self._image_cls is None:
@@ -301,6 +338,7 @@ class PreviewPane(Widget):
                 self._fallback(error)
                 return
         self._loaded = (message.token, message.side)
+        self._picture_paths = message.paths
 
     def _put_image(self, side: str, image: PILImage.Image) -> str | None:
         """Hand a picture to the renderer; a one-line reason if it refused."""
