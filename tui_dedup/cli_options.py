@@ -8,7 +8,9 @@ Nothing heavy is imported here at module level: ``--help`` must stay instant on 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+from typing import NoReturn
 
 
 class UsageError(Exception):
@@ -16,18 +18,75 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's two
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's two
         raise UsageError(message)
 
 
-def _size(text: str) -> int:
-    """'500', '200k', '3M', '1G' → bytes."""
+def _size(text: str, *, least: int = 0) -> int:
+    """'500', '200k', '3M', '1G' → bytes; NaN, infinity and negatives are refused."""
     t = text.strip().lower().removesuffix("b")
     mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(t[-1:], 1)
     try:
-        return int(float(t[:-1] if mult > 1 else t) * mult)
+        v = float(t[:-1] if mult > 1 else t) * mult
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+        v = math.nan
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 500, 20k, 3M, 1G)")
+    if v < least:
+        need = "cannot be negative" if least == 0 else f"must be at least {least} byte(s)"
+        raise argparse.ArgumentTypeError(f"{need}, not {text!r}")
+    return int(v)
+
+
+def _min_size(text: str) -> int:
+    return _size(text, least=0)  # 0 and 1 mean the same: an empty file is never an image
+
+
+def _max_file_size(text: str) -> int:
+    return _size(text, least=1)  # 0 would refuse every file without saying why
+
+
+def _whole(lo: int, hi: int | None, what: str = ""):
+    """An argparse type: a whole number in [lo, hi] (no upper bound when ``hi`` is None)."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if v < lo or (hi is not None and v > hi):
+            span = f"between {lo} and {hi}" if hi is not None else f"{lo} or more"
+            raise argparse.ArgumentTypeError(f"must be {span}{what}, not {v}")
+        return v
+
+    return parse
+
+
+# Threads beyond this only queue more decoded images in memory; a typo such as 1000 should not
+# start a thousand threads.
+MAX_WORKERS = 256
+
+
+def _megapixels(text: str) -> float:
+    """A positive, finite number of megapixels (NaN and infinity have no pixel count)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v * 1e6 >= 1):
+        raise argparse.ArgumentTypeError(f"expected a positive number of megapixels, not {text!r}")
+    return v
+
+
+def similarity(text: str) -> float:
+    """A similarity in [0, 1]; NaN and infinity are refused (NaN compares false everywhere)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a similarity in [0, 1], not {text!r}") from None
+    if not 0.0 <= v <= 1.0:  # also false for NaN
+        raise argparse.ArgumentTypeError(f"similarity must be within [0, 1], not {text}")
+    return v
 
 
 def _threshold(text: str) -> str | float:
@@ -36,14 +95,84 @@ def _threshold(text: str) -> str | float:
     if text in PRESETS:
         return text
     try:
-        v = float(text)
+        float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected {', '.join(PRESETS)} or a similarity in [0, 1], not {text!r}"
         ) from None
-    if not 0.0 <= v <= 1.0:
-        raise argparse.ArgumentTypeError(f"similarity must be within [0, 1], not {v}")
-    return v
+    return similarity(text)
+
+
+def _cache_file(text: str) -> str:
+    """--cache: a file whose folder exists, or an existing folder (``features.sqlite`` in it).
+
+    Only the default cache folder is created: a typo in an explicit path must not leave new
+    folders behind."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file name")
+    p = os.path.abspath(os.path.expanduser(text))
+    if not os.path.isdir(p):
+        _check_parent(p, text)
+    return text
+
+
+def _check_parent(path: str, given: str) -> None:
+    parent = os.path.dirname(path)
+    if not os.path.exists(parent):
+        raise argparse.ArgumentTypeError(f"{given}: folder {parent} does not exist")
+    if not os.path.isdir(parent):
+        raise argparse.ArgumentTypeError(f"{given}: {parent} is not a folder")
+
+
+def reference_folder(text: str) -> str:
+    """--keep-in: an existing folder, as its real path.
+
+    A folder that does not exist would protect nothing, silently; and the protection compares
+    real paths, so ``~/Pictures/Originals`` through a symlinked ``~/Pictures`` still matches."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a folder")
+    p = os.path.realpath(text)
+    if not os.path.exists(p):
+        raise argparse.ArgumentTypeError(f"{text}: no such folder")
+    if not os.path.isdir(p):
+        raise argparse.ArgumentTypeError(f"{text}: not a folder")
+    return p
+
+
+def destination_folder(text: str) -> str:
+    """--move-to: a folder (created if missing) whose nearest existing ancestor is a folder,
+    as its real path. An empty value would otherwise fall back to the quarantine unnoticed."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a folder, not an empty name")
+    p = os.path.realpath(text)
+    if os.path.exists(p):
+        if not os.path.isdir(p):
+            raise argparse.ArgumentTypeError(f"{text}: not a folder")
+        return p
+    ancestor = os.path.dirname(p)
+    while not os.path.lexists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise argparse.ArgumentTypeError(f"{text}: {ancestor} is not a folder")
+    return p
+
+
+def check_output(path: str | None, option: str = "-o/--output") -> None:
+    """A result file must be creatable: checked before the scan, not after it (``-`` is stdout).
+
+    Follows a symlink as ``output_file.open_output`` does: the folder that matters is the
+    target's."""
+    if path is None or path == "-":
+        return
+    if not path.strip():
+        raise UsageError(f"{option} needs a file name (or - for stdout)")
+    target = os.path.realpath(path)
+    if os.path.isdir(target):
+        raise UsageError(f"{option} {path}: is a folder, not a file")
+    try:
+        _check_parent(target, path)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"{option} {exc}") from None
 
 
 def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True) -> None:
@@ -77,14 +206,14 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
     )
     t.add_argument(
         "--max-distance",
-        type=int,
+        type=_whole(0, None),
         default=None,
         metavar="BITS",
         help="for hash methods: the largest Hamming distance that still matches",
     )
     g.add_argument(
         "--hash-size",
-        type=int,
+        type=_whole(4, 16),
         default=8,
         metavar="N",
         help="hash side: N×N bits (default 8 → 64 bits; the original design used 10)",
@@ -137,21 +266,21 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
     )
     d.add_argument(
         "--min-size",
-        type=_size,
+        type=_min_size,
         default=1,
         metavar="BYTES",
         help="ignore files smaller than this (e.g. 20k)",
     )
     d.add_argument(
         "--max-file-size",
-        type=_size,
+        type=_max_file_size,
         default=1 << 30,
         metavar="BYTES",
         help="refuse files larger than this without reading them (default 1G)",
     )
     d.add_argument(
         "--max-pixels",
-        type=float,
+        type=_megapixels,
         default=250.0,
         metavar="MP",
         help="refuse images above this many megapixels, checked from the header "
@@ -159,7 +288,7 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
     )
     d.add_argument(
         "--workers",
-        type=int,
+        type=_whole(0, MAX_WORKERS, " (0: two per core)"),
         default=0,
         metavar="N",
         help="reader/decoder threads (default: two per core)",
@@ -167,6 +296,7 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
     c = p.add_argument_group("cache")
     c.add_argument(
         "--cache",
+        type=_cache_file,
         default=None,
         metavar="PATH",
         help="feature cache file (default: in the user cache dir)",
@@ -189,8 +319,6 @@ def settings_from_args(args: argparse.Namespace):
     from tui_dedup.engine.scan import ScanConfig
     from tui_dedup.settings import RunSettings
 
-    if not 4 <= args.hash_size <= 16:
-        raise UsageError("--hash-size must be between 4 and 16")
     if args.max_distance is not None and METHODS[args.method].kind != "hash":
         raise UsageError(f"--max-distance applies to hash methods, not {args.method}")
     for path in args.paths:
@@ -198,21 +326,24 @@ def settings_from_args(args: argparse.Namespace):
             raise UsageError(f"{path}: no such folder")
         if not os.path.isdir(path):
             raise UsageError(f"{path}: not a folder")
+    check_output(getattr(args, "output", None))
     scan_cfg = ScanConfig(
         discover=DiscoverOptions(
             excludes=tuple(args.exclude),
             default_excludes=not args.no_default_excludes,
             hidden=args.hidden,
             follow_symlinks=args.follow_symlinks,
-            min_size=max(1, args.min_size),
+            min_size=max(1, args.min_size),  # 0 and 1 both mean "not empty"
         ),
         hash_size=args.hash_size,
         limits=DecodeLimits(
             max_file_bytes=args.max_file_size, max_pixels=int(args.max_pixels * 1e6)
         ),
-        workers=max(0, args.workers),
+        workers=args.workers,
     )
     settings = RunSettings(
+        # As given (absolute): a symlinked ~/Pictures is shown as ~/Pictures. The actions
+        # package resolves roots to real paths itself and compares --keep-in as real paths.
         roots=[os.path.abspath(p) for p in args.paths],
         scan=scan_cfg,
         method=args.method,

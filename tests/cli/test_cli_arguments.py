@@ -176,11 +176,11 @@ def test_empty_folder_is_a_successful_scan(cli, tmp_path):
     assert d["files"] == 0 and d["pairs"] == [] and d["groups"] == []
 
 
-def test_output_in_a_missing_folder_is_a_runtime_failure(cli, tmp_path):
+def test_output_in_a_missing_folder_is_a_usage_error(cli, tmp_path):
     small_pair_library(tmp_path / "lib", families=1)
     target = tmp_path / "missing" / "out.json"
     r = cli("scan", tmp_path / "lib", "-q", "--format", "json", "-o", target)
-    assert r.rc == 1
+    assert r.rc == 2  # checked before the scan (tests/cli/test_bad_arguments.py)
     assert str(target) in one_error_line(r)
     assert not target.exists()
 
