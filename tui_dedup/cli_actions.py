@@ -30,6 +30,7 @@ def _rules(text: str) -> tuple[str, ...]:
 def add_action_options(p: argparse.ArgumentParser) -> None:
     from tui_dedup.actions.kinds import ACTIONS
     from tui_dedup.actions.select import DEFAULT_RULES, RULES
+    from tui_dedup.cli_options import destination_folder, reference_folder
 
     g = p.add_argument_group("actions")
     g.add_argument(
@@ -52,6 +53,7 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--move-to",
+        type=destination_folder,
         default=None,
         metavar="DIR",
         help="quarantine folder instead of <root>/.dedup-tui/duplicates/ (files keep "
@@ -59,6 +61,7 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--keep-in",
+        type=reference_folder,
         action="append",
         default=[],
         metavar="DIR",
@@ -76,7 +79,8 @@ def _plan_from_args(args, settings):
     from tui_dedup.actions.plan import build_plan
     from tui_dedup.actions.select import DEFAULT_RULES
     from tui_dedup.cli import run_scan
-    from tui_dedup.review import auto_mark, plan_groups
+    from tui_dedup.engine.match_spec import MatchSpec
+    from tui_dedup.review import auto_mark, plan_groups, store_digests
 
     if args.action == "delete" and not args.allow_delete:  # say so before a long scan
         raise UsageError("--action delete deletes files permanently; add --allow-delete")
@@ -91,6 +95,8 @@ def _plan_from_args(args, settings):
         move_to=args.move_to,
         keep_in=args.keep_in,
         allow_delete=args.allow_delete,
+        spec=MatchSpec.from_settings(settings).to_dict(),
+        digest_of=store_digests(result.store),
     )
     return result, plan
 
@@ -183,7 +189,9 @@ def cmd_history(argv: Sequence[str]) -> int:
 
 def cmd_eval(argv: Sequence[str]) -> int:
     import json
+    import os
 
+    from tui_dedup.cli_options import similarity
     from tui_dedup.engine import evaluate as ev
 
     p = _Parser(
@@ -197,19 +205,47 @@ def cmd_eval(argv: Sequence[str]) -> int:
     p.add_argument("--split", default=None, help="score only this split of the truth (tune/test)")
     p.add_argument(
         "--threshold",
-        type=float,
+        type=similarity,
         default=None,
         metavar="SIMILARITY",
         help="score pairs at or above this similarity (default: all pairs in the scan)",
     )
     args = p.parse_args(argv)
+
+    # Both inputs are files a person hands us: any way they can be wrong (missing, not JSON,
+    # JSON of another shape) is one line naming the file, exit 2, never a traceback.
+    def read_json(path: str) -> object:
+        try:
+            with open(path, "rb") as f:
+                return json.load(f)
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise UsageError(f"{path}: not a JSON file ({exc})") from None
+
+    def wrong_shape(path: str, what: str, exc: Exception) -> UsageError:
+        why = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        return UsageError(f"{path}: not {what} ({why})".replace("\n", " "))
+
+    shape_errors = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+    scan_kind = "a result of `dedup-tui scan --format json`"
+    scan = read_json(args.scan_json)
+    if not isinstance(scan, dict):
+        raise UsageError(f"{args.scan_json}: not {scan_kind} (a JSON object)")
+    truth_file = args.truth
+    if os.path.isdir(truth_file):  # the dataset folder holding truth.json
+        truth_file = os.path.join(truth_file, "truth.json")
+    data = read_json(truth_file)
+    if not isinstance(data, dict):
+        raise UsageError(f"{truth_file}: not a ground-truth file (a JSON object)")
     try:
-        with open(args.scan_json, "rb") as f:
-            scan = json.load(f)
-        truth = ev.load_truth(args.truth)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {exc.filename or 'input'}: {exc}") from None
-    labelled = ev.label_scan_json(scan, truth, split=args.split)
+        truth = ev.truth_from_dict(data, os.path.dirname(os.path.abspath(truth_file)))
+    except shape_errors as exc:
+        raise wrong_shape(truth_file, "a ground-truth file", exc) from None
+    try:
+        labelled = ev.label_pairs(truth, ev.scan_json_pairs(scan), split=args.split)
+    except shape_errors as exc:
+        raise wrong_shape(args.scan_json, scan_kind, exc) from None
     s = ev.score(labelled, args.threshold)
     print(
         f"pairs scored {s.predicted}: precision {s.precision:.4f}  recall {s.recall:.4f}  "

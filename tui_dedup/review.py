@@ -81,6 +81,17 @@ def plan_groups(store: FeatureStore, pairs: Pairs, marked: Iterable[int]) -> lis
     return out
 
 
+def store_digests(store: FeatureStore):
+    """A lookup of the content digests the scan already has (else the planner reads files)."""
+    rows = {e.path: r for r, e in enumerate(store.entries)}
+
+    def digest_of(e: FileEntry) -> str | None:
+        r = rows.get(e.path)
+        return None if r is None else store.digest_hex(r)
+
+    return digest_of
+
+
 def marked_paths(store: FeatureStore, marked: Iterable[int]) -> set[str]:
     return {store.entries[m].path for m in marked}
 

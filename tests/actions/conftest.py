@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import pathlib
 
 import pytest
 
@@ -50,12 +52,59 @@ def snapshot(top) -> dict[str, tuple[str, str]]:
     return out
 
 
+#: Our own bookkeeping files: the tree lock and the destination marker.
+OWN_FILES = {os.path.join(".dedup-tui", "lock"), ".dedup-tui-destination"}
+
+
 def files_under(top) -> list[str]:
-    """Regular files and links under ``top`` (including hidden folders), sorted relpaths."""
+    """Regular files and links under ``top`` (including hidden folders), sorted relpaths;
+    our lock file and destination markers are left out."""
     out = []
     for d, _dirs, files in os.walk(os.fspath(top)):
-        out += [os.path.relpath(os.path.join(d, f), top) for f in files]
+        for f in files:
+            rel = os.path.relpath(os.path.join(d, f), top)
+            if f == ".dedup-tui-destination" or (
+                f == "lock" and os.path.basename(d) == ".dedup-tui"
+            ):
+                continue
+            out.append(rel)
     return sorted(out)
+
+
+def batch_dir(top):
+    """The one batch folder inside a quarantine (``root/.dedup-tui/duplicates``) or a
+    ``--move-to`` folder ``top``; fails when there is not exactly one."""
+    top = os.fspath(top)
+    if os.path.isdir(os.path.join(top, ".dedup-tui", "duplicates")):
+        top = os.path.join(top, ".dedup-tui", "duplicates")
+    found = [d for d in sorted(os.listdir(top)) if os.path.isdir(os.path.join(top, d))]
+    assert len(found) == 1, found
+    return pathlib.Path(top, found[0])
+
+
+REAL_LINK = os.link
+
+
+def exdev_for(prefix: str, monkeypatch):
+    """Pretend ``prefix`` is another filesystem: links across its border fail with EXDEV.
+
+    Links are made relative to folder descriptors (``dir_fd``): their folders are read back
+    from /proc so the border is checked on full paths."""
+    prefix = os.fspath(prefix)
+
+    def full(name, dir_fd):
+        name = os.fspath(name)
+        if dir_fd is None or os.path.isabs(name):
+            return os.path.abspath(name)
+        return os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+
+    def link(src, dst, *a, src_dir_fd=None, dst_dir_fd=None, **kw):
+        s, d = full(src, src_dir_fd), full(dst, dst_dir_fd)
+        if s.startswith(prefix) != d.startswith(prefix):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return REAL_LINK(src, dst, *a, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd, **kw)
+
+    monkeypatch.setattr(os, "link", link)
 
 
 @pytest.fixture

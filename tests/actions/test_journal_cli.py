@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import snapshot
+from conftest import batch_dir, snapshot
 
 from tui_dedup.actions import Journal, apply_plan, build_plan, history, undo, undo_all
 from tui_dedup.actions.commands import cmd_apply, cmd_history, cmd_undo
@@ -36,7 +36,7 @@ def test_undo_all_and_refusal_to_overwrite_something_new(photos):
     assert not report.ok
     assert any(group[2].path in p and "exists again" in p for p in report.problems)
     assert Path(group[2].path).read_text() == "a new file the user saved here since"
-    assert os.path.exists(root / ".dedup-tui" / "duplicates" / "whatsapp" / "IMG-1 small.jpg")
+    assert os.path.exists(batch_dir(root) / "whatsapp" / "IMG-1 small.jpg")
     assert snapshot(root)["copies/IMG_1.jpg"] == before["copies/IMG_1.jpg"]
 
 
@@ -76,7 +76,9 @@ def test_cmd_apply_delete_needs_confirm_word(photos, tmp_path, capsys):
 
 def test_interrupted_batch_is_reported_by_the_cli(tmp_path, capsys):
     j = Journal()
-    j.append({"rec": "batch", "batch": "b1", "time": 1.0, "action": "move", "steps": 1})
+    from tui_dedup.actions.records import BatchStart
+
+    j.append(BatchStart("b1", 1.0, "move", 1))
     plan_path = tmp_path / "plan.json"
     plan_path.write_text(build_plan([], set(), "move").to_json())
     cmd_apply(str(plan_path), True, None)

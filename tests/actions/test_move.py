@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 import os
+from pathlib import Path
 
 import pytest
-from conftest import entry, files_under, snapshot, write
+from conftest import REAL_LINK, batch_dir, entry, exdev_for, files_under, snapshot, write
 
 from tui_dedup.actions import Journal, Plan, apply_plan, build_plan, undo
 
@@ -17,7 +17,9 @@ def test_move_keeps_relative_path_in_hidden_quarantine_and_undo_restores(photos)
     plan = build_plan([group], {group[1].path, group[2].path}, "move")
     report = apply_plan(Plan.from_json(plan.to_json()), journal=Journal())
     assert report.ok and len(report.done) == 2
-    assert files_under(root / ".dedup-tui" / "duplicates") == [
+    q = batch_dir(root)
+    assert report.batch in q.name and "move" in q.name
+    assert files_under(q) == [
         "copies/IMG_1.XMP",
         "copies/IMG_1.jpg",
         "copies/IMG_1.jpg.aae",
@@ -26,19 +28,22 @@ def test_move_keeps_relative_path_in_hidden_quarantine_and_undo_restores(photos)
     assert snapshot(root) == {"2020/IMG_1.jpg": before["2020/IMG_1.jpg"]}
     assert undo().ok
     assert snapshot(root) == before
+    # Undo removed the folders it emptied: the batch folder and the empty quarantine.
+    assert not (root / ".dedup-tui" / "duplicates").exists()
 
 
-def test_collision_in_quarantine_picks_new_name_and_never_overwrites(photos):
+def test_collision_in_the_batch_folder_picks_new_name_and_never_overwrites(photos, monkeypatch):
     root, group = photos
-    q = root / ".dedup-tui" / "duplicates" / "copies"
-    write(q / "IMG_1.jpg", "older quarantined file")
-    plan = build_plan([group], {group[1].path}, "move")
-    assert plan.steps[0].dest.endswith("IMG_1 (1).jpg")
-    # Something else takes that name between plan and apply: still no overwrite.
-    write(q / "IMG_1 (1).jpg", "raced in")
-    assert apply_plan(plan, journal=Journal()).ok
-    assert (q / "IMG_1.jpg").read_text() == "older quarantined file"
-    assert (q / "IMG_1 (1).jpg").read_text() == "raced in"
+    from tui_dedup.actions import apply as apply_mod
+
+    folder = "2020-01-01 00.00.00 move fixed"
+    monkeypatch.setattr(apply_mod, "batch_folder", lambda *a: folder)
+    q = root / ".dedup-tui" / "duplicates" / folder / "copies"
+    write(q / "IMG_1.jpg", "a file already there")
+    write(q / "IMG_1 (1).XMP", "and a sidecar name taken")
+    assert apply_plan(build_plan([group], {group[1].path}, "move"), journal=Journal()).ok
+    assert (q / "IMG_1.jpg").read_text() == "a file already there"
+    assert (q / "IMG_1 (1).XMP").read_text() == "and a sidecar name taken"
     assert (q / "IMG_1 (2).jpg").read_bytes() == b"copy-one" * 90
     # Sidecars follow the new name so they stay paired with their image.
     assert (q / "IMG_1 (2).XMP").read_text() == "xmp edits"
@@ -52,19 +57,48 @@ def test_several_roots_with_same_name_never_collide_under_move_to(tmp_path):
     groups = [[entry(ka, a), entry(da, a)], [entry(kb, b), entry(db, b)]]
     plan = build_plan(groups, {da, db}, "move", move_to=str(dest))
     assert apply_plan(plan, journal=Journal()).ok
-    moved = files_under(dest)
+    assert (dest / ".dedup-tui-destination").is_file()  # no later scan lists these files
+    moved = files_under(batch_dir(dest))
     assert len(moved) == 2 and len({m.split(os.sep)[0] for m in moved}) == 2
     assert all(m.endswith(os.path.join("x", "d.jpg")) for m in moved)
-    assert sorted((dest / m).read_text() for m in moved) == ["da", "db"]
+    assert sorted((batch_dir(dest) / m).read_text() for m in moved) == ["da", "db"]
     assert undo().ok
     assert os.path.exists(da) and os.path.exists(db) and files_under(dest) == []
+
+
+def test_two_batches_of_same_named_roots_into_one_destination_never_mix(tmp_path):
+    """Issue #13: two roots with the same name moved into one --move-to in two batches, the
+    folder emptied in between: undo of the older batch must not put one user's picture at the
+    other user's path."""
+    a, b, dest = tmp_path / "alice" / "photos", tmp_path / "bob" / "photos", tmp_path / "dest"
+    ka, da = write(a / "k.jpg", "ka"), write(a / "x" / "d.jpg", "alice's copy")
+    kb, db = write(b / "k.jpg", "kb"), write(b / "x" / "d.jpg", "bob's copy!!")
+    assert apply_plan(
+        build_plan([[entry(ka, a), entry(da, a)]], {da}, "move", move_to=str(dest)),
+        journal=Journal(),
+    ).ok
+    older = Journal().batches()[-1].id
+    import shutil
+
+    for d in os.listdir(dest):  # the user empties the destination
+        if os.path.isdir(dest / d):
+            shutil.rmtree(dest / d)
+    assert apply_plan(
+        build_plan([[entry(kb, b), entry(db, b)]], {db}, "move", move_to=str(dest)),
+        journal=Journal(),
+    ).ok
+    report = undo(older)
+    assert not report.ok and report.restored == []
+    assert not os.path.exists(da)  # alice's copy was emptied away by her; nothing else appears
+    assert undo().ok
+    assert Path(db).read_text() == "bob's copy!!"
 
 
 def test_move_to_unique_root_name(tmp_path):
     root, dest = tmp_path / "Pictures", tmp_path / "elsewhere"
     k, d = write(root / "k.jpg", "k"), write(root / "sub" / "d.jpg", "d")
     plan = build_plan([[entry(k, root), entry(d, root)]], {d}, "move", move_to=str(dest))
-    assert plan.steps[0].dest == str(dest / "Pictures" / "sub" / "d.jpg")
+    assert plan.steps[0].dest == str(dest / "<batch>" / "Pictures" / "sub" / "d.jpg")
 
 
 def test_ambiguous_stem_sidecar_stays_with_the_file_that_stays(tmp_path):
@@ -80,21 +114,6 @@ def test_ambiguous_stem_sidecar_stays_with_the_file_that_stays(tmp_path):
     assert (root / "p" / "shot.xmp").exists() and not (root / "p" / "shot.jpg.xmp").exists()
 
 
-REAL_LINK = os.link
-
-
-def _exdev_for(prefix: str, monkeypatch):
-    """Pretend ``prefix`` is another filesystem: links across its border fail with EXDEV."""
-    real_link = REAL_LINK
-
-    def link(src, dst, *a, **kw):
-        if os.fspath(src).startswith(prefix) != os.fspath(dst).startswith(prefix):
-            raise OSError(errno.EXDEV, "Invalid cross-device link")
-        return real_link(src, dst, *a, **kw)
-
-    monkeypatch.setattr(os, "link", link)
-
-
 def test_other_filesystem_copies_verifies_then_removes_and_undo_copies_back(
     photos, monkeypatch, tmp_path
 ):
@@ -102,15 +121,16 @@ def test_other_filesystem_copies_verifies_then_removes_and_undo_copies_back(
     before = snapshot(root)
     dest = tmp_path / "usb"
     plan = build_plan([group], {group[1].path}, "move", move_to=str(dest))
-    _exdev_for(str(dest), monkeypatch)
+    exdev_for(str(dest), monkeypatch)
     report = apply_plan(plan, journal=Journal())
     assert report.ok
     assert any("copied" in n and "verified" in n for n in report.notes)
     assert not os.path.exists(group[1].path)
-    assert (dest / "photos" / "copies" / "IMG_1.jpg").read_bytes() == b"copy-one" * 90
-    assert (dest / "photos" / "copies" / "IMG_1.XMP").read_text() == "xmp edits"
+    q = batch_dir(dest)
+    assert (q / "photos" / "copies" / "IMG_1.jpg").read_bytes() == b"copy-one" * 90
+    assert (q / "photos" / "copies" / "IMG_1.XMP").read_text() == "xmp edits"
     monkeypatch.setattr(os, "link", REAL_LINK)
-    _exdev_for(str(root), monkeypatch)  # the way back crosses filesystems too
+    exdev_for(str(root), monkeypatch)  # the way back crosses filesystems too
     assert undo().ok
     assert snapshot(root) == before
     assert os.stat(group[1].path).st_mtime_ns == group[1].mtime_ns
@@ -141,7 +161,7 @@ def test_default_quarantine_never_copies_across_filesystems(photos, monkeypatch)
     root, group = photos
     before = snapshot(root)
     plan = build_plan([group], {group[1].path}, "move")
-    _exdev_for(str(root / ".dedup-tui"), monkeypatch)
+    exdev_for(str(root / ".dedup-tui"), monkeypatch)
     report = apply_plan(plan, journal=Journal())
     assert not report.ok
     assert "another filesystem" in report.errors[0][1]
@@ -172,7 +192,7 @@ def test_keeper_invariant_checked_at_apply_time(photos, what):
     before = snapshot(root)
     report = apply_plan(plan, journal=Journal())
     assert report.done == [] and len(report.skipped) == 2
-    assert all("no unmarked copy is still in place" in r for _, r in report.skipped)
+    assert all("refusing to remove what may be the last copy" in r for _, r in report.skipped)
     assert snapshot(root) == before
 
 

@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 import pytest
-from conftest import entry, files_under, snapshot, write
+from conftest import entry, exdev_for, files_under, snapshot, write
 
 from tui_dedup.actions import Journal, Plan, apply_plan, build_plan, undo
 
@@ -47,12 +47,22 @@ def test_odd_names_survive_plan_json_apply_and_undo(tmp_path, action):
 REAL = {"link": os.link, "unlink": os.unlink}
 
 
-def _fail(monkeypatch, name, err, when=lambda *a: True):
+def _full(name, dir_fd) -> str:
+    """The full path an ``*at`` call acts on (our operations work relative to folders)."""
+    name = os.fspath(name)
+    if dir_fd is None or os.path.isabs(name):
+        return os.path.abspath(name)
+    return os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+
+
+def _fail(monkeypatch, name, err, when=lambda path: True):
     real = REAL[name]
 
     def fake(*a, **kw):
-        if when(*a):
-            raise OSError(err, os.strerror(err), os.fspath(a[-1]) if a else None)
+        fd = kw.get("src_dir_fd", kw.get("dir_fd"))
+        path = _full(a[0], fd)
+        if when(path):
+            raise OSError(err, os.strerror(err), path)
         return real(*a, **kw)
 
     monkeypatch.setattr(os, name, fake)
@@ -71,7 +81,7 @@ def test_permission_and_read_only_errors_leave_files_in_place(photos, monkeypatc
     root, group = photos
     before = snapshot(root)
     plan = build_plan([group], {group[1].path, group[2].path}, "move")
-    _fail(monkeypatch, name, err, when=lambda *a: "photos" in os.fspath(a[0]))
+    _fail(monkeypatch, name, err, when=lambda path: "photos" in path and "partial" not in path)
     report = apply_plan(plan, journal=Journal())
     assert report.done == [] and len(report.errors) == 2
     assert os.strerror(err) in report.errors[0][1]
@@ -88,26 +98,20 @@ def test_disk_full_during_copy_leaves_source_and_no_partial_file(photos, monkeyp
     dest = tmp_path / "usb"
     plan = build_plan([group], {group[1].path}, "move", move_to=str(dest))
     real_link, real_write = os.link, os.write
-
-    def link(src, dst, *a, **kw):
-        if os.fspath(dst).startswith(str(dest)) and not os.fspath(src).startswith(str(dest)):
-            raise OSError(errno.EXDEV, "Invalid cross-device link")
-        return real_link(src, dst, *a, **kw)
+    exdev_for(str(dest), monkeypatch)
 
     def write_(fd, data):
         if os.readlink(f"/proc/self/fd/{fd}").endswith("dedup-tui-partial"):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_write(fd, data)
 
-    monkeypatch.setattr(os, "link", link)
     monkeypatch.setattr(os, "write", write_)
     report = apply_plan(plan, journal=Journal())
     assert report.done == [] and "No space left" in report.errors[0][1]
     monkeypatch.setattr(os, "link", real_link)
     monkeypatch.setattr(os, "write", real_write)
     assert snapshot(root) == before
-    leftovers = [f for _, _, fs in os.walk(dest) for f in fs]
-    assert leftovers == []
+    assert files_under(dest) == []  # no partial file left behind
 
 
 def test_unprivileged_user_cannot_move_root_owned_files_and_is_told(tmp_path):

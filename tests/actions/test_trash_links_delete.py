@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import entry, files_under, snapshot, write
+from conftest import batch_dir, entry, files_under, snapshot, write
 
 from tui_dedup.actions import Journal, PlanError, apply_plan, build_plan, history, undo
 
@@ -60,7 +60,7 @@ def test_send2trash_failure_falls_back_to_quarantine_never_deletion(photos, monk
     report = apply_plan(build_plan([group], {group[2].path}, "trash"), journal=Journal())
     assert report.ok
     assert any("quarantine" in n for n in report.notes)
-    assert os.path.exists(root / ".dedup-tui" / "duplicates" / "whatsapp" / "IMG-1 small.jpg")
+    assert os.path.exists(batch_dir(root) / "whatsapp" / "IMG-1 small.jpg")
     assert undo().ok
     assert snapshot(root) == before
 
@@ -74,8 +74,8 @@ def test_network_mount_has_no_usable_trash_plan_says_quarantine(photos, monkeypa
     assert plan.steps[0].trash_fallback
     assert "no usable trash" in "\n".join(plan.describe())
     assert apply_plan(plan, journal=Journal()).ok
-    assert os.path.exists(root / ".dedup-tui" / "duplicates" / "copies" / "IMG_1.jpg")
-    assert os.path.exists(root / ".dedup-tui" / "duplicates" / "copies" / "IMG_1.XMP")
+    assert os.path.exists(batch_dir(root) / "copies" / "IMG_1.jpg")
+    assert os.path.exists(batch_dir(root) / "copies" / "IMG_1.XMP")
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_link_replaces_identical_duplicate_and_undo_restores(identical, kind):
         assert os.stat(dup).st_ino == os.stat(group[0].path).st_ino
     else:
         assert os.path.islink(dup) and os.path.samefile(dup, group[0].path)
-    assert os.path.exists(root / ".dedup-tui" / "duplicates" / "dup" / "b.jpg")
+    assert os.path.exists(batch_dir(root) / "dup" / "b.jpg")
     assert os.path.exists(root / "dup" / "b.xmp")
     assert undo().ok
     assert snapshot(root) == before
@@ -125,7 +125,7 @@ def test_undo_leaves_alone_a_link_the_user_replaced_since(identical):
     report = undo()
     assert not report.ok and "changed after it became a hardlink" in report.problems[0]
     assert Path(group[1].path).read_text() == "the user put a new file here"
-    assert os.path.exists(root / ".dedup-tui" / "duplicates" / "dup" / "b.jpg")
+    assert os.path.exists(batch_dir(root) / "dup" / "b.jpg")
 
 
 def test_delete_needs_allow_delete_and_the_typed_word(photos):

@@ -38,11 +38,12 @@ def settings(demo_dir) -> RunSettings:
 
 
 def tree_digests(root: Path) -> dict[str, str]:
-    """Relative path -> BLAKE2b of every file under ``root``."""
+    """Relative path -> BLAKE2b of every file under ``root`` (our tree lock file left out:
+    an apply or undo leaves it in ``.dedup-tui/``, with nothing of the user's in it)."""
     return {
         str(p.relative_to(root)): hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.relative_to(root).parts != (".dedup-tui", "lock")
     }
 
 

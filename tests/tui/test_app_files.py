@@ -32,7 +32,7 @@ async def test_move_then_undo(settings, demo_dir):
         await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        dest = demo_dir / ".dedup-tui" / "duplicates" / rel
+        (dest,) = (demo_dir / ".dedup-tui" / "duplicates").glob(f"*/{rel}")  # its batch folder
         assert not src.exists() and dest.exists()
         # every pair showing the moved file is gone, and its mark with it
         assert len(model) < n_pairs
@@ -45,6 +45,90 @@ async def test_move_then_undo(settings, demo_dir):
         assert len(model) == n_pairs
     after = {k: v for k, v in tree_digests(demo_dir).items() if not k.startswith(".dedup-tui")}
     assert after == before
+
+
+def _record_notifications(app) -> list[str]:
+    """Every message the app shows as a notification, as text."""
+    shown: list[str] = []
+    notify = app.notify
+
+    def record(message, *a, **kw):
+        shown.append(str(message))
+        return notify(message, *a, **kw)
+
+    app.notify = record
+    return shown
+
+
+async def _mark_b_and_press_m(app, pilot):
+    """Mark file B of the first pair and press m; returns (file B's path, the keeper's path)."""
+    await wait_for_review(app, pilot)
+    screen = app.screen
+    await pilot.press("l")
+    f = screen.model.current_file()
+    keeper = screen.session.plan_groups([f])[0][0]  # the copy that stays for this file
+    await pilot.press("space", "m")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return screen.session.entries[f].path, keeper.path
+
+
+async def test_keeper_changed_after_review_is_refused_at_m(settings, demo_dir):
+    """Issue #13: the copy that stays was replaced after the review (same size, mtime put
+    back): `m` refuses that file with its reason and nothing moves."""
+    app = create_app(settings)
+    shown = _record_notifications(app)
+    async with app.run_test(size=(120, 36)) as pilot:
+        marked, keeper = await _mark_b_and_press_m(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        st = os.stat(keeper)
+        with open(keeper, "r+b") as f:  # another picture, same size, old mtime
+            f.write(bytes(b ^ 0xFF for b in f.read(64)))
+        os.utime(keeper, ns=(st.st_atime_ns, st.st_mtime_ns))
+        before = tree_digests(demo_dir)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert os.path.exists(marked)
+        assert any("skipped 1" in m and "content changed since the scan" in m for m in shown)
+    assert tree_digests(demo_dir) == before
+
+
+async def test_lock_held_by_another_process_is_refused_at_m(settings, demo_dir):
+    """Issue #13: another dedup-tui changing files in the same tree: `m` says who and
+    changes nothing."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tui_dedup.actions.locks import tree_lock\n"
+            "with tree_lock([sys.argv[1]], command='dedup-tui apply other.json'):\n"
+            "    print('held', flush=True); sys.stdin.read()",
+            str(demo_dir),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = tree_digests(demo_dir)
+        app = create_app(settings)
+        shown = _record_notifications(app)
+        async with app.run_test(size=(120, 36)) as pilot:
+            marked, _keeper = await _mark_b_and_press_m(app, pilot)
+            await pilot.press("y")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert os.path.exists(marked)
+            assert any(f"pid {holder.pid}" in m and "other.json" in m for m in shown), shown
+        assert tree_digests(demo_dir) == before
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
 
 
 async def test_trash_disabled_without_marks_and_refuses_whole_group(settings, demo_dir):

@@ -165,9 +165,12 @@ def test_review_move_undo_quit_over_ssh(ssh_server, tmux, demo_dir, tmp_path):
     rel = gone[0]
     head, _, tail = shown_path.rpartition("…") if "…" in shown_path else ("", "", shown_path)
     assert rel.endswith(tail) and rel.startswith(head), f"moved {rel!r}, marked {shown_path!r}"
-    moved = demo_dir / QUARANTINE / rel
-    assert moved.is_file(), f"{moved} not in the quarantine"
-    assert tree_digests(demo_dir / QUARANTINE) == {rel: before[rel]}
+    # It went into this batch's own folder: QUARANTINE/<date time move batch-id>/<rel>.
+    (qrel, digest), *more = tree_digests(demo_dir / QUARANTINE).items()
+    assert not more and digest == before[rel], f"quarantine holds {qrel!r} and {more}"
+    batch, _, inner = qrel.partition("/")
+    assert inner == rel and " move " in batch, f"{qrel!r} is not {rel!r} in a batch folder"
+    moved = demo_dir / QUARANTINE / qrel
     assert not (demo_dir / rel).exists()
     assert {k: v for k, v in before.items() if k != rel} == now
 

@@ -23,6 +23,7 @@ _HOME = {
     "Plan": "plan",
     "PlanError": "plan",
     "Step": "plan",
+    "TreeBusy": "locks",
     "build_plan": "plan",
     "DEFAULT_RULES": "select",
     "RULES": "select",
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from .fsops import file_digest
     from .journal import BatchInfo, Journal, history, interrupted_batches
     from .kinds import ACTIONS
+    from .locks import TreeBusy
     from .plan import Plan, PlanError, Step, build_plan
     from .select import DEFAULT_RULES, RULES, auto_select, choose_keeper
     from .skips import ReviewState, SkipStore
@@ -69,6 +71,7 @@ __all__ = [
     "ReviewState",
     "SkipStore",
     "Step",
+    "TreeBusy",
     "UndoReport",
     "apply_plan",
     "auto_select",

@@ -1,8 +1,12 @@
-"""Run a plan: re-check every file, journal every operation, act, report.
+"""Run a plan: check it, lock the trees, re-check every file at the moment of acting, journal
+every operation, act, report.
 
-Why re-check here and not trust the plan: minutes or days may pass between plan and apply. A
-file that changed or vanished since the scan is skipped and reported; a group whose last
-unmarked copy is gone is refused (the keeper invariant), however the plan looked.
+Why re-check here and not trust the plan: minutes or days may pass between plan and apply, and
+the plan may be a file someone edited. The plan as a whole and each step's shape are checked in
+:mod:`~tui_dedup.actions.apply_checks`; each pair is re-matched with the plan's settings
+(:mod:`tui_dedup.engine.recheck`); each file and the copy that stays are re-identified just
+before the step; destinations are recomputed inside the batch's own folder. Whatever fails is
+skipped with its reason; nothing else is touched.
 
 ``checkpoint`` is called with a short label between every durable change; it exists so tests
 can simulate a crash (raise a BaseException, or pause and get killed) at each of those points.
@@ -12,26 +16,24 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..engine.model import FileEntry
-from . import trash
-from .fsops import (
-    CrossDevice,
-    copy_verified,
-    file_digest,
-    fsync_dir,
-    makedirs,
-    move_noreplace,
-    unique_name,
-)
+from . import records as R
+from . import safefs, trash
+from .apply_checks import Seen, check_plan, check_step_shape, current, planned_ident, same_file
+from .copying import copy_verified, temp_name
+from .fsops import CrossDevice, unique_name
 from .journal import Journal
-from .paths import free_destination, in_folder, quarantine_base, root_labels
+from .leftovers import active_symlink_targets, clear_leftovers
+from .locks import tree_lock
+from .paths import batch_folder, free_destination, quarantine_base, root_labels
 from .plan import Plan, Step, human_bytes
 
 Progress = Callable[[int, int, str], None]
+LINKS = ("hardlink", "symlink")
 
 
 class StepFailed(Exception):
@@ -67,212 +69,306 @@ class ApplyReport:
         return out
 
 
-def unchanged(path: str, size: int, mtime_ns: int) -> str | None:
-    """None if ``path`` is still a file of that size and mtime, else the reason it is not."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return "vanished since the scan"
-    except OSError as e:
-        return f"cannot check it: {e.strerror}"
-    if stat.S_ISDIR(st.st_mode):
-        return "is now a folder"
-    if st.st_size != size or st.st_mtime_ns != mtime_ns:
-        return "changed since the scan (size or modification time differ)"
-    return None
-
-
-def _entry_ok(e: FileEntry) -> str | None:
-    return unchanged(e.path, e.size, e.mtime_ns)
+def _why(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e) or type(e).__name__
 
 
 class _Runner:
     def __init__(self, plan: Plan, journal: Journal, dry_run: bool, checkpoint) -> None:
         self.plan, self.journal, self.dry_run = plan, journal, dry_run
         self.cp = checkpoint or (lambda label: None)
-        self.marked = set(plan.marked)
-        self.batch: str | None = None
+        self.batch = ""
+        self.folder = ""
         self.op = 0
-        self._digests: dict[str, str] = {}
-        self.labels = root_labels(e.root for g in plan.groups for e in g)
+        self.seen = Seen()
+        self.labels = root_labels(r.real for r in plan.roots)
+        self.root_real = {r.path: r.real for r in plan.roots}
+        self.removed = {s.real for s in plan.steps}
+        self.stays = {s.partner_real for s in plan.steps}
+        self.link_targets: dict[str, str] = {}
         self.report = ApplyReport(batch=None, dry_run=dry_run)
 
-    def digest(self, path: str) -> str:
-        """Keeper digests are cached: one keeper may be compared with many duplicates."""
-        if path not in self._digests:
-            self._digests[path] = file_digest(path)
-        return self._digests[path]
-
-    def log(self, rec: dict) -> None:
+    def log(self, rec: R.Record) -> None:
         if not self.dry_run:
-            self.journal.append({"batch": self.batch, **rec})
+            self.journal.append(rec)
+
+    def next_op(self) -> int:
+        self.op += 1
+        return self.op
 
     # -- checks --------------------------------------------------------------------------
-    def check(self, step: Step) -> str | None:
-        if in_folder(step.entry.path, self.plan.keep_in):
-            return "it is in a keep-in folder, which is never touched"
-        why = _entry_ok(step.entry)
+    def check(self, step: Step, recheck: str | None) -> tuple[str | None, safefs.Ident | None]:
+        why = check_step_shape(self.plan, step, self.stays, self.removed)
         if why:
-            return why
-        for s in step.sidecars:
-            why = unchanged(s.path, s.size, s.mtime_ns)
-            if why:
-                return f"its sidecar {s.path!r} {why}"
-        members = self.plan.groups[step.group]
-        partners = [m for m in members if m.path not in self.marked]
-        if not any(_entry_ok(m) is None for m in partners):
-            gone = "; ".join(f"{m.path!r} {_entry_ok(m)}" for m in partners)
+            return f"not a step the planner would make: {why}", None
+        assert step.partner is not None
+        if step.real in self.link_targets:
             return (
-                f"group {step.group + 1}: no unmarked copy is still in place and unchanged "
-                f"({gone}); refusing to remove what may be the last copy"
+                f"a symlink made by batch {self.link_targets[step.real]} points at it; moving "
+                "it would leave that link dangling (undo that batch first)",
+                None,
             )
-        if step.action in ("hardlink", "symlink"):
-            keeper = next((m for m in members if m.path == step.keeper), None)
-            if keeper is None or _entry_ok(keeper):
-                return f"the keeper {step.keeper!r} changed or vanished since the scan"
-            if keeper.dev != os.lstat(step.entry.path).st_dev:
-                return "the keeper is on another filesystem"
-            if self.digest(keeper.path) != file_digest(step.entry.path):
-                return "not byte-identical to the keeper (digests differ)"
-        return None
+        strict = step.action == "delete" or step.action in LINKS
+        now, why = same_file(
+            step.real, planned_ident(step.entry), step.digest, self.seen, need_digest=strict
+        )
+        if now is None:
+            return why, None
+        keep, why = same_file(
+            step.partner_real,
+            planned_ident(step.partner),
+            step.partner_digest,
+            self.seen,
+            need_digest=strict,
+        )
+        if keep is None:
+            return (
+                f"the copy that stays, {step.partner.path!r}, {why}; refusing to remove what "
+                "may be the last copy",
+                None,
+            )
+        if now.same_inode(keep):
+            return "it and the copy that stays are one file (hard links): nothing to free", None
+        if recheck:
+            return f"no longer a match of {step.partner.path!r}: {recheck}", None
+        if step.action in LINKS:
+            if now.dev != keep.dev:
+                return "the copy that stays is on another filesystem", None
+            if step.digest != step.partner_digest or step.digest is None:
+                return "not byte-identical to the copy that stays (digests differ)", None
+        for s in step.sidecars:
+            try:
+                st = safefs.lstat(self._real(step, s.path))
+            except OSError:
+                return f"its sidecar {s.path!r} vanished since the scan", None
+            if not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns) != (
+                s.size,
+                s.mtime_ns,
+            ):
+                return f"its sidecar {s.path!r} changed since the scan", None
+        return None, now
+
+    def _real(self, step: Step, path: str) -> str:
+        """A sidecar's real path: beside the image's real path."""
+        return os.path.join(os.path.dirname(step.real), os.path.basename(path))
 
     # -- operations ----------------------------------------------------------------------
-    def move(self, src: str, dst: str, may_copy: bool, **extra) -> str:
-        """Journaled no-clobber move; returns the destination actually used."""
-        st = os.lstat(src)
-        makedirs(os.path.dirname(dst))
-        k = self.op = self.op + 1
+    def dest_for(self, step: Step, path: str) -> str:
+        root = self.root_real[step.entry.root]
+        return quarantine_base(
+            path, root, step.entry.dev, self.plan.move_to, self.labels, self.folder
+        )
+
+    def move(
+        self, src: str, dst: str, expect: safefs.Ident, digest: str | None, may_copy: bool, **kw
+    ) -> str:
+        """Journaled no-clobber move of the file ``expect`` at ``src``; returns where it went."""
         base, n = dst, 0
-        while os.path.lexists(dst):
+        while safefs.exists(dst):
             n += 1
             dst = unique_name(base, n)
-        rec = {"op": k, "kind": "move", "src": src, "dst": dst, "size": st.st_size}
-        self.log({"rec": "intent", **rec, "dev": st.st_dev, "ino": st.st_ino} | extra)
+        k = self.next_op()
+        self.log(
+            R.Intent(self.batch, k, "move", src, dst, expect.size, expect.mtime_ns, digest, **kw)
+        )
         self.cp("intent")
         try:
             try:
-                move_noreplace(src, dst, checkpoint=self.cp)
+                safefs.move(src, dst, expect)
+                self.cp("linked")
             except CrossDevice:
                 if not may_copy:
                     raise StepFailed(
                         "the quarantine is on another filesystem; not copying into a folder "
-                        "you did not choose (use move_to)"
+                        "you did not choose (use --move-to)"
                     ) from None
-                digest = file_digest(src)
-                self.log({"rec": "copying", "op": k, "digest": digest})
-                copy_verified(src, dst, digest, checkpoint=self.cp)
-                self.log({"rec": "copied", "op": k})
-                self.cp("copied")
-                os.unlink(src)
-                fsync_dir(os.path.dirname(src))
-                self.report.notes.append(f"copied {src!r} to another filesystem and verified it")
+                self._copy_then_remove(k, src, dst, expect, digest)
         except (OSError, ValueError, StepFailed) as e:
-            self.log({"rec": "failed", "op": k, "error": _why(e)})
+            self.log(R.Failed(self.batch, k, _why(e)))
             raise StepFailed(_why(e)) from e
-        self.log({"rec": "done", "op": k, "dst": dst})
+        self.log(R.Done(self.batch, k, dst=dst))
         self.cp("done")
         return dst
 
-    def trash(self, src: str, fallback: str | None, may_copy: bool) -> None:
+    def _copy_then_remove(
+        self, k: int, src: str, dst: str, expect: safefs.Ident, digest: str | None
+    ) -> None:
+        if digest is None:
+            digest = safefs.digest(src)
+        tmp = temp_name(dst)
+        self.log(R.TempName(self.batch, k, tmp))
+        self.log(R.Copying(self.batch, k, digest, tmp))
+        copied = copy_verified(src, dst, tmp, expected_digest=digest)
+        self.cp("copy-written")
+        self.log(R.Copied(self.batch, k))
+        self.cp("copied")
+        now, _ = current(src)
+        if now is None or not now.same_inode(expect) or now.size != expect.size:
+            raise StepFailed("the file changed while it was being copied; both copies kept")
+        safefs.remove_name(src, expect)
+        self.report.notes.append(f"copied {src!r} to another filesystem and verified it")
+        self.report.notes += copied.notes
+
+    def trash(self, step: Step, src: str, fallback: str, expect: safefs.Ident) -> None:
         if trash.trash_dir_for(src) is None:
             self.report.notes.append(f"no usable trash for {src!r}: moved to the quarantine")
-            self.move(src, fallback, may_copy, fallback=True)
+            self.move(src, fallback, expect, step.digest, step.may_copy, fallback=True)
             return
-        size = os.lstat(src).st_size
-        k = self.op = self.op + 1
+        k = self.next_op()
         t0 = time.time()
-        self.log({"rec": "intent", "op": k, "kind": "trash", "src": src, "size": size, "time": t0})
+        self.log(
+            R.Intent(self.batch, k, "trash", src, size=expect.size, digest=step.digest, time=t0)
+        )
         self.cp("intent")
+        now, _ = current(src)  # send2trash takes a path: check once more just before
+        if now is None or not now.same_inode(expect):
+            self.log(R.Failed(self.batch, k, "changed just before it was trashed"))
+            raise StepFailed("changed just before it was trashed; left in place")
         try:
             where = trash.send(src)
         except Exception as e:  # send2trash raises many kinds; the file must not be lost
-            if os.path.lexists(src):
-                self.log({"rec": "failed", "op": k, "error": _why(e)})
+            if safefs.exists(src):
+                self.log(R.Failed(self.batch, k, _why(e)))
                 self.report.notes.append(
                     f"the trash refused {src!r} ({_why(e)}): moved to the quarantine"
                 )
-                self.move(src, fallback, may_copy, fallback=True)
+                self.move(src, fallback, expect, step.digest, step.may_copy, fallback=True)
                 return
-            where = trash.find(src, t0 - 2, time.time() + 2, size)
-        rec = {"rec": "done", "op": k}
+            where = trash.find(src, t0 - 2, time.time() + 2, expect.size)
+        rec = R.Done(self.batch, k)
         if where is not None:
-            rec |= {"trash_file": where.file, "trash_info": where.info}
+            rec = R.Done(self.batch, k, trash_file=where.file, trash_info=where.info)
         self.log(rec)
         self.cp("done")
 
-    def link(self, step: Step) -> None:
-        orig, keeper = step.entry.path, step.keeper
-        kst = os.lstat(keeper)
-        qk = self.op + 1
-        self.move(orig, step.dest, step.may_copy)
-        k = self.op = self.op + 1
-        target = (
+    def link(self, step: Step, expect: safefs.Ident) -> None:
+        orig, keeper = step.real, step.partner_real
+        moved_by = self.op + 1
+        dest = self.move(orig, self.dest_for(step, orig), expect, step.digest, step.may_copy)
+        k = self.next_op()
+        text = (
             os.path.relpath(keeper, os.path.dirname(orig)) if step.action == "symlink" else keeper
         )
         self.log(
-            {"rec": "intent", "op": k, "kind": step.action, "src": orig, "target": target}
-            | {"dev": kst.st_dev, "ino": kst.st_ino}
+            R.Intent(
+                self.batch,
+                k,
+                step.action,
+                orig,
+                size=expect.size,
+                digest=step.partner_digest,
+                target=text,
+                keeper=keeper,
+                moved_by=moved_by,
+            )
         )
         self.cp("intent")
         try:
             if step.action == "hardlink":
-                os.link(keeper, orig)
+                safefs.make_hardlink(keeper, orig)
+                made, keep_now = safefs.lstat(orig), safefs.lstat(keeper)
+                if (made.st_dev, made.st_ino) != (keep_now.st_dev, keep_now.st_ino):
+                    safefs.remove_name(orig, safefs.Ident.of(made))
+                    raise OSError(0, "the copy that stays changed while linking")
+                self.seen.note(keeper)  # a new link changes its ctime, not its content
             else:
-                os.symlink(target, orig)
-            fsync_dir(os.path.dirname(orig))
+                safefs.make_symlink(text, orig)
         except OSError as e:
-            self.log({"rec": "failed", "op": k, "error": _why(e)})
+            self.log(R.Failed(self.batch, k, _why(e)))
             # Put the original back so the user sees the tree as it was.
-            self.log({"rec": "undo-intent", "op": qk})
-            move_noreplace(step.dest, orig)
-            self.log({"rec": "undone", "op": qk})
+            self.log(R.UndoIntent(self.batch, moved_by))
+            safefs.move(dest, orig, safefs.Ident.of(safefs.lstat(dest)))
+            self.log(R.Undone(self.batch, moved_by))
             raise StepFailed(f"could not create the {step.action}: {_why(e)}") from e
-        self.log({"rec": "done", "op": k})
+        self.log(R.Done(self.batch, k))
         self.cp("done")
 
-    def delete(self, src: str) -> None:
-        k = self.op = self.op + 1
-        size = os.lstat(src).st_size
-        self.log({"rec": "intent", "op": k, "kind": "delete", "src": src, "size": size})
+    def delete(self, src: str, expect: safefs.Ident, digest: str | None) -> None:
+        k = self.next_op()
+        self.log(R.Intent(self.batch, k, "delete", src, size=expect.size, digest=digest))
         self.cp("intent")
         try:
-            os.unlink(src)
-            fsync_dir(os.path.dirname(src))
+            safefs.remove_name(src, expect)
         except OSError as e:
-            self.log({"rec": "failed", "op": k, "error": _why(e)})
+            self.log(R.Failed(self.batch, k, _why(e)))
             raise StepFailed(_why(e)) from e
-        self.log({"rec": "done", "op": k})
+        self.log(R.Done(self.batch, k))
         self.cp("done")
 
-    def run_step(self, step: Step) -> None:
-        src = step.entry.path
-        if step.action in ("hardlink", "symlink"):
-            self.link(step)
+    def run_step(self, step: Step, expect: safefs.Ident) -> None:
+        if step.action in LINKS:
+            self.link(step, expect)
             return
-        dest, side_dest = step.dest, [s.dest for s in step.sidecars]
-        if dest is not None and any(os.path.lexists(p) for p in [dest, *side_dest]):
-            # Taken since planning: next free name from the same base, image and sidecars alike.
-            base = quarantine_base(step.entry, self.plan.move_to, self.labels)
-            dest, side_dest = free_destination(base, src, [s.path for s in step.sidecars], set())
-        files = [(src, dest), *zip([s.path for s in step.sidecars], side_dest, strict=True)]
+        src = step.real
+        side_real = [self._real(step, s.path) for s in step.sidecars]
+        dest, side_dest = "", [""] * len(side_real)
+        if step.action != "delete":
+            dest, side_dest = free_destination(self.dest_for(step, src), src, side_real, set())
+        files = [(src, dest), *zip(side_real, side_dest, strict=True)]
         for i, (path, target) in enumerate(files):
             try:
+                ident = expect if i == 0 else safefs.Ident.of(safefs.lstat(path))
+                digest = step.digest if i == 0 else None
                 if step.action == "delete":
-                    self.delete(path)
+                    self.delete(path, ident, digest)
                 elif step.action == "trash" and not step.trash_fallback:
-                    self.trash(path, target, step.may_copy)
+                    self.trash(step, path, target, ident)
                 else:
-                    self.move(path, target, step.may_copy)
-            except StepFailed:
+                    self.move(path, target, ident, digest, step.may_copy)
+            except (StepFailed, OSError) as e:
                 if i == 0:
-                    raise
+                    raise StepFailed(str(e) if isinstance(e, StepFailed) else _why(e)) from e
                 self.report.errors.append((path, "sidecar could not follow its image"))
 
 
-def _why(e: BaseException) -> str:
-    if isinstance(e, OSError) and e.strerror:
-        return e.strerror
-    return str(e) or type(e).__name__
+def _rechecked(plan: Plan) -> list[str | None]:
+    """Per step: why the pair no longer matches under the plan's settings (None: it does).
+
+    A plan built in this process (no ``spec``) was matched moments ago by the caller; a plan
+    file always carries one, and a byte-identical pair needs no features."""
+    if plan.spec is None or not plan.steps:
+        return [None] * len(plan.steps)
+    from ..engine.recheck import MatchSpec, recheck_pairs
+
+    try:
+        spec = MatchSpec.from_dict(plan.spec)
+    except (ValueError, TypeError, KeyError) as e:
+        return [f"the plan's match settings are not valid ({e})"] * len(plan.steps)
+    entries, index, pairs, which = [], {}, [], []
+    for n, s in enumerate(plan.steps):
+        if s.digest is not None and s.digest == s.partner_digest:
+            continue
+        ids = []
+        for e in (s.entry, s.partner):
+            if e.path not in index:
+                index[e.path] = len(entries)
+                entries.append(e)
+            ids.append(index[e.path])
+        pairs.append((ids[0], ids[1]))
+        which.append(n)
+    out: list[str | None] = [None] * len(plan.steps)
+    if pairs:
+        cache = _feature_cache()
+        try:
+            found = recheck_pairs(entries, pairs, spec, cache=cache)
+        finally:
+            if cache is not None:
+                cache.close()
+        for n, why in zip(which, found, strict=True):
+            out[n] = why
+    return out
+
+
+def _feature_cache():
+    """The default feature cache (features of unchanged files are read, not decoded)."""
+    try:
+        from ..engine.cache import FeatureCache
+
+        return FeatureCache.open(None)
+    except Exception:  # the cache is an optimisation: never a reason to fail
+        return None
 
 
 def apply_plan(
@@ -286,49 +382,76 @@ def apply_plan(
 ) -> ApplyReport:
     """Carry out ``plan``. A permanent delete needs ``confirm`` == ``plan.confirm_word``.
 
-    ``dry_run`` performs every check (including digests for links) and reports what would be
-    done, without touching a file or the journal.
+    ``dry_run`` performs every check (digests and re-matching included) and reports what would
+    be done, without touching a file or the journal. Raises :class:`~.locks.TreeBusy` when
+    another process is changing files in one of the trees, JournalBusy/JournalError when the
+    journal cannot be used.
     """
     r = _Runner(plan, journal, dry_run, checkpoint)
-    if (
-        plan.irreversible
-        and not dry_run
-        and (not plan.confirm_word or confirm != plan.confirm_word)
-    ):
-        r.report.errors.append(
-            ("(plan)", f"permanent delete not confirmed: type {plan.confirm_word} to confirm")
-        )
+    problems = check_plan(plan, None if dry_run and plan.irreversible else confirm)
+    if dry_run and plan.irreversible:
+        problems = [p for p in problems if "not confirmed" not in p]
+    if problems:
+        r.report.errors += [("(plan)", p) for p in problems]
         return r.report
-    total = len(plan.steps)
-    if dry_run:
-        return _run(r, plan, on_progress, total)
-    with journal.locked():
-        r.batch = r.report.batch = journal.new_batch(plan.action, total, move_to=plan.move_to)
-        _run(r, plan, on_progress, total)
-        rep = r.report
-        r.log(
-            {"rec": "end", "done": len(rep.done), "skipped": len(rep.skipped)}
-            | {"errors": len(rep.errors), "bytes": rep.bytes_freed}
+    if plan.edited:
+        r.report.notes.append(
+            "this plan file was edited, or made by another user or under sudo: "
+            "every step was re-checked as for any plan"
         )
+    rechecked = _rechecked(plan)
+    if dry_run:
+        r.link_targets = active_symlink_targets(journal)
+        return _run(r, plan, rechecked, on_progress)
+    roots = [x.real for x in plan.roots]
+    command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))
+    with tree_lock(roots, plan.move_to, command=command) as lock, journal.locked():
+        r.report.notes += lock.notes
+        r.report.notes += clear_leftovers(journal)
+        r.link_targets = active_symlink_targets(journal)
+        r.batch = r.report.batch = journal.new_batch_id()
+        now = time.time()
+        r.folder = batch_folder(r.batch, plan.action, now)
+        journal.append(
+            R.BatchStart(
+                r.batch,
+                now,
+                plan.action,
+                len(plan.steps),
+                move_to=plan.move_to,
+                version=R.JOURNAL_VERSION,
+                roots=roots,
+                folder=r.folder,
+            )
+        )
+        _run(r, plan, rechecked, on_progress)
+        rep = r.report
+        r.log(R.End(r.batch, len(rep.done), len(rep.skipped), len(rep.errors), rep.bytes_freed))
     return r.report
 
 
-def _run(r: _Runner, plan: Plan, on_progress: Progress | None, total: int) -> ApplyReport:
+def _run(
+    r: _Runner, plan: Plan, rechecked: list[str | None], on_progress: Progress | None
+) -> ApplyReport:
+    total = len(plan.steps)
+    marked_dests: set[str] = set()
     for n, step in enumerate(plan.steps):
         path = step.entry.path
         if on_progress:
             on_progress(n, total, path)
         try:
-            why = r.check(step)
+            why, expect = r.check(step, rechecked[n])
         except OSError as e:
-            why = f"cannot check it: {_why(e)}"
-        if why:
+            why, expect = f"cannot check it: {_why(e)}", None
+        if why or expect is None:
+            why = why or "cannot check it"
             r.report.skipped.append((path, why))
-            r.log({"rec": "skip", "path": path, "reason": why})
+            r.log(R.Skip(r.batch, path, why))
             continue
         if not r.dry_run:
             try:
-                r.run_step(step)
+                _mark_destination(r, step, marked_dests)
+                r.run_step(step, expect)
             except (StepFailed, OSError) as e:
                 r.report.errors.append((path, str(e) if isinstance(e, StepFailed) else _why(e)))
                 continue
@@ -337,3 +460,37 @@ def _run(r: _Runner, plan: Plan, on_progress: Progress | None, total: int) -> Ap
     if on_progress:
         on_progress(total, total, "")
     return r.report
+
+
+def _mark_destination(r: _Runner, step: Step, done: set[str]) -> None:
+    """Put the destination marker where this step's files go, so no later scan lists them
+    (whatever options it is given), before the first file arrives there."""
+    from ..engine.discover import DEST_MARKER
+
+    if step.action == "delete":
+        return
+    if step.action == "trash" and not step.trash_fallback and trash.trash_dir_for(step.real):
+        return  # a real trash: nothing of ours is written
+    # The marker goes in the --move-to folder, or in the .dedup-tui folder of the quarantine.
+    top = r.plan.move_to or ""
+    if not top:
+        top = os.path.dirname(r.dest_for(step, step.real).split(os.sep + r.folder + os.sep)[0])
+    if top in done:
+        return
+    fd = safefs.open_dir(top, create=True)
+    try:
+        try:
+            f = os.open(
+                DEST_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=fd
+            )
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(f, "w") as out:
+                out.write(
+                    "Signature: dedup-tui destination\n"
+                    "# Files dedup-tui moved here. dedup-tui never scans this folder.\n"
+                )
+    finally:
+        os.close(fd)
+    done.add(top)

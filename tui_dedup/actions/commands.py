@@ -10,6 +10,7 @@ import sys
 
 from .apply import apply_plan
 from .journal import Journal, JournalBusy, JournalError, history, interrupted_batches
+from .locks import TreeBusy
 from .plan import Plan, PlanError
 from .undo import undo, undo_all
 
@@ -31,8 +32,14 @@ def cmd_apply(plan_path: str, dry_run: bool = False, confirm_word: str | None = 
     except FileNotFoundError:
         _err(f"{plan_path!r}: no such plan file")
         return 2
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        _err(f"{plan_path!r}: not a readable plan ({e})")
+    except UnicodeDecodeError:
+        _err(f"{plan_path!r}: not a readable plan (not UTF-8 text)")
+        return 2
+    except OSError as e:
+        _err(f"{plan_path!r}: cannot read it ({e.strerror or e})")
+        return 2
+    except PlanError as e:
+        _err(f"{plan_path!r}: not a usable plan: {e}")
         return 2
     journal = Journal()
     _warn_interrupted(journal)
@@ -47,7 +54,7 @@ def cmd_apply(plan_path: str, dry_run: bool = False, confirm_word: str | None = 
         return 2
     try:
         report = apply_plan(plan, journal=journal, dry_run=dry_run, confirm=confirm_word)
-    except (JournalBusy, PlanError) as e:
+    except (JournalBusy, TreeBusy, PlanError) as e:
         _err(str(e))
         return 1
     except JournalError as e:
@@ -65,7 +72,7 @@ def cmd_undo(batch_id: str | None = None, all_: bool = False, dry_run: bool = Fa
         return 2
     try:
         report = undo_all(dry_run=dry_run) if all_ else undo(batch_id, dry_run=dry_run)
-    except (JournalBusy, JournalError) as e:
+    except (JournalBusy, JournalError, TreeBusy) as e:
         _err(str(e))
         return 1
     lines = report.lines()
@@ -79,7 +86,10 @@ def cmd_undo(batch_id: str | None = None, all_: bool = False, dry_run: bool = Fa
 
 def cmd_history() -> int:
     """List batches, oldest first."""
-    batches = history()
+    journal = Journal()
+    batches = history(journal)
+    for w in journal.warnings:
+        _err(f"warning: {w}")
     if not batches:
         print("no actions recorded yet")
         return 0

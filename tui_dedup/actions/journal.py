@@ -6,9 +6,7 @@ operations themselves leave it at its source, at its destination, or both (never
 torn last line (killed mid-write) is ignored on reading and fenced off with a newline before
 the next append.
 
-Record kinds (``rec``): ``batch`` (start), ``intent``/``copying``/``copied``/``done``/``failed``
-per operation, ``skip`` per skipped file, ``end``; undo adds ``undo-intent``/``undone`` per
-operation and one ``undo`` record per run.
+The record kinds and their fields are defined once, in :mod:`tui_dedup.actions.records`.
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .records import BatchStart, End, Record, UndoRun, parse
 from .state import state_dir
 
 
@@ -70,6 +69,7 @@ class Journal:
     def __init__(self, path: str | None = None) -> None:
         self.path = path or os.path.join(state_dir(), "journal.jsonl")
         self._fd: int | None = None
+        self.warnings: list[str] = []
 
     @classmethod
     def open(cls, path: str | None = None) -> Journal:
@@ -90,9 +90,10 @@ class Journal:
             self._fd = fd
         return self._fd
 
-    def append(self, rec: dict) -> None:
+    def append(self, rec: Record) -> None:
         """Write one record durably (fsync) before returning; JournalError if it cannot."""
-        data = (json.dumps(rec, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+        text = json.dumps(rec.to_dict(), ensure_ascii=True, separators=(",", ":"))
+        data = (text + "\n").encode("ascii")
         try:
             fd = self._open()
             while data:
@@ -107,14 +108,10 @@ class Journal:
             os.close(self._fd)
             self._fd = None
 
-    def new_batch(self, action: str, steps: int, **extra) -> str:
-        """Start a batch; returns its id (sortable by time, unique)."""
-        bid = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
-        self.append(
-            {"rec": "batch", "batch": bid, "time": time.time(), "action": action, "steps": steps}
-            | extra
-        )
-        return bid
+    @staticmethod
+    def new_batch_id() -> str:
+        """A batch id: sortable by time, unique."""
+        return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -133,49 +130,56 @@ class Journal:
             self.close()
 
     # -- reading -------------------------------------------------------------------------
-    def records(self) -> list[dict]:
-        """All readable records; a torn or corrupt line is skipped, not fatal."""
+    def records(self) -> list[Record]:
+        """All well-formed records; a torn, corrupt or malformed line is skipped, not fatal.
+
+        Each skipped line adds one entry to :attr:`warnings` (``history`` prints them)."""
+        self.warnings = []
         try:
             with open(self.path, "rb") as f:
                 raw = f.read()
         except FileNotFoundError:
             return []
         out = []
-        for line in raw.split(b"\n"):
+        for n, line in enumerate(raw.split(b"\n"), 1):
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = parse(json.loads(line))
             except ValueError:
+                rec = None
+            if rec is None:
+                self.warnings.append(f"journal line {n} is not a valid record; ignored")
                 continue
-            if isinstance(rec, dict) and "rec" in rec:
-                out.append(rec)
+            out.append(rec)
         return out
 
-    def batch_records(self, batch: str) -> list[dict]:
-        return [r for r in self.records() if r.get("batch") == batch]
+    def batch_records(self, batch: str) -> list[Record]:
+        return [r for r in self.records() if r.batch == batch]
 
     def batches(self) -> list[BatchInfo]:
         """Every batch, oldest first, with its state."""
         infos: dict[str, BatchInfo] = {}
         for r in self.records():
-            bid = r.get("batch")
-            kind = r["rec"]
-            if kind == "batch":
-                infos[bid] = BatchInfo(bid, r.get("time", 0.0), r.get("action", "?"), r["steps"])
-                infos[bid].irreversible = r.get("action") == "delete"
+            if isinstance(r, BatchStart):
+                infos[r.batch] = BatchInfo(r.batch, r.time, r.action, r.steps)
+                infos[r.batch].irreversible = r.action == "delete"
                 continue
-            info = infos.get(bid)
+            info = infos.get(r.batch)
             if info is None:
                 continue
-            if kind == "end":
-                info.done, info.skipped = r.get("done", 0), r.get("skipped", 0)
-                info.errors, info.bytes = r.get("errors", 0), r.get("bytes", 0)
+            if isinstance(r, End):
+                info.done, info.skipped, info.errors, info.bytes = (
+                    r.done,
+                    r.skipped,
+                    r.errors,
+                    r.bytes,
+                )
                 if info.state != "undone":
                     info.state = "complete"
-            elif kind == "undo":
-                info.undo_problems = list(r.get("problems", []))
-                if r.get("complete"):
+            elif isinstance(r, UndoRun):
+                info.undo_problems = list(r.problems)
+                if r.complete:
                     info.state = "undone"
         return list(infos.values())
 

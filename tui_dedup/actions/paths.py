@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterable
 
-from ..engine.model import FileEntry
+from . import safefs
 from .fsops import device_of, unique_name
 
 QUARANTINE = os.path.join(".dedup-tui", "duplicates")
@@ -18,13 +19,28 @@ SIDECAR_EXTS = (".xmp", ".aae", ".thm")
 
 
 def in_folder(path: str, folders: Iterable[str]) -> bool:
-    """True when ``path`` is inside (or is) one of ``folders``; compares absolute paths."""
-    p = os.path.abspath(path)
+    """True when ``path`` is inside (or is) one of ``folders``, compared as resolved real paths.
+
+    Real paths, not strings: ``--keep-in ~/Pictures/Originals`` must protect the files a scan of
+    the folder ``~/Pictures`` links to, whichever spelling reached them.
+    """
+    p = os.path.realpath(path)
     for f in folders:
-        f = os.path.abspath(f)
+        f = os.path.realpath(f)
         if p == f or p.startswith(f.rstrip(os.sep) + os.sep):
             return True
     return False
+
+
+def batch_folder(batch: str, action: str, when: float) -> str:
+    """The folder one batch's files go to inside a quarantine or ``--move-to`` folder.
+
+    Named so a person browsing understands it (date, time, action, batch id) and so two
+    batches, or two libraries moved to one destination, can never share a folder: undo of one
+    batch can then never pick up another batch's (or another person's) file.
+    """
+    stamp = time.strftime("%Y-%m-%d %H.%M.%S", time.localtime(when))
+    return f"{stamp} {action} {batch}"
 
 
 def root_labels(roots: Iterable[str]) -> dict[str, str]:
@@ -51,27 +67,34 @@ def _rel(path: str, top: str) -> str:
     return os.path.basename(path) if rel.startswith(os.pardir) else rel
 
 
-def quarantine_base(entry: FileEntry, move_to: str | None, labels: dict[str, str]) -> str:
-    """Destination of ``entry`` before collision handling.
+def quarantine_base(
+    path: str, root: str, dev: int, move_to: str | None, labels: dict[str, str], folder: str
+) -> str:
+    """Destination of the file at real path ``path`` (under real ``root``) before collisions.
 
-    Default: ``<root>/.dedup-tui/duplicates/<path relative to root>``. If the file sits on
-    another filesystem mounted inside the root, the quarantine goes to the top of that
-    filesystem within the root instead, so it stays a rename and never becomes a copy the user
-    did not ask for. With ``move_to``: ``<move_to>/<root label>/<path relative to root>``.
+    Default: ``<root>/.dedup-tui/duplicates/<batch folder>/<path relative to root>``. If the
+    file sits on another filesystem mounted inside the root, the quarantine goes to the top of
+    that filesystem within the root instead, so it stays a rename and never becomes a copy the
+    user did not ask for. With ``move_to``:
+    ``<move_to>/<batch folder>/<root label>/<path relative to root>``.
     """
     if move_to is not None:
-        return os.path.join(move_to, labels[entry.root], _rel(entry.path, entry.root))
-    top = entry.root
-    if device_of(entry.root) != entry.dev:
-        top = os.path.dirname(entry.path)
+        return os.path.join(move_to, folder, labels[root], _rel(path, root))
+    top = root
+    if device_of(root) != dev:
+        top = os.path.dirname(path)
         while True:
-            parent = os.path.dirname(top)
-            if parent == top or not in_folder(parent, [entry.root]):
+            up = os.path.dirname(top)
+            if up == top or not _under(up, root):
                 break
-            if device_of(parent) != entry.dev:
+            if device_of(up) != dev:
                 break
-            top = parent
-    return os.path.join(top, QUARANTINE, _rel(entry.path, top))
+            top = up
+    return os.path.join(top, QUARANTINE, folder, _rel(path, top))
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def find_sidecars(path: str, listing: list[str], exclude: set[str]) -> list[str]:
@@ -128,6 +151,6 @@ def free_destination(
     while True:
         dest = unique_name(base, n)
         side = [renamed_sidecar(s, image, dest, d) for s in sidecars]
-        if all(p not in taken and not os.path.lexists(p) for p in [dest, *side]):
+        if all(p not in taken and not safefs.exists(p) for p in [dest, *side]):
             return dest, side
         n += 1

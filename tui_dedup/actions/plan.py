@@ -10,21 +10,38 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from ..engine.model import FileEntry
+from . import safefs
 from .fsops import device_of
 from .kinds import ACTIONS
 from .paths import find_sidecars, free_destination, in_folder, quarantine_base, root_labels
 from .trash import trash_dir_for
 
 CONFIRM_WORD = "DELETE"
-PLAN_VERSION = 1
+PLAN_VERSION = 2
+#: Shown where a destination depends on the batch id, which only apply knows.
+BATCH_FOLDER = "<batch>"
 
 
 class PlanError(ValueError):
-    """A plan that cannot be built as asked (unknown action, delete not allowed...)."""
+    """A plan that cannot be built or applied as asked (unknown action, delete not allowed,
+    a plan file that was edited into something the planner would not have made...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """A scanned root as the plan saw it: the path given, its real path and its identity.
+
+    Apply acts below ``real`` only, reaching every file without following a symlink, and
+    refuses the plan when the folder at ``real`` is no longer the same folder."""
+
+    path: str
+    real: str
+    dev: int
+    ino: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +56,26 @@ class Sidecar:
 
 @dataclass(slots=True)
 class Step:
-    """One marked file and what happens to it (and its sidecars)."""
+    """One marked file, the copy of it that stays (``partner``), and what happens to it.
+
+    ``real``/``partner_real`` are where apply acts (under a root's real path); ``digest`` and
+    ``partner_digest`` the content seen when planning. ``dest`` is informational: apply
+    recomputes it, inside the batch's own quarantine folder.
+    """
 
     action: str
     entry: FileEntry
     group: int
-    dest: str | None = None  # quarantine target; for trash the fallback target
+    partner: FileEntry | None = None
+    real: str = ""
+    partner_real: str = ""
+    digest: str | None = None
+    partner_digest: str | None = None
+    dest: str | None = None
     sidecars: tuple[Sidecar, ...] = ()
     copy: bool = False  # dest is on another filesystem: copy, verify, then remove the source
     may_copy: bool = False  # the user chose the destination, so a copy is allowed
-    keeper: str | None = None  # link target for hardlink/symlink
+    keeper: str | None = None  # link target for hardlink/symlink (the partner's path)
     trash_fallback: bool = False  # no usable trash: goes to the quarantine
     irreversible: bool = False
 
@@ -59,18 +86,24 @@ class Step:
 
 @dataclass(slots=True)
 class Plan:
-    """Steps plus the groups they came from (apply re-checks the keeper invariant on them)."""
+    """What will happen, step by step, and what it was matched with (apply re-checks all)."""
 
     action: str
     steps: list[Step]
-    groups: list[list[FileEntry]]
-    marked: list[str]
+    roots: list[Root] = field(default_factory=list)
+    spec: dict | None = None  # engine.recheck.MatchSpec as a dict; None: built in-process
     refused: list[str] = field(default_factory=list)
     move_to: str | None = None
     keep_in: list[str] = field(default_factory=list)
     confirm_word: str | None = None
     created: float = 0.0
     version: int = PLAN_VERSION
+    mac: str | None = None  # keyed digest: tells apply whether the file was edited
+    edited: bool = False  # read from a file whose signature is not this user's (not saved)
+
+    @property
+    def marked(self) -> list[str]:
+        return [s.entry.path for s in self.steps]
 
     @property
     def bytes_to_free(self) -> int:
@@ -84,24 +117,33 @@ class Plan:
     def irreversible(self) -> bool:
         return any(s.irreversible or s.action == "delete" for s in self.steps)
 
+    def body(self) -> dict:
+        d = asdict(self)
+        d.pop("mac")
+        d.pop("edited")
+        return d
+
     def to_json(self) -> str:
-        """ASCII JSON; non-UTF-8 names survive as ``\\udcXX`` escapes (surrogateescape)."""
-        return json.dumps(asdict(self), indent=1, ensure_ascii=True)
+        """ASCII JSON, signed with the user's plan key; non-UTF-8 names survive as ``\\udcXX``
+        escapes (surrogateescape)."""
+        from .plan_key import sign
+
+        d = self.body()
+        d["mac"] = sign(d)
+        return json.dumps(d, indent=1, ensure_ascii=True)
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
-        d = json.loads(text)
-        if d.get("version") != PLAN_VERSION:
-            raise PlanError(f"unsupported plan version {d.get('version')!r}")
-        steps = []
-        for s in d["steps"]:
-            s = dict(s)
-            s["entry"] = FileEntry(**s["entry"])
-            s["sidecars"] = tuple(Sidecar(**c) for c in s["sidecars"])
-            steps.append(Step(**s))
-        d["steps"] = steps
-        d["groups"] = [[FileEntry(**e) for e in g] for g in d["groups"]]
-        return cls(**d)
+        """Parse a plan file; PlanError with a one-line reason for anything malformed.
+
+        Only the shape is checked here; apply checks the content against the disk."""
+        from .plan_file import plan_from_dict
+
+        try:
+            d = json.loads(text)
+        except ValueError as e:
+            raise PlanError(f"not JSON ({e})") from None
+        return plan_from_dict(d)
 
     def describe(self) -> list[str]:
         """Human-readable lines for the CLI and the TUI confirm dialog."""
@@ -124,6 +166,8 @@ class Plan:
                 f"{len(self.copies)} file(s) go to another filesystem: they will be copied, "
                 "verified (size + BLAKE2b), and only then removed."
             )
+        if any(s.dest and BATCH_FOLDER in s.dest for s in self.steps):
+            lines.append(f"{BATCH_FOLDER} is a new folder named by the date, time and batch id.")
         for r in self.refused:
             lines.append(f"REFUSED {r}")
         if self.irreversible:
@@ -146,7 +190,7 @@ def _describe_step(s: Step) -> str:
         return f"trash {p}"
     if s.action in ("hardlink", "symlink"):
         return f"{s.action} {p} → {s.keeper!r} (original kept in {s.dest!r})"
-    return f"DELETE {p}"
+    return f"DELETE {p} (a copy stays: {s.keeper!r})"
 
 
 def human_bytes(n: float) -> str:
@@ -165,28 +209,46 @@ def build_plan(
     move_to: str | None = None,
     keep_in: Iterable[str] = (),
     allow_delete: bool = False,
+    spec: dict | None = None,
+    digest_of: Callable[[FileEntry], str | None] | None = None,
 ) -> Plan:
     """Plan ``action`` for every marked file; read-only.
 
-    ``groups`` are lists of FileEntry, first = suggested keeper. A group in which nothing would
-    stay in place, a marked file inside a ``keep_in`` folder, or a link without a same-device
-    keeper is refused with a message in ``plan.refused`` (and no step), never acted on.
+    ``groups`` are lists of FileEntry; every marked file is paired with the first unmarked
+    member of its group (for links: the first on the same filesystem with the same size), the
+    copy that must stay for the step to run. A group in which nothing would stay, a marked file
+    inside a ``keep_in`` folder or reached through a symlink outside every root, or a link
+    without a same-device keeper is refused with a message in ``plan.refused``, never acted on.
+    ``spec`` is what the pairs were matched with (apply re-checks each pair against it);
+    ``digest_of`` may supply known content digests (else they are read from disk).
     """
     if action not in ACTIONS:
         raise PlanError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
     if action == "delete" and not allow_delete:
         raise PlanError("permanent delete needs allow_delete=True (--allow-delete)")
     marked = set(marked)
-    keep_in = [os.path.abspath(k) for k in keep_in]
-    move_to = os.path.abspath(move_to) if move_to else None
+    keep_in = [os.path.realpath(k) for k in keep_in]
+    move_to = os.path.realpath(move_to) if move_to else None
     groups = [list(g) for g in groups]
-    labels = root_labels(e.root for g in groups for e in g)
+    roots = anchor_roots(e.root for g in groups for e in g)
+    by_path = {r.path: r for r in roots}
+    labels = root_labels(r.real for r in roots)
     scanned = {e.path for g in groups for e in g}
     listings: dict[str, list[str]] = {}
     taken: set[str] = set()
     steps: list[Step] = []
     refused: list[str] = []
     planned: set[str] = set()
+    digests: dict[str, str | None] = {}
+
+    def content(e: FileEntry, real: str) -> str | None:
+        if real not in digests:
+            known = digest_of(e) if digest_of is not None else None
+            try:
+                digests[real] = known or safefs.digest(real)
+            except OSError:
+                digests[real] = None
+        return digests[real]
 
     for gi, members in enumerate(groups):
         name = f"group {gi + 1}"
@@ -204,19 +266,37 @@ def build_plan(
         for m in members:
             if m.path not in marked or m.path in planned:
                 continue
-            step = Step(action=action, entry=m, group=gi)
+            real = real_path(m, by_path[m.root])
+            if real is None:
+                refused.append(
+                    f"{name}: {m.path!r} was reached through a symlink; its real place is not "
+                    "inside a scanned folder, so it is shown for review only"
+                )
+                continue
             if action in ("hardlink", "symlink"):
-                keeper = next((k for k in kept if k.dev == m.dev and k.size == m.size), None)
-                if keeper is None:
+                partner = next((k for k in kept if k.dev == m.dev and k.size == m.size), None)
+                if partner is None:
                     refused.append(
                         f"{name}: {m.path!r} has no unmarked identical-size copy on the "
                         f"same filesystem to {action} to"
                     )
                     continue
-                step.keeper = keeper.path
+            else:
+                partner = kept[0]
+            partner_real = real_path(partner, by_path[partner.root])
+            if partner_real is None:
+                refused.append(
+                    f"{name}: the copy that would stay, {partner.path!r}, was reached through a "
+                    "symlink outside the scanned folders"
+                )
+                continue
+            step = Step(action=action, entry=m, group=gi, partner=partner, keeper=partner.path)
+            step.real, step.partner_real = real, partner_real
+            step.digest = content(m, real)
+            step.partner_digest = content(partner, partner_real)
             if action == "delete":
                 step.irreversible = True
-            if action == "trash" and trash_dir_for(m.path) is None:
+            if action == "trash" and trash_dir_for(real) is None:
                 step.trash_fallback = True
             d = os.path.dirname(m.path)
             if d not in listings:
@@ -230,11 +310,12 @@ def build_plan(
                 else find_sidecars(m.path, listings[d], scanned)
             )
             if action != "delete":
-                base = quarantine_base(m, move_to, labels)
-                step.dest, side_dest = free_destination(base, m.path, side, taken)
+                root = by_path[m.root]
+                base = quarantine_base(real, root.real, m.dev, move_to, labels, BATCH_FOLDER)
+                step.dest, side_dest = free_destination(base, real, side, taken)
                 taken.update([step.dest, *side_dest])
                 step.may_copy = move_to is not None
-                step.copy = step.may_copy and device_of(os.path.dirname(step.dest)) != m.dev
+                step.copy = step.may_copy and device_of(move_to or "") != m.dev
             else:
                 side_dest = [None] * len(side)
             step.sidecars = tuple(
@@ -249,14 +330,39 @@ def build_plan(
     return Plan(
         action=action,
         steps=steps,
-        groups=groups,
-        marked=sorted(marked),
+        roots=roots,
+        spec=spec,
         refused=refused,
         move_to=move_to,
         keep_in=keep_in,
         confirm_word=CONFIRM_WORD if action == "delete" else None,
         created=time.time(),
     )
+
+
+def anchor_roots(roots: Iterable[str]) -> list[Root]:
+    """Each scanned root with its real path and the identity of the folder there."""
+    out = []
+    for r in sorted(set(roots)):
+        real = os.path.realpath(r)
+        try:
+            st = os.stat(real)
+        except OSError:
+            st = None
+        out.append(Root(r, real, st.st_dev if st else -1, st.st_ino if st else -1))
+    return out
+
+
+def real_path(e: FileEntry, root: Root) -> str | None:
+    """Where ``e`` really is: the root's real path plus its path inside the root, or None when
+    it was reached through a symlink (its real place differs, or lies outside the root)."""
+    rel = os.path.relpath(e.path, e.root)
+    if rel == os.curdir or rel.startswith(os.pardir):
+        return None
+    real = os.path.normpath(os.path.join(root.real, rel))
+    if os.path.realpath(real) != real:
+        return None
+    return real
 
 
 def _size_mtime(path: str) -> tuple[int, int]:

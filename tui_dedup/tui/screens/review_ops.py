@@ -19,11 +19,14 @@ from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from tui_dedup.actions.apply import apply_plan
-from tui_dedup.actions.journal import Journal
+from tui_dedup.actions.journal import Journal, JournalBusy, JournalError
+from tui_dedup.actions.locks import TreeBusy
 from tui_dedup.actions.plan import ACTIONS, Plan, build_plan, human_bytes
 from tui_dedup.actions.select import DEFAULT_RULES, RULES
 from tui_dedup.actions.skips import ReviewState
 from tui_dedup.actions.undo import undo
+from tui_dedup.engine.match_spec import MatchSpec
+from tui_dedup.review import store_digests
 from tui_dedup.tui.messages import ApplyProgressed, FilesChanged
 from tui_dedup.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 
@@ -185,8 +188,16 @@ class ReviewOps:
 
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False, description="plan")
     def _plan(self: ReviewScreen, action: str, paths: list[str]) -> Plan:
-        rows = [self.session.row_of_path[p] for p in paths]
-        plan = build_plan(self.session.plan_groups(rows), paths, action)
+        s = self.session
+        rows = [s.row_of_path[p] for p in paths]
+        spec = MatchSpec.of(s.method, s.threshold, s.store.hash_size, s.settings.match)
+        plan = build_plan(
+            s.plan_groups(rows),
+            paths,
+            action,
+            spec=spec.to_dict(),
+            digest_of=store_digests(s.store),
+        )
         self.app.call_from_thread(self._confirm_plan, plan)
         return plan
 
@@ -233,6 +244,9 @@ class ReviewOps:
 
         try:
             report = apply_plan(plan, journal=Journal(), on_progress=progress)
+        except (TreeBusy, JournalBusy, JournalError) as e:  # nothing was changed
+            self.post_message(FilesChanged([], [], [f"refused: {e}", "nothing was changed"]))
+            return
         finally:
             self.app.call_from_thread(self._not_busy)
         self.post_message(FilesChanged(report.done, [], report.lines(), batch=report.batch))
@@ -259,6 +273,10 @@ class ReviewOps:
     def _undo(self: ReviewScreen, batch: str) -> None:
         try:
             report = undo(batch, journal=Journal())
+        except (TreeBusy, JournalBusy, JournalError) as e:
+            self.undo_stack.append(batch)  # still undoable once the other process is done
+            self.post_message(FilesChanged([], [], [f"undo refused: {e}", "nothing was changed"]))
+            return
         finally:
             self.app.call_from_thread(self._not_busy)
         lines = [f"restored {len(report.restored)} file(s)", *report.problems, *report.notes]
@@ -280,7 +298,9 @@ class ReviewOps:
         problems = len(message.lines) > 1
         self.notify(
             "\n".join(message.lines[:6]),
-            title="undo" if message.restored else "done",
+            title="refused"
+            if message.lines and "refused" in message.lines[0]
+            else ("undo" if message.restored else "done"),
             severity="warning" if problems else "information",
         )
 
