@@ -75,6 +75,13 @@ def check_plan(plan: Plan, confirm: str | None) -> list[str]:
             problems.append(f"root {r.path!r} ({r.real!r}) is not the folder that was scanned")
     if plan.move_to is not None:
         problems += _check_dest(plan)
+    if plan.spec is not None:
+        from ..engine.match_spec import MatchSpec
+
+        try:
+            MatchSpec.from_dict(plan.spec)
+        except (ValueError, TypeError, KeyError) as e:
+            problems.append(f"the plan's match settings are not valid: {e}")
     for k in plan.keep_in:
         if not os.path.isabs(k):
             problems.append(f"keep-in folder {k!r} is not an absolute path")
