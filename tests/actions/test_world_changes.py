@@ -189,7 +189,7 @@ def _apply_edited(tmp_path, plan: dict, capsys) -> tuple[int, str]:
 
 def test_edited_plan_naming_a_file_outside_every_root_is_refused(library, tmp_path, capsys):
     """Attack: an edited plan is obeyed: a file outside every root (a text file) was moved."""
-    root, plan = library
+    _root, plan = library
     victim = write(tmp_path / "notes.txt", "my notes")
     step = plan["steps"][0]
     step["entry"]["path"] = step["real"] = victim
