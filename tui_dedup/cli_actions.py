@@ -56,8 +56,9 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
         type=destination_folder,
         default=None,
         metavar="DIR",
-        help="quarantine folder instead of <root>/.dedup-tui/duplicates/ (files keep "
-        "DIR/<root name>/<relative path>; another disk means copy + verify)",
+        help="quarantine folder instead of <root>/.dedup-tui/duplicates/ (files go to "
+        "DIR/<date time action batch>/<root name>/<relative path>; another disk means copy + "
+        "verify; a DIR holding a scanned folder is refused)",
     )
     g.add_argument(
         "--keep-in",
@@ -84,6 +85,13 @@ def _plan_from_args(args, settings):
 
     if args.action == "delete" and not args.allow_delete:  # say so before a long scan
         raise UsageError("--action delete deletes files permanently; add --allow-delete")
+    if args.move_to:
+        import os
+
+        for root in settings.roots:
+            real = os.path.realpath(root)
+            if real == args.move_to or real.startswith(args.move_to.rstrip(os.sep) + os.sep):
+                raise UsageError(f"--move-to {args.move_to} contains the scanned folder {root}")
     result = run_scan(settings, show_progress=not getattr(args, "quiet", False))
     rules = args.auto_select or DEFAULT_RULES
     marked = auto_mark(result.store, result.pairs, result.groups, rules, args.keep_in)

@@ -307,3 +307,12 @@ def test_move_to_may_not_exist_yet_and_is_resolved(lib, tmp_path):
     )
     assert args.move_to == str(real / "new" / "deeper")
     assert not (real / "new").exists()  # created by the action, not by parsing
+
+
+def test_move_to_holding_a_scanned_folder_is_refused(tmp_path):
+    """Issue #13: a destination that contains a scanned root is refused."""
+    from tui_dedup.cli import main
+
+    root = tmp_path / "Pictures"
+    root.mkdir()
+    assert main(["plan", str(root), "--auto-select", "--move-to", str(tmp_path)]) == 2
