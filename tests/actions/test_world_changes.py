@@ -367,3 +367,17 @@ def test_malformed_journal_lines_cost_only_themselves(photos, line, capsys):
     assert cmd_undo(None, False) == 0
     assert snapshot(root) == before
     assert [b.state for b in history()] == ["undone"]
+
+
+def test_files_reached_through_follow_symlinks_outside_the_roots_are_review_only(tmp_path):
+    """Files reached through --follow-symlinks whose real path lies outside every root are
+    shown for review, never acted on."""
+    root, outside = tmp_path / "r", tmp_path / "elsewhere"
+    k = write(root / "k.jpg", b"x" * 40)
+    write(outside / "b.jpg", b"x" * 40)
+    os.symlink(outside, root / "linked")
+    via = str(root / "linked" / "b.jpg")
+    plan = build_plan([[entry(k, root), entry(via, root)]], {via}, "move")
+    assert plan.steps == []
+    assert "review only" in plan.refused[0]
+    assert (outside / "b.jpg").exists()
