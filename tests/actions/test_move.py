@@ -71,8 +71,9 @@ def test_two_batches_of_same_named_roots_into_one_destination_never_mix(tmp_path
     folder emptied in between: undo of the older batch must not put one user's picture at the
     other user's path."""
     a, b, dest = tmp_path / "alice" / "photos", tmp_path / "bob" / "photos", tmp_path / "dest"
-    ka, da = write(a / "k.jpg", "ka"), write(a / "x" / "d.jpg", "alice's copy")
-    kb, db = write(b / "k.jpg", "kb"), write(b / "x" / "d.jpg", "bob's copy!!")
+    t = 1_600_000_000 * 10**9  # same size and mtime: only the batch folders tell them apart
+    ka, da = write(a / "k.jpg", "ka"), write(a / "x" / "d.jpg", "alice's copy", mtime_ns=t)
+    kb, db = write(b / "k.jpg", "kb"), write(b / "x" / "d.jpg", "bob's copy!!", mtime_ns=t)
     assert apply_plan(
         build_plan([[entry(ka, a), entry(da, a)]], {da}, "move", move_to=str(dest)),
         journal=Journal(),

@@ -62,17 +62,35 @@ def run_script(*args: str | os.PathLike[str], cwd=None, timeout: float = 120) ->
 
 
 def digests(top: str | os.PathLike[str], *, skip_quarantine: bool = True) -> dict[bytes, str]:
-    """Every regular file under ``top`` (bytes relpath → BLAKE2b), the quarantine excluded."""
+    """Every regular file under ``top`` (bytes relpath → BLAKE2b), the quarantine excluded.
+
+    Our own bookkeeping is never listed: the tree lock (``.dedup-tui/lock``) and the marker
+    that keeps scans out of a destination (``.dedup-tui-destination``)."""
     out = {}
     top_b = os.fsencode(top)
     for d, dirs, files in os.walk(top_b):
         if skip_quarantine:
             dirs[:] = [x for x in dirs if x != b".dedup-tui"]
         for name in files:
+            if name == b".dedup-tui-destination" or (
+                name == b"lock" and os.path.basename(d) == b".dedup-tui"
+            ):
+                continue
             p = os.path.join(d, name)
             with open(p, "rb") as f:
                 out[os.path.relpath(p, top_b)] = hashlib.blake2b(f.read()).hexdigest()
     return out
+
+
+def in_batch(top: str | os.PathLike[str]) -> Path:
+    """The one batch folder in a quarantine (``top/.dedup-tui/duplicates``) or a --move-to
+    folder ``top``, or a path that does not exist when there is none (all undone)."""
+    top = Path(top)
+    if (top / ".dedup-tui" / "duplicates").is_dir():
+        top = top / ".dedup-tui" / "duplicates"
+    found = [d for d in sorted(top.iterdir()) if d.is_dir()] if top.is_dir() else []
+    assert len(found) <= 1, found
+    return found[0] if found else top / "no batch folder"
 
 
 def small_pair_library(root: Path, families: int = 2, seed: int = 100) -> dict[str, list[Path]]:

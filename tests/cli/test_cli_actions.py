@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from cli_helpers import digests, make_odd_library, small_pair_library
+from cli_helpers import digests, in_batch, make_odd_library, small_pair_library
 
 from tui_dedup.actions import SkipStore, file_digest
 
@@ -33,9 +33,10 @@ def test_plan_apply_history_undo_round_trip(cli, demo, demo_json, demo_master, t
 
     r = cli("apply", plan_file)
     assert r.rc == 0, r.err
-    batch = re.search(r"batch (\S+)", r.text).group(1)
+    batch = re.search(r"batch (\d{8}-\d{6}-[0-9a-f]+)", r.text).group(1)
     after = digests(demo)
-    quarantine = demo / ".dedup-tui" / "duplicates"
+    quarantine = in_batch(demo)
+    assert batch in quarantine.name
     assert set(after) == set(before) - moved
     assert all(after[k] == before[k] for k in after), "files left in place are untouched"
     assert digests(quarantine) == {k: before[k] for k in moved}, "moved byte-for-byte"
@@ -87,8 +88,8 @@ def test_one_shot_scan_moves_into_the_given_folder(cli, demo, tmp_path):
     after = digests(demo)
     moved = set(before) - set(after)
     assert moved
-    # files keep OTHER/<root name>/<relative path>
-    assert digests(other) == {os.path.join(b"Pictures", k): before[k] for k in moved}
+    # files keep OTHER/<date time move batch>/<root name>/<relative path>
+    assert digests(in_batch(other)) == {os.path.join(b"Pictures", k): before[k] for k in moved}
     assert digests(demo / ".dedup-tui", skip_quarantine=False) == {}
     assert cli("undo").rc == 0
     assert digests(demo) == before
@@ -129,7 +130,7 @@ def test_odd_names_survive_plan_apply_undo(cli, tmp_path):
     assert planned and planned < made
     assert cli("apply", plan_file).rc == 0
     assert set(digests(root)) == set(before) - relset(planned, root)
-    assert set(digests(root / ".dedup-tui" / "duplicates")) == relset(planned, root)
+    assert set(digests(in_batch(root))) == relset(planned, root)
     assert cli("undo").rc == 0
     assert digests(root) == before
 

@@ -66,6 +66,7 @@ class Op:
     done: R.Done | None = None
     failed: bool = False
     undone: bool = False
+    undo_copy: bool = False  # an undo started copying it back (journaled its temporary name)
 
     @property
     def dst(self) -> str | None:
@@ -90,6 +91,8 @@ def _ops(records: list[R.Record]) -> dict[int, Op]:
             op.failed = True
         elif isinstance(r, R.Undone):
             op.undone = True
+        elif isinstance(r, R.TempName) and r.undo:
+            op.undo_copy = True
     return ops
 
 
@@ -153,6 +156,15 @@ class _Undo:
                 if not self.dry:
                     safefs.remove_name(dst, safefs.Ident.of(d_now))
                 return None
+            # An undo killed after its copy back took the original name, before it removed
+            # the copy at dst: the name holds our copy if both places hold the bytes the
+            # journal recorded (a digest, never an inode number). Without this every later
+            # undo would call our own restored file "something new" and never finish.
+            if op.undo_copy and self._both_hold(op, src, dst, s_now, d_now):
+                if not self.dry:
+                    safefs.remove_name(dst, safefs.Ident.of(d_now))
+                    _prune(os.path.dirname(dst))
+                return None
             return f"{src!r} exists again (something new is there); your file stays at {dst!r}"
         if d_now is not None:
             i = op.intent
@@ -176,6 +188,18 @@ class _Undo:
             return None
         return f"{src!r} is neither at its place nor at {dst!r} (was the quarantine emptied?)"
 
+    @staticmethod
+    def _both_hold(
+        op: Op, src: str, dst: str, s_now: os.stat_result, d_now: os.stat_result
+    ) -> bool:
+        """Do the regular files at ``src`` and ``dst`` both hold the journaled bytes?"""
+        want = op.intent.digest or (op.copying.digest if op.copying else None)
+        if not want or not (stat.S_ISREG(s_now.st_mode) and stat.S_ISREG(d_now.st_mode)):
+            return False
+        if s_now.st_size != d_now.st_size:
+            return False
+        return safefs.digest(src) == want and safefs.digest(dst) == want
+
     def undo_link(self, link: Op, moved: Op | None) -> str | None:
         """Replace the link with the original — only once the original is back beside it."""
         orig, kind = link.intent.src, link.intent.kind
@@ -191,9 +215,15 @@ class _Undo:
         q = moved.dst or ""
         q_now, why = self._at(q)
         if why or q_now is None:
+            reach = "so the picture is still reachable"
+            # A symlink whose keeper was removed too reaches nothing: say so rather than
+            # promise a picture that is gone (following it here only reads, for the message).
+            if kind == "symlink" and not os.path.exists(orig):
+                gone = link.intent.keeper or link.intent.target
+                reach = f"but the file it points at, {gone!r}, is gone too"
             return (
                 f"the original of {orig!r} is no longer at {q!r} (was the quarantine "
-                f"emptied?); the {kind} stays, so the picture is still reachable"
+                f"emptied?); the {kind} stays, {reach}"
             )
         i = moved.intent
         if (i.size is not None and q_now.st_size != i.size) or (
