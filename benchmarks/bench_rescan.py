@@ -5,6 +5,7 @@
     python benchmarks/bench_rescan.py --profile       # also cProfile one warm scan in-process
     python benchmarks/bench_rescan.py --phases        # also time each phase of one warm run
     python benchmarks/bench_rescan.py --reuse-cache F # start from a copy of cache F (no cold run)
+    python benchmarks/bench_rescan.py --no-identity   # skip the chmod -R / rename runs
 
 Each run is a whole process (imports, discovery, cache load, store build, matching), timed
 from outside, with the child's peak RSS from ``os.wait4``. It uses the headless CLI
@@ -16,6 +17,15 @@ the remembered match (``matches/``); ``--reuse-cache`` copies the SQLite file al
 rebuilds both and warm 2 and 3 are the steady state. The generated tree is kept under
 ``benchmarks/data/`` (gitignored) so reruns reuse it; results go to
 ``benchmarks/results/rescan.md``.
+
+Then, with the same cache (unless ``--no-identity``), what a changed ctime costs (issue #13: a
+cache row is valid for (path, size, mtime_ns, ctime_ns), a changed ctime costs a re-check of
+the file's first and last 64 KiB, never a decode): a plain warm rescan, counted, as the
+baseline of the same run; a rescan after ``chmod -R g+w`` on the tree (every file's ctime
+moves); the next one; after renaming one top folder (1,000 files at new paths, their ctimes
+unchanged); after renaming the tree's root (every path changes). Each run is the same CLI
+command inside a wrapper that counts decodes and re-checks. The tree is put back afterwards
+(modes and names; the ctimes stay moved, which no later run depends on).
 """
 
 from __future__ import annotations
@@ -67,6 +77,32 @@ print(json.dumps({
     "errors": len(res.errors), "pairs": len(pairs), "groups": len(groups),
     "t_import": t1 - t0, "t_scan": t2 - t1, "t_match": t3 - t2, "warnings": warnings,
 }))
+"""
+
+
+# The CLI scan, counting decodes (scan.compute_row) and edge re-checks (cache_identity).
+COUNTED = r"""
+import json, sys, threading
+from tui_dedup.cli import main  # first: it sets the environment numpy starts with
+from tui_dedup.engine import cache_identity
+from tui_dedup.engine import scan as scan_mod
+counts = {"decoded": 0, "rechecked": 0, "passed": 0}
+lock = threading.Lock()
+real_row, real_edge = scan_mod.compute_row, cache_identity.edge_matches
+def compute_row(*a):
+    with lock:
+        counts["decoded"] += 1
+    return real_row(*a)
+def edge_matches(*a):
+    ok = real_edge(*a)
+    with lock:
+        counts["rechecked"] += 1
+        counts["passed"] += ok
+    return ok
+scan_mod.compute_row, cache_identity.edge_matches = compute_row, edge_matches
+rc = main(sys.argv[1:])
+print(json.dumps(counts))
+sys.exit(rc)
 """
 
 
@@ -235,6 +271,75 @@ def phases_warm(root: Path, cache: Path) -> tuple[list[tuple[str, float, float]]
     return rows, note
 
 
+IdentityRow = tuple[str, float, float, float, dict[str, int]]
+
+
+def identity_runs(root: Path, cache: Path) -> list[IdentityRow]:
+    """The ctime section (see the module docstring); the tree is put back in ``finally``."""
+    rows: list[IdentityRow] = []
+
+    def measure(label: str, scan_root: Path) -> None:
+        cli = command(scan_root, cache, use_cli=True)[3:]  # after "python -m tui_dedup"
+        wall, cpu, rss, out = run([sys.executable, "-c", COUNTED, *cli])
+        counts = json.loads(out.strip().splitlines()[-1])
+        rows.append((label, wall, cpu, rss, counts))
+        print(f"{label}: {wall:.2f} s, cpu {cpu:.2f} s, {rss:.0f} MB, {counts}", file=sys.stderr)
+
+    top = sorted(p for p in root.iterdir() if p.is_dir())[0]
+    top_moved = top.with_name(top.name + " renamed")
+    root_moved = root.with_name(root.name + "-renamed")
+    try:
+        measure("warm, unchanged (baseline)", root)
+        subprocess.run(["chmod", "-R", "g+w", str(root)], check=True)
+        measure("after `chmod -R g+w` (every ctime moved)", root)
+        measure("next rescan", root)
+        top.rename(top_moved)
+        measure(f"after renaming `{top.name}` (1,000 files)", root)
+        root.rename(root_moved)
+        measure("after renaming the root (every path)", root_moved)
+    finally:
+        if root_moved.exists() and not root.exists():
+            root_moved.rename(root)
+        if top_moved.exists() and not top.exists():
+            top_moved.rename(top)
+        subprocess.run(["chmod", "-R", "g-w", str(root)], check=False)
+    return rows
+
+
+def identity_lines(rows: list[IdentityRow], n: int, loads: tuple[float, float]) -> list[str]:
+    base_wall, base_cpu = rows[0][1], rows[0][2]
+    out = [
+        "## A changed ctime: chmod -R and renames (issue #13)",
+        "",
+        "Same cache, right after the runs above; each run the same CLI command in a wrapper "
+        "that counts decodes and edge re-checks (first and last 64 KiB of a file, compared with "
+        f"the digest stored in its cache row). Load average {loads[0]:.1f} before, "
+        f"{loads[1]:.1f} after.",
+        "",
+        "| run | wall (s) | CPU (s) | peak RSS (MB) | decoded | re-checked (passed) "
+        "| wall vs baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, w, c, r, k in rows:
+        extra = f"+{w - base_wall:.2f} s" if label != rows[0][0] else ""
+        out.append(
+            f"| {label} | {w:.2f} | {c:.2f} | {r:.0f} | {k['decoded']:,} | "
+            f"{k['rechecked']:,} ({k['passed']:,}) | {extra} |"
+        )
+    chmod, after = rows[1], rows[2]
+    per_file = (chmod[1] - base_wall) / n * 1e6
+    out += [
+        "",
+        f"`chmod -R` on {n:,} files cost {chmod[1] - base_wall:.2f} s wall "
+        f"({chmod[2] - base_cpu:.2f} CPU-s, ~{per_file:.0f} µs a file) over the baseline, "
+        f"once, with {chmod[4]['decoded']:,} files decoded; the next rescan took "
+        f"{after[1]:.2f} s with {after[4]['rechecked']:,} re-checks (the rows were re-stamped "
+        "with the new ctimes).",
+        "",
+    ]
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="files in the tree")
@@ -248,6 +353,7 @@ def main() -> int:
         help="python -c script without matching (implies --no-cli)",
     )
     ap.add_argument("--reuse-cache", help="copy this cache file instead of a cold run")
+    ap.add_argument("--no-identity", action="store_true", help="skip the chmod -R and rename runs")
     args = ap.parse_args()
 
     root = ensure_tree(args.n)
@@ -282,6 +388,11 @@ def main() -> int:
         size_mb = cache.stat().st_size / 2**20
         prof = profile_warm(root, cache) if args.profile else ""
         phases = phases_warm(root, cache) if args.phases else None
+        ident: list[str] = []
+        if not args.no_identity and cli_available():
+            load0 = os.getloadavg()[0]
+            id_rows = identity_runs(root, cache)
+            ident = identity_lines(id_rows, args.n, (load0, os.getloadavg()[0]))
 
     warm = [(w, c) for label, w, c, *_ in rows if label.startswith("warm")]
     warm_wall = statistics.median(w for w, _ in warm)
@@ -316,6 +427,7 @@ def main() -> int:
             *(f"| {label} | {w:.2f} | {c:.2f} |" for label, w, c in prow),
             "",
         ]
+    lines += ident
     text = "\n".join(lines)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)

@@ -286,6 +286,7 @@ def test_entries_carry_root_size_and_identity(tmp_path: Path) -> None:
     assert f.root == str(tmp_path)
     assert f.relpath == "sub/a.jpg"
     assert (f.size, f.mtime_ns, f.identity) == (st.st_size, st.st_mtime_ns, (st.st_dev, st.st_ino))
+    assert f.ctime_ns == st.st_ctime_ns > 0
 
 
 def test_progress_is_throttled_and_ends_on_the_total(tmp_path: Path) -> None:
@@ -309,8 +310,8 @@ def test_fast_entries_equal_dataclass_entries(tmp_path: Path) -> None:
     objects in every respect a caller can see."""
     from tui_dedup.engine.discover import _entry_maker
 
-    made = _entry_maker()("/r/a.jpg", "/r", 10, 20, 30, 40)
-    plain = FileEntry("/r/a.jpg", "/r", 10, 20, 30, 40)
+    made = _entry_maker()("/r/a.jpg", "/r", 10, 20, 30, 40, 50)
+    plain = FileEntry("/r/a.jpg", "/r", 10, 20, 30, 40, 50)
     assert type(made) is FileEntry and made == plain and hash(made) == hash(plain)
     assert repr(made) == repr(plain) and made.identity == (30, 40)
     with pytest.raises(AttributeError):
@@ -318,7 +319,9 @@ def test_fast_entries_equal_dataclass_entries(tmp_path: Path) -> None:
     p = touch(tmp_path, "x.jpg")
     (f,) = discover([str(tmp_path)]).files
     st = os.stat(p)
-    assert f == FileEntry(str(p), str(tmp_path), st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+    assert f == FileEntry(
+        str(p), str(tmp_path), st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, st.st_ctime_ns
+    )
 
 
 def test_progress_counts_across_folders_as_if_file_by_file(tmp_path: Path) -> None:

@@ -5,8 +5,11 @@ writes, and in the standard library. The cache holds nothing the user decided, s
 with it becomes a one-line warning in :attr:`FeatureCache.warnings` and the scan goes on
 (rebuilding, read-only, or without a cache), never a crash.
 
-Keys. A row is valid for a file when (path, size, mtime_ns) match; a file that was renamed or
-moved keeps (dev, ino, size, mtime_ns), so it is found by that too and re-keyed to its new path.
+Keys. A row is valid for a file when (path, size, mtime_ns, ctime_ns) match — ctime because
+mtime can be put back with ``touch -r`` and ctime cannot; not st_dev, which a remount changes.
+A file that was renamed or moved keeps (ino, size, mtime_ns), so it is found by that too and
+re-keyed to its new path; a changed ctime (a rename, a ``chmod``) costs a cheap content
+re-check, never a decode. The rules are in :mod:`tui_dedup.engine.cache_identity`.
 Everything that changes the stored features is part of a *settings key* (feature version, hash
 size, decode size, variants, method list, histogram bins): rows of another key are never mixed
 in. Method and threshold are not part of it, so changing them never re-decodes.
@@ -17,7 +20,8 @@ file, see :mod:`tui_dedup.engine.cache_snapshot`). The rest it reads from SQLite
 few files, else one range query per scanned root (the primary key is (settings, path)),
 matching rows to files by dict lookup as the cursor yields them and parsing each chunk of hit
 blobs with numpy straight into preallocated columns — no object per file. Only the misses go to
-a temp-table join on (dev, ino). :meth:`put_many` is one ``executemany`` in one transaction.
+a temp-table join on (ino, size, mtime_ns). :meth:`put_many` is one ``executemany`` in one
+transaction.
 
 Where the parts live: opening, recovery, the schema and the settings key in
 :mod:`tui_dedup.engine.cache_db` (:class:`CacheDatabase`, which :class:`FeatureCache` extends);
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +50,7 @@ from tui_dedup.engine.cache_db import (
     resolve_cache_path,
     settings_key,
 )
+from tui_dedup.engine.cache_identity import COLUMNS, IdentityCheck, i64
 from tui_dedup.engine.cache_layout import FS_ENCODING, RecordColumns, pack_records, record_dtype
 from tui_dedup.engine.cache_snapshot import remove_snapshots
 from tui_dedup.engine.model import FileEntry
@@ -66,23 +71,18 @@ __all__ = [
     "settings_key",
 ]
 
-#: Selected for a hit, in this order.
-_COLUMNS = "path, data, format, camera, digest"
+#: Selected for a hit, in this order (positions: engine.cache_identity).
+_COLUMNS = COLUMNS
 _INSERT = (
     "INSERT OR REPLACE INTO features "
-    "(sid, path, size, mtime_ns, dev, ino, format, camera, digest, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "(sid, path, size, mtime_ns, ctime_ns, dev, ino, format, camera, digest, edge, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _CHUNK = 2048  # rows parsed at once (vs 16384: ~35 MB less peak RSS, and faster at 100k)
 #: Fewer misses than this (and than a tenth of the files) are looked up one path at a time;
 #: more, and one range scan of the roots beats that many index probes.
 _BY_PATH_MAX = 5000
 _IN_BATCH = 500  # paths per "path IN (...)" query (SQLite allows 999 parameters at least)
-
-
-def _i64(x: int) -> int:
-    """SQLite integers are signed 64-bit; st_ino/st_dev may use the top bit."""
-    return x - (1 << 64) if x >= (1 << 63) else x
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,27 +207,28 @@ class FeatureCache(CacheDatabase):
                 )
                 for lo, hi in _prefix_ranges({e.root for e in entries})
             ]
-        for sql, params in queries:
-            cur = conn.execute(sql, params)
-            while chunk := cur.fetchmany(_CHUNK):
-                get = where.get
-                ks = [get(r[0], -1) for r in chunk]
-                rows = [r for r, k in zip(chunk, ks, strict=True) if k >= 0]
-                ks = [k for k in ks if k >= 0]
-                del chunk
-                cols.add(ks, rows, sizes, mtimes)
-        del where
-        missing = np.ones(n, bool)
-        missing[cols.index[: cols.count]] = False
-        misses = np.flatnonzero(missing).tolist()
-        if misses:
-            ks, moved_rows = self._by_identity(sid, [(k, entries[k]) for k in misses])
-            before = cols.count
-            cols.add(ks, moved_rows, sizes, mtimes)
-            moved = cols.index[before : cols.count].tolist()
-            if moved and self.mode == "read-write":
-                at = dict(zip(ks, moved_rows, strict=True))
-                self._rekey(sid, [(paths[k], at[k][0]) for k in moved])
+        with IdentityCheck(entries, paths) as ident:
+            for sql, params in queries:
+                cur = conn.execute(sql, params)
+                while chunk := cur.fetchmany(_CHUNK):
+                    get = where.get
+                    ks = [get(r[0], -1) for r in chunk]
+                    rows = [r for r, k in zip(chunk, ks, strict=True) if k >= 0]
+                    ks = [k for k in ks if k >= 0]
+                    del chunk
+                    ks, rows = ident.same_path(ks, rows)
+                    cols.add(ks, rows, sizes, mtimes)
+            del where
+            missing = np.ones(n, bool)
+            missing[cols.index[: cols.count]] = False
+            misses = np.flatnonzero(missing).tolist()
+            if misses:
+                for found in self._by_identity(sid, [(k, entries[k]) for k in misses], paths):
+                    ks, rows = ident.moved(found)
+                    cols.add(ks, rows, sizes, mtimes)
+            self.rechecked = (self.rechecked[0] + ident.checked, self.rechecked[1] + ident.passed)
+            if (ident.restamp or ident.rekey) and self.mode == "read-write":
+                self._restamp(ident.restamp, ident.rekey)
         return cols.finish()
 
     def _get_many(self, entries: list[FileEntry], hash_size: int) -> dict[int, FeatureRow]:
@@ -235,49 +236,61 @@ class FeatureCache(CacheDatabase):
         return {k: block.row(i) for i, k in enumerate(index.tolist())}
 
     def _by_identity(
-        self, sid: int, items: list[tuple[int, FileEntry]]
-    ) -> tuple[list[int], list[tuple]]:
-        """Rows for files seen before at another path: same (dev, ino, size, mtime_ns)."""
+        self, sid: int, items: list[tuple[int, FileEntry]], paths: list[bytes]
+    ) -> Iterator[list[tuple[int, tuple]]]:
+        """Rows at another path with the same (ino, size, mtime_ns): files that were renamed
+        or moved (or hard links). Yields (k, row) lists, all rows of one k in the same list;
+        dev is not compared (it changes on a remount), the rules in engine.cache_identity
+        decide what to do with a row."""
         conn = self._conn
         assert conn is not None
         if conn.execute("SELECT 1 FROM features WHERE sid=? LIMIT 1", (sid,)).fetchone() is None:
-            return [], []
+            return
         conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS wanted "
-            "(k INTEGER PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER)"
+            "CREATE TEMP TABLE IF NOT EXISTS wanted (k INTEGER PRIMARY KEY, ino INTEGER, "
+            "size INTEGER, mtime_ns INTEGER, path BLOB)"
         )
         conn.execute("DELETE FROM temp.wanted")
         conn.executemany(
             "INSERT INTO temp.wanted VALUES (?, ?, ?, ?, ?)",
-            [(k, _i64(e.dev), _i64(e.ino), e.size, e.mtime_ns) for k, e in items],
+            [(k, i64(e.ino), e.size, e.mtime_ns, paths[k]) for k, e in items],
         )
         cols = ", ".join(f"f.{c.strip()}" for c in _COLUMNS.split(","))
-        found = conn.execute(
-            f"SELECT w.k, {cols} FROM temp.wanted w JOIN features f "
-            "ON f.sid=? AND f.dev=w.dev AND f.ino=w.ino AND f.size=w.size "
-            "AND f.mtime_ns=w.mtime_ns",
-            (sid,),
-        ).fetchall()
-        conn.execute("DELETE FROM temp.wanted")
-        conn.commit()
-        ks: list[int] = []
-        rows: list[tuple] = []
-        seen: set[int] = set()
-        for r in found:
-            if r[0] not in seen:  # hard links: any one row will do
-                seen.add(r[0])
-                ks.append(r[0])
-                rows.append(r[1:])
-        return ks, rows
+        try:
+            cur = conn.execute(
+                f"SELECT w.k, {cols} FROM temp.wanted w JOIN features f "
+                "ON f.sid=? AND f.ino=w.ino AND f.size=w.size AND f.mtime_ns=w.mtime_ns "
+                "AND f.path<>w.path ORDER BY w.k",
+                (sid,),
+            )
+            carry: list[tuple[int, tuple]] = []
+            while chunk := cur.fetchmany(_CHUNK):
+                found = carry + [(r[0], r[1:]) for r in chunk]
+                last = found[-1][0]
+                cut = len(found)
+                while cut and found[cut - 1][0] == last:
+                    cut -= 1
+                carry = found[cut:]  # the last file's rows may go on in the next chunk
+                if cut:
+                    yield found[:cut]
+            if carry:
+                yield carry
+        finally:
+            conn.execute("DELETE FROM temp.wanted")
+            conn.commit()
 
-    def _rekey(self, sid: int, moved: list[tuple[bytes, bytes]]) -> None:
-        """Moved files: store their rows under the new path (one transaction)."""
+    def _restamp(
+        self, stamps: list[tuple[int, int, int, int]], moved: list[tuple[bytes, int, int, int, int]]
+    ) -> None:
+        """Rows re-checked at their path get the file's current ctime/dev/ino, rows found at
+        another path move to the file's path too (replacing a row there), so the next scan
+        takes them as they are. By row id, in one transaction."""
         conn = self._conn
         assert conn is not None
-        with self._guard("updating moved files", write=True), conn:
+        with self._guard("updating moved or re-checked files", write=True), conn:
+            conn.executemany("UPDATE features SET ctime_ns=?, dev=?, ino=? WHERE id=?", stamps)
             conn.executemany(
-                "UPDATE OR REPLACE features SET path=? WHERE sid=? AND path=?",
-                [(new, sid, old) for new, old in moved],
+                "UPDATE OR REPLACE features SET path=?, ctime_ns=?, dev=?, ino=? WHERE id=?", moved
             )
 
     # ----------------------------------------------------------------- writing
@@ -309,11 +322,13 @@ class FeatureCache(CacheDatabase):
                 e.path.encode(FS_ENCODING, "surrogateescape"),
                 e.size,
                 e.mtime_ns,
-                _i64(e.dev),
-                _i64(e.ino),
+                e.ctime_ns,
+                i64(e.dev),
+                i64(e.ino),
                 r.meta.format,
                 r.meta.camera,
                 r.digest,
+                r.edge,
                 blobs[k],
             )
             for k, (e, r) in enumerate(items)

@@ -48,8 +48,10 @@ if TYPE_CHECKING:
 APP_NAME = "dedup-tui"
 ENV_CACHE_DIR = "DEDUP_TUI_CACHE_DIR"
 CACHE_FILENAME = "features.sqlite"
-#: Version of the table layout (not of the features: that is in the settings key).
-SCHEMA_VERSION = 1
+#: Version of the table layout (not of the features: that is in the settings key). 2: ctime_ns
+#: and the edge digest per row, identity index without dev. An older layout is rebuilt empty
+#: (its rows cannot be trusted without a ctime), with one warning.
+SCHEMA_VERSION = 2
 #: How long to wait for another instance's write before going read-only.
 BUSY_TIMEOUT_S = 0.5
 
@@ -66,15 +68,17 @@ CREATE TABLE IF NOT EXISTS features (
     path BLOB NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
     dev INTEGER NOT NULL,
     ino INTEGER NOT NULL,
     format TEXT NOT NULL,
     camera TEXT,
     digest BLOB,
+    edge BLOB,
     data BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS features_path ON features (sid, path);
-CREATE INDEX IF NOT EXISTS features_identity ON features (sid, dev, ino);
+CREATE INDEX IF NOT EXISTS features_identity ON features (sid, ino);
 CREATE TABLE IF NOT EXISTS snapshots (name TEXT PRIMARY KEY, token TEXT NOT NULL);
 """
 
@@ -137,6 +141,10 @@ class _NewerCache(Exception):
     """A cache in a layout from a later version: not ours to read, nor to set aside."""
 
 
+class _OlderCache(Exception):
+    """A cache in a layout from an earlier version, opened where it cannot be rebuilt."""
+
+
 def _uri_quote(path: str) -> str:
     from urllib.parse import quote
 
@@ -164,6 +172,9 @@ class CacheDatabase:
         self._served: tuple[str, int, int, int] | None = None
         # (snapshot name, the thread loading it, [its result]) from prefetch_snapshot
         self._prefetch: tuple[str, threading.Thread, list[Snapshot | None]] | None = None
+        #: (files whose changed ctime was re-checked by edge digest, of which passed) since
+        #: opening (see engine.cache_identity): a re-check reads 128 KiB, never decodes
+        self.rechecked: tuple[int, int] = (0, 0)
 
     def _warn(self, text: str) -> None:
         if text not in self.warnings:
@@ -247,8 +258,38 @@ class CacheDatabase:
         if version > SCHEMA_VERSION:
             # A newer dedup-tui owns this file: leave it alone rather than fight over it.
             raise _NewerCache(f"written by a newer dedup-tui (layout {version})")
+        if 0 < version < SCHEMA_VERSION and {"settings", "features"} <= tables:
+            if not create:
+                raise _OlderCache(f"written by an older dedup-tui (layout {version})")
+            self._rebuild(version)
+            return
         if version != SCHEMA_VERSION or not {"settings", "features"} <= tables:
             raise _CorruptCache(f"not a dedup-tui cache (layout {version})")
+
+    def _rebuild(self, old: int) -> None:
+        """Replace an older layout's tables with empty current ones, in one transaction (a
+        second instance doing the same meanwhile finds the new layout and leaves it)."""
+        conn = self._conn
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                for table in ("features", "settings", "snapshots"):
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        remove_snapshots(self.path)  # disowned with their table: give the space back
+        self._warn(
+            f"feature cache {self.path!r} was made by an older dedup-tui (layout {old}) and "
+            "was emptied: this scan decodes every file once more"
+        )
 
     def _disconnect(self) -> None:
         if self._conn is not None:

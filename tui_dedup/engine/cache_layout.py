@@ -1,9 +1,10 @@
 """The fixed binary layout of one feature-cache row: :class:`FeatureRow` ↔ ``data`` blob.
 
-Layout, per row: the hashes of all methods in :data:`HASH_METHODS` order as one little-endian
-uint64 blob of shape (methods, VARIANTS, words); histograms as little-endian float32 blobs (so a
-warm scan reproduces a cold one bit for bit); numeric meta. Format, camera and digest are SQL
-columns of their own (see :mod:`tui_dedup.engine.cache_db`). Paths are stored as the bytes of
+Layout, per row: the hashes of all methods in :data:`HASH_METHODS` order as one little-endian uint64
+blob of shape (methods, VARIANTS, words); histograms as little-endian float32 blobs (so a warm scan
+reproduces a cold one bit for bit); numeric meta. Format, camera and digest are SQL columns of their
+own (see :mod:`tui_dedup.engine.cache_db`), as are ctime_ns and the edge digest, which only the
+identity rules read (:mod:`tui_dedup.engine.cache_identity`). Paths are stored as the bytes of
 ``os.fsencode`` (:data:`FS_ENCODING`, ``surrogateescape``) so every POSIX file name round-trips.
 
 Writing packs rows one by one (:func:`pack_records`); reading never does:
@@ -33,7 +34,8 @@ FS_ENCODING = sys.getfilesystemencoding()
 def record_dtype(hash_size: int) -> np.dtype:
     """The fixed-width ``data`` blob of one row: numeric meta, then all features.
 
-    Packed, little-endian: size and mtime_ns (again, so a hit is checked in numpy), width,
+    Packed, little-endian: size and mtime_ns (again, so a hit is checked in numpy; they stay
+    first, engine.cache_identity reads them before a re-check), width,
     height, has_gps, taken (NaN = unknown), sharpness, detail, the hashes of
     :data:`HASH_METHODS` as (methods, VARIANTS, words) uint64, hist3 and hist1 as float32,
     the tile signature as TILE_SIDE² uint8.

@@ -2,20 +2,21 @@
 
 Why: reading 100,000 rows back from SQLite and parsing them into columns costs about a second,
 while the same columns saved as one flat file load in tens of milliseconds. After a scan the
-store's columns and each row's identity (path, size, mtime_ns, dev, ino) are written to one
+store's columns and each row's identity (path, size, mtime_ns, ctime_ns) are written to one
 file per settings key and set of roots; the next scan takes every file whose identity is
-unchanged from it (compared in numpy) and asks SQLite only for the rest.
+unchanged from it (compared in numpy) and asks SQLite only for the rest (where a file whose
+ctime moved is re-checked, see :mod:`tui_dedup.engine.cache_identity`).
 
-The snapshot is only an accelerator: everything in it is also in SQLite (or was decoded by the
-scan that wrote it), and a row is used only when the file's identity matches exactly, which is
-what a SQLite hit requires too. It is valid only together with its database: each write draws
-a random token that is stored in the database's ``snapshots`` table (see
+The snapshot is only an accelerator: everything in it is also in SQLite (or was decoded by the scan
+that wrote it), and a row is used only when the file's identity matches exactly, which is what a
+SQLite hit without a re-check requires too. It is valid only together with its database: each write
+draws a random token that is stored in the database's ``snapshots`` table (see
 :mod:`tui_dedup.engine.cache_db`) and in the file's header, so a cleared, rebuilt, deleted or
-replaced database disowns every snapshot. The file carries a CRC-32 of everything after its
-fixed prefix and a header that must describe exactly the arrays expected for its row count;
-anything else — truncated, damaged, stale, foreign — is ignored (the rows come from SQLite and
-a fresh snapshot is written after the scan). Writes go to a temporary file that is renamed into
-place, so a reader never sees half a file.
+replaced database disowns every snapshot. The file carries a CRC-32 of everything after its fixed
+prefix and a header that must describe exactly the arrays expected for its row count; anything else
+— truncated, damaged, stale, foreign — is ignored (the rows come from SQLite and a fresh snapshot is
+written after the scan). Writes go to a temporary file that is renamed into place, so a reader never
+sees half a file.
 
 Layout: ``MAGIC`` (8 bytes), header length and CRC-32 (two little-endian uint32), the header
 (JSON: format, token, settings key, hash size, row count, format/camera tables, and for each
@@ -48,7 +49,7 @@ from tui_dedup.engine.registry import HASH_METHODS
 from tui_dedup.engine.store import FeatureBlock, FeatureStore
 
 MAGIC = b"DDTSNAP1"
-FORMAT = 1
+FORMAT = 2  # 2: ctime_ns is part of a row's identity, dev and ino are not
 KEEP = 3  # most recently written snapshots kept per cache (one per library scanned)
 _PREFIX = struct.Struct("<8sII")  # magic, header length, CRC-32 of header + data
 _ALIGN = 64
@@ -83,8 +84,7 @@ def _expected(n: int, hash_size: int, path_bytes: int) -> dict[str, tuple[np.dty
         "paths": (u1, (path_bytes,)),
         "size": (i8, (n,)),
         "mtime_ns": (i8, (n,)),
-        "dev": (u8, (n,)),
-        "ino": (u8, (n,)),
+        "ctime_ns": (i8, (n,)),
         "width": (i8, (n,)),
         "height": (i8, (n,)),
         "format_code": (i4, (n,)),
@@ -135,8 +135,7 @@ def _columns(store: FeatureStore) -> tuple[dict[str, np.ndarray], list[str], lis
         "paths": np.frombuffer(paths, np.uint8),
         "size": np.fromiter((e.size for e in entries), np.int64, n),
         "mtime_ns": np.fromiter((e.mtime_ns for e in entries), np.int64, n),
-        "dev": np.fromiter((e.dev for e in entries), np.uint64, n),
-        "ino": np.fromiter((e.ino for e in entries), np.uint64, n),
+        "ctime_ns": np.fromiter((e.ctime_ns for e in entries), np.int64, n),
         "width": metas.width,
         "height": metas.height,
         "format_code": metas.format_code,
@@ -210,7 +209,7 @@ def write_snapshot(path: str, token: str, settings_key: str, store: FeatureStore
 
 
 _PATH, _SIZE, _MTIME = attrgetter("path"), attrgetter("size"), attrgetter("mtime_ns")
-_DEV, _INO = attrgetter("dev"), attrgetter("ino")
+_CTIME = attrgetter("ctime_ns")
 
 
 @dataclass(slots=True)
@@ -220,8 +219,7 @@ class Snapshot:
     paths: list[str]
     size: np.ndarray
     mtime_ns: np.ndarray
-    dev: np.ndarray
-    ino: np.ndarray
+    ctime_ns: np.ndarray
     block: FeatureBlock
 
     def __len__(self) -> int:
@@ -243,8 +241,7 @@ class Snapshot:
         same = (
             (np.fromiter(map(_SIZE, sub), np.int64, m) == self.size[r])
             & (np.fromiter(map(_MTIME, sub), np.int64, m) == self.mtime_ns[r])
-            & (np.fromiter(map(_DEV, sub), np.uint64, m) == self.dev[r])
-            & (np.fromiter(map(_INO, sub), np.uint64, m) == self.ino[r])
+            & (np.fromiter(map(_CTIME, sub), np.int64, m) == self.ctime_ns[r])
         )
         if not same.all():
             known, r = known[same], r[same]
@@ -345,7 +342,7 @@ def _parse(buf: np.ndarray, token: str, settings_key: str, hash_size: int) -> Sn
         cols["has_digest"],
         cols["tiles"],
     )
-    return Snapshot(paths, cols["size"], cols["mtime_ns"], cols["dev"], cols["ino"], block)
+    return Snapshot(paths, cols["size"], cols["mtime_ns"], cols["ctime_ns"], block)
 
 
 def prune(folder: str, keep: int = KEEP) -> None:

@@ -15,7 +15,13 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class FileEntry:
-    """One image file as discovery saw it; (dev, ino) is its identity, not the path."""
+    """One image file as discovery saw it; (dev, ino) is its identity, not the path.
+
+    ``ctime_ns`` (st_ctime_ns) is what says the file was not rewritten: anyone can set mtime
+    back (``touch -r``, ``cp -p``), but ctime moves on every write, rename, chmod or new link
+    and an unprivileged user cannot set it. It is last and defaults to 0 so that entries made
+    by older code (plan files written before it existed) still load.
+    """
 
     path: str
     root: str
@@ -23,6 +29,7 @@ class FileEntry:
     mtime_ns: int
     dev: int
     ino: int
+    ctime_ns: int = 0
 
     @property
     def identity(self) -> tuple[int, int]:

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from tui_dedup.engine.decode import DecodeLimits, decode_data, read_file
-from tui_dedup.engine.digest import digest_path
+from tui_dedup.engine.digest import digest_and_edge_path, edge_digest_bytes
 from tui_dedup.engine.discover import DiscoverOptions, discover, normalise_roots
 from tui_dedup.engine.features import extract, tile_signature
 from tui_dedup.engine.memory import release_free_memory
@@ -132,7 +132,8 @@ def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> Feat
         hashes, h3, h1, detail, sharp = extract(decoded.image, config.hash_size)
         tiles = tile_signature(decoded.image)
     meta = with_sharpness(decoded.meta, sharp)
-    return FeatureRow(meta, hashes, h3, h1, detail, decoded.digest, tiles=tiles)
+    edge = edge_digest_bytes(data)  # for the cache's re-check after a rename or chmod
+    return FeatureRow(meta, hashes, h3, h1, detail, decoded.digest, tiles=tiles, edge=edge)
 
 
 @contextlib.contextmanager
@@ -352,7 +353,7 @@ def _run_pool(
             return compute_row(entry, config, want_digest)
         row = cached_rows[entry.identity]
         try:
-            row.digest = digest_path(entry.path)
+            row.digest, row.edge = digest_and_edge_path(entry.path)
         except OSError as exc:
             return ScanError(entry.path, f"cannot read: {exc.strerror or exc}")
         return row

@@ -47,6 +47,10 @@ class FeatureRow:
     # (TILE_SIDE², ) uint8 grey cells (features.tile_signature); None = not computed (all zero
     # in the store: a flat signature that the local-edit check never accepts)
     tiles: np.ndarray | None = None
+    # The file's edge digest (engine.digest.edge_digest_bytes) when it was read for these
+    # features: the feature cache stores it to re-check the file cheaply after its ctime moved
+    # (rename, chmod). Not a store column; None = unknown (such a cache row is never re-checked).
+    edge: bytes | None = None
 
 
 @dataclass(slots=True)

@@ -12,8 +12,9 @@ terminal pane, for two files at a time, again and again as they move back and fo
   at it, exactly as the scan's decode does, so a transform code found by matching refers to the
   same orientation the thumbnail has;
 * the result is shrunk with INTER_AREA to a long side of ``max_side`` (never enlarged);
-* a small thread-safe LRU keyed by (path, size, mtime_ns, max_side) makes moving back to a pair
-  instant; a changed file has a new key, so a stale thumbnail is never shown.
+* a small thread-safe LRU keyed by (path, size, mtime_ns, ctime_ns, max_side) makes moving back
+  to a pair instant; a changed file has a new key (ctime too: a rewrite whose mtime was put
+  back with ``touch -r`` still moves it), so a stale thumbnail is never shown.
 
 Errors are values, as everywhere in the engine: a :class:`ScanError` with a one-line reason.
 Thumbnails are BGR uint8 and read-only (they are shared through the cache).
@@ -118,7 +119,15 @@ def fit_long_side(img: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def _entry_for(path: str, st: os.stat_result) -> FileEntry:
-    return FileEntry(path, os.path.dirname(path), st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+    return FileEntry(
+        path,
+        os.path.dirname(path),
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_dev,
+        st.st_ino,
+        st.st_ctime_ns,
+    )
 
 
 def _load(path: str, max_side: int, st: os.stat_result) -> Thumbnail | ScanError:
@@ -144,13 +153,13 @@ def _load(path: str, max_side: int, st: os.stat_result) -> Thumbnail | ScanError
 
 
 def read_thumbnail(path: str, max_side: int) -> Thumbnail | ScanError:
-    """A thumbnail with the original's size and format; cached by path, size, mtime, side."""
+    """A thumbnail with the original's size and format; cached by path, size, times, side."""
     max_side = int(min(max(max_side, MIN_SIDE), MAX_SIDE))
     try:
         st = os.stat(path)
     except OSError as exc:
         return ScanError(path, decode._os_reason(exc))
-    key = (path, st.st_size, st.st_mtime_ns, max_side)
+    key = (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, max_side)
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
