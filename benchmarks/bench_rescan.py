@@ -232,7 +232,7 @@ from tui_dedup.engine.group import star_groups
 from tui_dedup.engine.match import match
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import scan
-from tui_dedup.output import Result, render
+from tui_dedup.review.export import Result, render
 mark("imports")
 root, cache_path = sys.argv[1], sys.argv[2]
 discover([root])

@@ -61,10 +61,10 @@ from tui_dedup.engine.model import FileEntry, Pairs  # noqa: E402
 from tui_dedup.engine.registry import HASH_METHODS  # noqa: E402
 from tui_dedup.engine.scan import ScanResult  # noqa: E402
 from tui_dedup.engine.store import FeatureBlock, StoreBuilder  # noqa: E402
-from tui_dedup.settings import RunSettings  # noqa: E402
+from tui_dedup.review.session import MatchOutcome, ReviewSession  # noqa: E402
+from tui_dedup.review.settings import RunSettings  # noqa: E402
 from tui_dedup.tui.app import DedupApp  # noqa: E402
 from tui_dedup.tui.screens.review import ReviewScreen  # noqa: E402
-from tui_dedup.tui.session import MatchOutcome, ReviewSession  # noqa: E402
 
 SIZE = (120, 36)
 KEYS = ("down", "down", "down", "pagedown", "space", "down", "space", "up", "pageup", "down")

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import tui_dedup.tui.app as app_module  # noqa: E402
-from tui_dedup.settings import RunSettings  # noqa: E402
+from tui_dedup.review.settings import RunSettings  # noqa: E402
 from tui_dedup.tui.app import DedupApp  # noqa: E402
 
 SIZE = (120, 36)

@@ -34,7 +34,7 @@ async def _wait_review(app, pilot) -> None:
 
 async def shoot(out: Path, work: Path) -> list[Path]:
     import tui_dedup.engine.scan as scan_mod
-    from tui_dedup.settings import RunSettings
+    from tui_dedup.review.settings import RunSettings
     from tui_dedup.tui.app import create_app
     from tui_dedup.tui.widgets.progress import ScanProgressView
 

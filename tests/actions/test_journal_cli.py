@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import batch_dir, snapshot
 
 from tui_dedup.actions import Journal, apply_plan, build_plan, history, undo, undo_all
-from tui_dedup.actions.commands import cmd_apply, cmd_history, cmd_undo
+from tui_dedup.cli.commands import cmd_apply, cmd_history, cmd_undo
 
 
 def test_history_states(photos):
@@ -87,7 +87,7 @@ def test_interrupted_batch_is_reported_by_the_cli(tmp_path, capsys):
 
 def test_actions_package_is_headless():
     code = (
-        "import sys, tui_dedup.actions, tui_dedup.actions.commands;"
+        "import sys, tui_dedup.actions, tui_dedup.cli.commands;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

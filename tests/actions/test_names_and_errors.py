@@ -136,7 +136,7 @@ def test_unprivileged_user_cannot_move_root_owned_files_and_is_told(tmp_path):
             f.write(plan.to_json())
         os.chmod(plan_path, 0o644)
         code = (
-            "import sys; from tui_dedup.actions.commands import cmd_apply;"
+            "import sys; from tui_dedup.cli.commands import cmd_apply;"
             "sys.exit(cmd_apply(sys.argv[1]))"
         )
         env = {**os.environ, "DEDUP_TUI_STATE_DIR": state, "HOME": base, "XDG_DATA_HOME": state}
@@ -165,7 +165,7 @@ def test_unprivileged_user_cannot_move_root_owned_files_and_is_told(tmp_path):
 
 
 def test_journal_disk_full_stops_the_batch_and_undo_still_works(photos, monkeypatch, tmp_path):
-    from tui_dedup.actions.commands import cmd_apply
+    from tui_dedup.cli.commands import cmd_apply
 
     root, group = photos
     before = snapshot(root)

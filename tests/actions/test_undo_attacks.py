@@ -24,7 +24,7 @@ import pytest
 from conftest import entry, files_under, snapshot, write
 
 from tui_dedup.actions import Journal, apply_plan, build_plan, copying, safefs, undo
-from tui_dedup.actions.commands import cmd_undo
+from tui_dedup.cli.commands import cmd_undo
 
 PICTURE = b"\xff\xd8 the only photo of grandma " * 400
 OTHER = b"\xff\xd8 a new photo saved later!! " * 400  # same size as PICTURE on purpose

@@ -16,7 +16,7 @@ import pytest
 from conftest import batch_dir, entry, files_under, snapshot, write
 
 from tui_dedup.actions import Journal, Plan, apply_plan, build_plan, history, undo
-from tui_dedup.actions.commands import cmd_apply, cmd_history, cmd_undo
+from tui_dedup.cli.commands import cmd_apply, cmd_history, cmd_undo
 from tui_dedup.demo import make_photo, write_image, write_jpeg
 
 

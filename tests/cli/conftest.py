@@ -1,4 +1,4 @@
-"""CLI tests: run ``tui_dedup.cli.main`` in-process (or the installed console script) on images
+"""CLI tests: run ``tui_dedup.cli.entry`` in-process (or the installed console script) on images
 generated in temporary folders. The feature cache, the journal, skips and the trash all point
 into the test's tmp_path, so nothing touches the real home."""
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import small_pair_library
 
-from tui_dedup.cli import _scan_parser
-from tui_dedup.cli_options import settings_from_args
+from tui_dedup.cli.entry import _scan_parser
+from tui_dedup.cli.options import settings_from_args
 
 
 @pytest.fixture

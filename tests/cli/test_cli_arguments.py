@@ -7,7 +7,7 @@ import os
 import pytest
 from cli_helpers import small_pair_library
 
-from tui_dedup import cli as cli_mod
+from tui_dedup.cli import entry as cli_mod
 from tui_dedup.demo import make_photo, write_jpeg
 
 
@@ -186,13 +186,13 @@ def test_output_in_a_missing_folder_is_a_usage_error(cli, tmp_path):
 
 
 def test_unexpected_exception_is_exit_1_one_line_and_debug_shows_it(cli, tmp_path, monkeypatch):
-    import tui_dedup.output
+    import tui_dedup.review.export
 
     def boom(*_a, **_k):
         raise RuntimeError("disk on fire")
 
     small_pair_library(tmp_path / "lib", families=1)
-    monkeypatch.setattr(tui_dedup.output, "write", boom)
+    monkeypatch.setattr(tui_dedup.review.export, "write", boom)
     r = cli("scan", tmp_path / "lib", "-q")
     assert r.rc == 1
     line = one_error_line(r)
@@ -202,13 +202,13 @@ def test_unexpected_exception_is_exit_1_one_line_and_debug_shows_it(cli, tmp_pat
 
 
 def test_keyboard_interrupt_exits_130(cli, tmp_path, monkeypatch):
-    import tui_dedup.engine.scan
+    import tui_dedup.review.pipeline
 
     def interrupted(*_a, **_k):
         raise KeyboardInterrupt
 
     small_pair_library(tmp_path / "lib", families=1)
-    monkeypatch.setattr(tui_dedup.engine.scan, "scan", interrupted)
+    monkeypatch.setattr(tui_dedup.review.pipeline, "scan", interrupted)
     r = cli("scan", tmp_path / "lib", "--format", "json")
     assert r.rc == 130
     assert r.err_lines == ["dedup-tui: interrupted"]

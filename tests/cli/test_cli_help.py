@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_dedup import __version__, cli_actions
-from tui_dedup import cli as cli_mod
+from tui_dedup import __version__
+from tui_dedup.cli import actions as cli_actions
+from tui_dedup.cli import entry as cli_mod
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -12,7 +12,7 @@ from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, VARIANTS
 from tui_dedup.engine.model import FileEntry, Group, ImageMeta, Pairs, ScanError
 from tui_dedup.engine.registry import HASH_METHODS, Threshold
 from tui_dedup.engine.store import FeatureRow, build_store
-from tui_dedup.output import Result, to_dict, to_json
+from tui_dedup.review.export import Result, to_dict, to_json
 
 NAMES = ["plain.jpg", 'quote".jpg', "back\\slash.jpg", "new\nline.jpg", "tab\t.jpg"]
 NAMES += ["caf\u00e9.jpg", "emoji\U0001f600.jpg", "bad\udcff\udcfe.jpg", "%s {x}.jpg", "}],.jpg"]
@@ -93,7 +93,7 @@ def test_lone_surrogates_round_trip_as_escapes() -> None:
 
 
 def test_scores_outside_the_unit_range_take_the_general_path(monkeypatch) -> None:
-    import tui_dedup.output as out
+    import tui_dedup.review.export as out
 
     result = _result(20, 40)
     real = out.pair_scores
@@ -109,7 +109,7 @@ def test_scores_outside_the_unit_range_take_the_general_path(monkeypatch) -> Non
 
 
 def test_a_document_written_in_many_chunks_is_the_same_document(monkeypatch) -> None:
-    import tui_dedup.output as out
+    import tui_dedup.review.export as out
 
     result = _result(30, 100, groups=[Group(k, [k, k + 1, k + 2]) for k in range(0, 27, 3)])
     whole = to_json(result)

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from tui_dedup.output_file import open_output
+from tui_dedup.review.export_file import open_output
 
 
 def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path) -> None:

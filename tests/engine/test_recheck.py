@@ -25,7 +25,7 @@ from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.recheck import MatchSpec, recheck_pairs
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import ScanConfig, scan
-from tui_dedup.settings import RunSettings
+from tui_dedup.review.settings import RunSettings
 
 PHOTO = make_photo(1, 640, 480)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tui_dedup.demo import make_demo_library
-from tui_dedup.settings import RunSettings
+from tui_dedup.review.settings import RunSettings
 
 
 @pytest.fixture(scope="session")

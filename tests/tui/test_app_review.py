@@ -242,7 +242,7 @@ async def test_filter_applies_to_group_view(settings):
 async def test_a_superseded_match_is_not_reported_as_an_error(settings, monkeypatch):
     """Pressing +/- quickly cancels the older match; the index then raises Cancelled, which is
     the normal end of a replaced request, not a failure to show the user."""
-    import tui_dedup.tui.session as session_mod
+    import tui_dedup.review.pipeline as pipeline_mod
     from tui_dedup.engine.index import Cancelled
 
     app = create_app(settings)
@@ -252,7 +252,7 @@ async def test_a_superseded_match_is_not_reported_as_an_error(settings, monkeypa
         def replaced(*args, **kwargs):
             raise Cancelled("replaced by a newer request")
 
-        monkeypatch.setattr(session_mod, "cached_match", replaced)
+        monkeypatch.setattr(pipeline_mod, "cached_match", replaced)
         await pilot.press("minus")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -121,7 +121,7 @@ def test_ascii_fallbacks_under_lang_c(monkeypatch):
 
 
 async def test_worker_failure_is_shown_not_a_crash(settings, monkeypatch):
-    import tui_dedup.tui.session as session_mod
+    import tui_dedup.review.pipeline as session_mod
 
     def broken(*args, **kwargs):
         raise RuntimeError("index exploded")
@@ -143,7 +143,7 @@ async def test_worker_failure_is_shown_not_a_crash(settings, monkeypatch):
 
 async def test_scan_worker_failure_is_shown_on_the_scan_screen(settings, monkeypatch):
     """Worker events do not bubble to the app: the scan screen must forward its failure."""
-    import tui_dedup.tui.screens.scan as scan_screen_mod
+    import tui_dedup.review.pipeline as scan_screen_mod
 
     def broken(*args, **kwargs):
         raise OSError("disk unplugged")

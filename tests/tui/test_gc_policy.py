@@ -15,7 +15,7 @@ from conftest import wait_for_review
 from test_app_commands import command
 from textual.app import App
 
-import tui_dedup.tui.screens.scan as scan_screen
+import tui_dedup.review.pipeline as scan_screen  # where the scan runs
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.gc_policy import HeapFrozen, use_fresh_context_executor
 

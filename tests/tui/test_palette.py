@@ -12,12 +12,13 @@ from textual.command import CommandInput, CommandList, CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label
 
-import tui_dedup.tui.screens.scan as scan_screen
+import tui_dedup.review.pipeline as scan_screen  # where the scan runs
 from tui_dedup.engine.scan import ScanProgress, ScanResult
 from tui_dedup.engine.store import StoreBuilder
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.screens.errors import ErrorsScreen
+from tui_dedup.tui.screens.scan import ScanScreen
 from tui_dedup.tui.widgets.progress import ScanProgressView
 
 
@@ -162,10 +163,10 @@ async def test_palette_over_a_running_scan_writes_few_frames(settings, monkeypat
     async with app.run_test(size=(120, 36)) as pilot:
         for _ in range(50):
             await pilot.pause(0.1)
-            if isinstance(app.screen, scan_screen.ScanScreen):
+            if isinstance(app.screen, ScanScreen):
                 break
         scan = app.screen
-        assert isinstance(scan, scan_screen.ScanScreen)
+        assert isinstance(scan, ScanScreen)
         await pilot.pause(0.3)
         await pilot.press("ctrl+p")
         await pilot.pause(0.6)

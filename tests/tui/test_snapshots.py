@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import wait_for_review
 
-from tui_dedup.settings import RunSettings
+from tui_dedup.review.settings import RunSettings
 from tui_dedup.tui.app import create_app
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

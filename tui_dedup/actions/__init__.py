@@ -25,10 +25,6 @@ _HOME = {
     "Step": "plan",
     "TreeBusy": "locks",
     "build_plan": "plan",
-    "DEFAULT_RULES": "select",
-    "RULES": "select",
-    "auto_select": "select",
-    "choose_keeper": "select",
     "ReviewState": "skips",
     "SkipStore": "skips",
     "UndoReport": "undo",
@@ -43,7 +39,6 @@ if TYPE_CHECKING:
     from .kinds import ACTIONS
     from .locks import TreeBusy
     from .plan import Plan, PlanError, Step, build_plan
-    from .select import DEFAULT_RULES, RULES, auto_select, choose_keeper
     from .skips import ReviewState, SkipStore
     from .undo import UndoReport, undo, undo_all
 
@@ -61,8 +56,6 @@ def __getattr__(name: str) -> Any:
 # re-exports of the TYPE_CHECKING imports above.
 __all__ = [
     "ACTIONS",
-    "DEFAULT_RULES",
-    "RULES",
     "ApplyReport",
     "BatchInfo",
     "Journal",
@@ -74,9 +67,7 @@ __all__ = [
     "TreeBusy",
     "UndoReport",
     "apply_plan",
-    "auto_select",
     "build_plan",
-    "choose_keeper",
     "file_digest",
     "history",
     "interrupted_batches",

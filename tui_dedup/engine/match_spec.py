@@ -80,8 +80,8 @@ class MatchSpec:
 
     @classmethod
     def from_settings(cls, settings: Any) -> MatchSpec:
-        """From a :class:`tui_dedup.settings.RunSettings` (duck-typed: engine/ does not import
-        the front ends' settings)."""
+        """From a :class:`tui_dedup.review.settings.RunSettings` (duck-typed: engine/ does not
+        import the review layer's settings)."""
         return cls.of(
             settings.method, settings.threshold(), settings.scan.hash_size, settings.match
         )

@@ -10,7 +10,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui_dedup.engine.registry import METHODS, PRESETS
-from tui_dedup.settings import PREVIEW_MODES
+from tui_dedup.review.settings import PREVIEW_MODES
 
 
 class DedupCommands(Provider):
@@ -87,7 +87,7 @@ class DedupCommands(Provider):
 
 def export_result(app, fmt: str) -> None:
     """Export what the review shows (current method, threshold, skips and moves applied)."""
-    from tui_dedup.output import Result
+    from tui_dedup.review.export import Result
 
     s = app.session
     result = Result(
@@ -106,8 +106,8 @@ def export_result(app, fmt: str) -> None:
 
 
 def _write_export(app, result, fmt: str, path: str) -> None:
-    from tui_dedup.output import write
-    from tui_dedup.output_file import open_output
+    from tui_dedup.review.export import write
+    from tui_dedup.review.export_file import open_output
 
     def job() -> None:
         with open_output(path) as out:

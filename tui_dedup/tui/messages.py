@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from tui_dedup.engine.scan import ScanProgress, ScanResult
-from tui_dedup.tui.session import MatchOutcome
+from tui_dedup.review.session import MatchOutcome
 
 
 class ScanProgressed(Message):
@@ -25,11 +25,13 @@ class ScanProgressed(Message):
 
 
 class ScanFinished(Message):
-    """The scan ended (completed or cancelled); ``result.cancelled`` tells which."""
+    """The scan ended (completed or cancelled); ``result.cancelled`` tells which.
+    ``cache_warnings``: what the feature cache had to say (corrupt, read-only, disabled)."""
 
-    def __init__(self, result: ScanResult) -> None:
+    def __init__(self, result: ScanResult, cache_warnings: list[str] | None = None) -> None:
         super().__init__()
         self.result = result
+        self.cache_warnings = cache_warnings or []
 
 
 class MatchStarted(Message):

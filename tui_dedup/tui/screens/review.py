@@ -1,6 +1,6 @@
 """The review screen: pairs (or groups), marks, filter, threshold, preview, and the keys.
 
-The data lives in :class:`~tui_dedup.tui.session.ReviewSession` (pairs, groups, what is hidden)
+The data lives in :class:`~tui_dedup.review.session.ReviewSession` (pairs, groups, what is hidden)
 and in the pair table model (marks, sort, filter, cursor). File operations, skips and saved
 state are in :mod:`tui_dedup.tui.screens.review_ops`, so this module is about what the user
 sees and which keys apply when.
@@ -20,11 +20,11 @@ from textual.widgets import Header, Input
 from textual.worker import Worker
 
 from tui_dedup.engine.registry import METHODS
+from tui_dedup.review.session import ReviewSession
 from tui_dedup.tui.gc_policy import HeapFrozen
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.screens.help import open_help
 from tui_dedup.tui.screens.review_ops import ReviewOps
-from tui_dedup.tui.session import ReviewSession
 from tui_dedup.tui.widgets.footer import QuietFooter
 from tui_dedup.tui.widgets.group_view import GroupView
 from tui_dedup.tui.widgets.pair_table import PairTable

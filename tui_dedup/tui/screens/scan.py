@@ -20,8 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Header, Label
 from textual.worker import Worker, get_current_worker
 
-from tui_dedup.engine.scan import ScanProgress, ScanResult, scan
-from tui_dedup.settings import open_cache
+from tui_dedup.engine.scan import ScanProgress, ScanResult
+from tui_dedup.review.pipeline import scan_library
 from tui_dedup.tui.gc_policy import FullCollectionsPaused
 from tui_dedup.tui.messages import ScanFinished, ScanProgressed
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
@@ -69,31 +69,23 @@ class ScanScreen(NoRepaintLoop, Screen):
     @work(thread=True, exclusive=True, group="scan", exit_on_error=False, description="scan")
     def run_scan(self) -> ScanResult:
         worker = get_current_worker()
-        settings = self.app.settings
-        cache = open_cache(settings)
 
         def should_stop() -> bool:
             return self.stop_event.is_set() or worker.is_cancelled
 
         try:
-            result = scan(
-                settings.roots,
-                settings.scan,
-                cache=cache,
+            scanned = scan_library(
+                self.app.settings,
                 on_progress=lambda p: self.post_message(ScanProgressed(p)),
                 should_stop=should_stop,
             )
         finally:
-            if cache is not None and hasattr(cache, "close"):
-                cache.close()
             # the scan is over: the collector's own thresholds again, after one collection
             # here (the screen shows "matching") instead of on the review screen's first keys
             self._gc_pause.resume(collect=True)
-        if self.stop_event.is_set():
-            result.cancelled = True
         if not worker.is_cancelled:
-            self.post_message(ScanFinished(result))
-        return result
+            self.post_message(ScanFinished(scanned.result, scanned.cache_warnings))
+        return scanned.result
 
     @on(ScanProgressed)
     def show_progress(self, message: ScanProgressed) -> None:

@@ -317,7 +317,7 @@ def settings_from_args(args: argparse.Namespace):
     from tui_dedup.engine.match import MatchOptions
     from tui_dedup.engine.registry import METHODS
     from tui_dedup.engine.scan import ScanConfig
-    from tui_dedup.settings import RunSettings
+    from tui_dedup.review.settings import RunSettings
 
     if args.max_distance is not None and METHODS[args.method].kind != "hash":
         raise UsageError(f"--max-distance applies to hash methods, not {args.method}")

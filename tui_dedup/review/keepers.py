@@ -12,8 +12,8 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..actions.paths import in_folder
 from ..engine.model import FileEntry, ImageMeta
-from .paths import in_folder
 
 Member = tuple[FileEntry, ImageMeta | None]
 

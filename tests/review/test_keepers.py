@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui_dedup.actions import DEFAULT_RULES, RULES, auto_select, choose_keeper
 from tui_dedup.engine.model import FileEntry, ImageMeta
+from tui_dedup.review.keepers import DEFAULT_RULES, RULES, auto_select, choose_keeper
 
 
 def fe(path, size=100, mtime=1_000, root="/p"):

@@ -11,12 +11,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tui_dedup.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE
-from tui_dedup.cli_options import UsageError, _Parser, add_scan_options
+from tui_dedup.cli.exits import EXIT_FAIL, EXIT_OK, EXIT_USAGE
+from tui_dedup.cli.options import UsageError, _Parser, add_scan_options
 
 
 def _rules(text: str) -> tuple[str, ...]:
-    from tui_dedup.actions.select import RULES
+    from tui_dedup.review.keepers import RULES
 
     names = tuple(r.strip() for r in text.split(",") if r.strip())
     bad = [r for r in names if r not in RULES]
@@ -29,8 +29,8 @@ def _rules(text: str) -> tuple[str, ...]:
 
 def add_action_options(p: argparse.ArgumentParser) -> None:
     from tui_dedup.actions.kinds import ACTIONS
-    from tui_dedup.actions.select import DEFAULT_RULES, RULES
-    from tui_dedup.cli_options import destination_folder, reference_folder
+    from tui_dedup.cli.options import destination_folder, reference_folder
+    from tui_dedup.review.keepers import DEFAULT_RULES, RULES
 
     g = p.add_argument_group("actions")
     g.add_argument(
@@ -78,10 +78,10 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
 
 def _plan_from_args(args, settings):
     from tui_dedup.actions.plan import build_plan
-    from tui_dedup.actions.select import DEFAULT_RULES
-    from tui_dedup.cli import run_scan
+    from tui_dedup.cli.scanning import run_scan
     from tui_dedup.engine.match_spec import MatchSpec
-    from tui_dedup.review import auto_mark, plan_groups, store_digests
+    from tui_dedup.review.decisions import auto_mark, plan_groups, store_digests
+    from tui_dedup.review.keepers import DEFAULT_RULES
 
     if args.action == "delete" and not args.allow_delete:  # say so before a long scan
         raise UsageError("--action delete deletes files permanently; add --allow-delete")
@@ -110,7 +110,7 @@ def _plan_from_args(args, settings):
 
 
 def cmd_plan(argv: Sequence[str]) -> int:
-    from tui_dedup.cli_options import settings_from_args
+    from tui_dedup.cli.options import settings_from_args
 
     p = _Parser(
         prog="dedup-tui plan",
@@ -124,7 +124,7 @@ def cmd_plan(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     settings = settings_from_args(args)
     _, plan = _plan_from_args(args, settings)
-    from tui_dedup.output_file import open_output
+    from tui_dedup.review.export_file import open_output
 
     with open_output(args.output) as out:  # a plan file appears whole or not at all
         out.write((plan.to_json() + "\n").encode("ascii"))
@@ -154,7 +154,7 @@ def one_shot(args, settings) -> int:
 
 
 def cmd_apply(argv: Sequence[str]) -> int:
-    from tui_dedup.actions import commands
+    from tui_dedup.cli import commands
 
     p = _Parser(prog="dedup-tui apply", description="Carry out a plan written by `dedup-tui plan`.")
     p.add_argument("plan", metavar="PLAN.json")
@@ -170,7 +170,7 @@ def cmd_apply(argv: Sequence[str]) -> int:
 
 
 def cmd_undo(argv: Sequence[str]) -> int:
-    from tui_dedup.actions import commands
+    from tui_dedup.cli import commands
 
     p = _Parser(
         prog="dedup-tui undo",
@@ -187,7 +187,7 @@ def cmd_undo(argv: Sequence[str]) -> int:
 
 
 def cmd_history(argv: Sequence[str]) -> int:
-    from tui_dedup.actions import commands
+    from tui_dedup.cli import commands
 
     _Parser(prog="dedup-tui history", description="List action batches, newest last.").parse_args(
         argv
@@ -199,7 +199,7 @@ def cmd_eval(argv: Sequence[str]) -> int:
     import json
     import os
 
-    from tui_dedup.cli_options import similarity
+    from tui_dedup.cli.options import similarity
     from tui_dedup.engine import evaluate as ev
 
     p = _Parser(

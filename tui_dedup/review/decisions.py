@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from tui_dedup.actions.select import DEFAULT_RULES, choose_keeper
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.store import FeatureStore
+from tui_dedup.review.keepers import DEFAULT_RULES, choose_keeper
 
 
 class Adjacency:
@@ -94,18 +94,3 @@ def store_digests(store: FeatureStore):
 
 def marked_paths(store: FeatureStore, marked: Iterable[int]) -> set[str]:
     return {store.entries[m].path for m in marked}
-
-
-def hide_skipped(store: FeatureStore, pairs: Pairs, skips=None) -> Pairs:
-    """Drop pairs the user said are not duplicates (keyed by content digests, so renames keep
-    them). Digests are computed only for files in pairs, and only when there are skips."""
-    from tui_dedup.actions.skips import SkipStore
-
-    skips = skips if skips is not None else SkipStore()
-    if len(skips) == 0 or len(pairs) == 0:
-        return pairs
-    rows = np.unique(np.concatenate([pairs.i, pairs.j]))
-    store.ensure_digests(rows)
-    da = [store.digest_hex(int(r)) or "" for r in pairs.i]
-    db = [store.digest_hex(int(r)) or "" for r in pairs.j]
-    return pairs.take(np.flatnonzero(skips.filter_mask(da, db)))

@@ -17,7 +17,8 @@ import sys
 from collections.abc import Sequence
 
 from tui_dedup import __version__
-from tui_dedup.cli_options import UsageError, _Parser, add_scan_options, settings_from_args
+from tui_dedup.cli.exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from tui_dedup.cli.options import UsageError, _Parser, add_scan_options, settings_from_args
 
 # numpy's OpenBLAS starts a thread per core when numpy is imported, and each spins for a while
 # waiting for work: 0.1–0.2 CPU-s per run (measured), taken from our own threads on a 2-core
@@ -27,7 +28,6 @@ from tui_dedup.cli_options import UsageError, _Parser, add_scan_options, setting
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 SUBCOMMANDS = ("scan", "plan", "apply", "undo", "history", "eval")
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 # ---------------------------------------------------------------------------------------------
@@ -35,7 +35,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _tui_parser() -> argparse.ArgumentParser:
-    from tui_dedup.settings import PREVIEW_MODES
+    from tui_dedup.review.settings import PREVIEW_MODES
 
     p = _Parser(
         prog="dedup-tui",
@@ -66,7 +66,7 @@ def _tui_parser() -> argparse.ArgumentParser:
 
 
 def run_tui(argv: Sequence[str]) -> int:
-    from tui_dedup.settings import preview_mode_from_env
+    from tui_dedup.review.settings import preview_mode_from_env
 
     args = _tui_parser().parse_args(argv)
     if args.demo:
@@ -137,131 +137,29 @@ def _scan_parser() -> argparse.ArgumentParser:
         help="text format: end fields with NUL (for names with newlines)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
-    from tui_dedup.cli_actions import add_action_options
+    from tui_dedup.cli.actions import add_action_options
 
     add_action_options(p)
     return p
-
-
-def _progress_printer(enabled: bool):
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not enabled or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = progress.add_task("discovering", total=None, rate="")
-
-    def on_progress(p) -> None:
-        desc = f"{p.stage_number}/3 {p.stage}"
-        if p.stage == "discovering":
-            progress.update(task, description=desc, completed=p.done, total=None, rate="")
-        else:
-            rate = f"{p.rate:.0f} img/s" if p.rate else ""
-            progress.update(task, description=desc, completed=p.done, total=p.total, rate=rate)
-
-    return progress, on_progress
-
-
-def run_scan(settings, *, show_progress: bool):
-    """Scan + match + group with the settings; shared by `scan` and `plan`."""
-    from tui_dedup.engine.group import star_groups
-    from tui_dedup.engine.match import HIST_ALL_PAIRS_LIMIT
-    from tui_dedup.engine.match_cache import cached_match
-    from tui_dedup.engine.registry import METHODS
-    from tui_dedup.engine.scan import scan
-    from tui_dedup.output import Result
-    from tui_dedup.settings import match_cache_dir, open_cache
-
-    cache = open_cache(settings)
-    progress, on_progress = _progress_printer(show_progress)
-    from tui_dedup.stdio import native_stderr_to
-
-    try:
-        with native_stderr_to(os.devnull):
-            if progress is not None:
-                progress.start()
-            try:
-                res = scan(settings.roots, settings.scan, cache=cache, on_progress=on_progress)
-                # A one-shot process: the 10^5 entries just made live until exit, and every
-                # later cyclic collection would walk them again (0.15-0.2 CPU-s at 100k files).
-                import gc
-
-                gc.freeze()
-            finally:
-                if progress is not None:
-                    progress.stop()
-    finally:
-        if cache is not None:
-            for w in cache.warnings:
-                print(f"dedup-tui: cache: {w}", file=sys.stderr)
-            cache.close()
-    th = settings.threshold()
-    if (
-        show_progress
-        and METHODS[settings.method].kind == "hist"
-        and len(res.store) > HIST_ALL_PAIRS_LIMIT
-    ):
-        print(
-            f"dedup-tui: {len(res.store)} images is more than {HIST_ALL_PAIRS_LIMIT} for "
-            f"all-pairs {settings.method}: candidates come from a loose pHash shortlist",
-            file=sys.stderr,
-        )
-    pairs = cached_match(res.store, settings.method, th, settings.match, match_cache_dir(settings))
-    pairs = _hide_skipped(res.store, pairs, settings)
-    groups = star_groups(pairs, len(res.store))
-    return Result(
-        settings.roots,
-        settings.method,
-        th,
-        res.store,
-        pairs,
-        groups,
-        res.errors,
-        res.skipped,
-        res.cancelled,
-    )
-
-
-def _hide_skipped(store, pairs, settings):
-    """Pairs the user said are not duplicates stay hidden unless --show-skipped."""
-    if settings.show_skipped:
-        return pairs
-    from tui_dedup.review import hide_skipped
-
-    return hide_skipped(store, pairs)
 
 
 def cmd_scan(argv: Sequence[str]) -> int:
     args = _scan_parser().parse_args(argv)
     settings = settings_from_args(args)
     if args.auto_select:
-        from tui_dedup.cli_actions import one_shot
+        from tui_dedup.cli.actions import one_shot
 
         return one_shot(args, settings)
+    from tui_dedup.cli.scanning import run_scan
+
     result = run_scan(settings, show_progress=not args.quiet)
-    from tui_dedup.output import write
-    from tui_dedup.output_file import open_output
+    from tui_dedup.review.export import write
+    from tui_dedup.review.export_file import open_output
 
     with open_output(args.output) as out:
         write(result, args.format, out, args.null)
     if not args.quiet:
-        from tui_dedup.output import summary_line
+        from tui_dedup.review.export import summary_line
 
         for e in result.errors:
             print(f"dedup-tui: {e.path!r}: {e.reason}", file=sys.stderr)
@@ -280,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd, rest = argv[0], argv[1:]
             if cmd == "scan":
                 return cmd_scan(rest)
-            from tui_dedup import cli_actions
+            from tui_dedup.cli import actions as cli_actions
 
             return cli_actions.dispatch(cmd, rest)
         return run_tui(argv)

@@ -13,15 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_dedup import review
-from tui_dedup.actions.fsops import file_digest
 from tui_dedup.actions.skips import SkipStore
 from tui_dedup.engine.group import star_groups
-from tui_dedup.engine.match_cache import cached_match
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanResult
-from tui_dedup.settings import RunSettings, match_cache_dir
+from tui_dedup.review import decisions
+from tui_dedup.review.pipeline import file_digests, match_library
+from tui_dedup.review.settings import RunSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,8 @@ class ReviewSession:
         self.groups: list[Group] = []
         self.generation = 0
         self.skipped_keys: set[tuple[int, int]] = set()
-        self._digests: dict[int, str] = {}
+        #: Content digest (hex) of a row, read once (skips are keyed by content).
+        self.digest = file_digests(self.store)
 
     @property
     def n_files(self) -> int:
@@ -101,32 +101,16 @@ class ReviewSession:
 
         Runs in a worker thread: it may read files to digest them (only when skips exist).
         """
-        pairs = cached_match(
+        pairs = match_library(
             self.store,
+            self.settings,
             method,
             threshold,
-            self.settings.match,
-            match_cache_dir(self.settings),
+            skips=skips,
+            digest=self.digest,
             should_stop=should_stop,
         )
-        if skips is not None and len(skips) and len(pairs):
-            a = [self.digest(int(r)) for r in pairs.i]
-            b = [self.digest(int(r)) for r in pairs.j]
-            pairs = pairs.take(np.flatnonzero(skips.filter_mask(a, b)))
         return MatchOutcome(method, threshold, pairs)
-
-    def digest(self, row: int) -> str:
-        """Content digest (hex) of a file: from the scan when it has one, else read once."""
-        hit = self._digests.get(row)
-        if hit is None:
-            hit = self.store.digest_hex(row)
-            if hit is None:
-                try:
-                    hit = file_digest(self.entries[row].path)
-                except OSError:
-                    hit = f"unreadable:{row}"
-            self._digests[row] = hit
-        return hit
 
     def install(self, outcome: MatchOutcome) -> None:
         """Adopt a finished match (on the event loop)."""
@@ -181,12 +165,12 @@ class ReviewSession:
 
     def plan_groups(self, marked_rows: Iterable[int]) -> list[list[FileEntry]]:
         """For each marked file, the group a plan checks it against: its best unmarked direct
-        partner, never a star's other members (see tui_dedup.review)."""
-        return review.plan_groups(self.store, self.pairs, marked_rows)
+        partner, never a star's other members (see tui_dedup.review.decisions)."""
+        return decisions.plan_groups(self.store, self.pairs, marked_rows)
 
     def auto_marks(self, rules: Sequence[str]) -> set[int]:
         """Rows the rules would mark: per group, the keeper's direct partners."""
-        return review.auto_mark(self.store, self.pairs, self.groups, rules)
+        return decisions.auto_mark(self.store, self.pairs, self.groups, rules)
 
     def bytes_of(self, rows: np.ndarray) -> int:
         if rows.size == 0:

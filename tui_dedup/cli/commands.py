@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 
-from .apply import apply_plan
-from .journal import Journal, JournalBusy, JournalError, history, interrupted_batches
-from .locks import TreeBusy
-from .plan import Plan, PlanError
-from .undo import undo, undo_all
+from ..actions.apply import apply_plan
+from ..actions.journal import Journal, JournalBusy, JournalError, history, interrupted_batches
+from ..actions.locks import TreeBusy
+from ..actions.plan import Plan, PlanError
+from ..actions.undo import undo, undo_all
 
 
 def _err(msg: str) -> None:

@@ -1,0 +1,17 @@
+"""The review layer: one pipeline and one session under both front ends.
+
+Data flows one way: ``engine`` (files → features → pairs) → ``actions`` (the only code that
+changes a user's files) → ``review`` (this package: scan → match → hide skipped → group, the
+decisions a person makes, exports) → the front ends ``cli`` and ``tui``, which only parse,
+print, lay out and bind keys. Nothing here imports textual or rich (a test checks it), so
+everything a person can decide is a plain method, testable without a screen.
+
+- :mod:`.pipeline` — scan, match, hide skipped, group; progress callbacks, a stop flag, and
+  the feature cache's warnings for the front end to show.
+- :mod:`.session` — what a review works on: current method and threshold, pairs and groups,
+  files hidden by skips and by batches.
+- :mod:`.decisions` — auto-mark and the groups a plan is checked against.
+- :mod:`.keepers` — the one registry of keeper rules the CLI and the app read.
+- :mod:`.settings` — what one run was asked to do.
+- :mod:`.export`, :mod:`.export_file` — JSON / CSV / text results, written whole.
+"""

@@ -1,0 +1,137 @@
+"""The one pipeline both front ends run: scan → match → hide skipped → group.
+
+Why one: the CLI and the app used to chain these stages each in its own way and drifted (the
+app never showed the feature cache's warnings; skipped pairs were hidden twice with different
+fallbacks for an unreadable file). Here each stage is a function the front ends call, with
+plain callbacks for progress, a stop flag, and the cache's warnings handed back as values
+for the front end to print or show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tui_dedup.actions.skips import SkipStore
+from tui_dedup.engine.group import star_groups
+from tui_dedup.engine.match_cache import cached_match
+from tui_dedup.engine.model import Pairs
+from tui_dedup.engine.registry import Threshold
+from tui_dedup.engine.scan import ScanProgress, ScanResult, scan
+from tui_dedup.engine.store import FeatureStore
+from tui_dedup.review.export import Result
+from tui_dedup.review.settings import RunSettings, match_cache_dir, open_cache
+
+Progress = Callable[[ScanProgress], None]
+StopFlag = Callable[[], bool]
+
+
+@dataclass(slots=True)
+class Scanned:
+    """A finished (or stopped) scan and what the feature cache had to say about it."""
+
+    result: ScanResult
+    cache_warnings: list[str] = field(default_factory=list)
+
+
+def scan_library(
+    settings: RunSettings,
+    *,
+    on_progress: Progress | None = None,
+    should_stop: StopFlag | None = None,
+) -> Scanned:
+    """Discover and decode (features from the cache where the file is unchanged).
+
+    Problems with the cache never stop the scan: they come back as one-line warnings.
+    """
+    cache = open_cache(settings)
+    try:
+        res = scan(
+            settings.roots,
+            settings.scan,
+            cache=cache,
+            on_progress=on_progress,
+            should_stop=should_stop,
+        )
+    finally:
+        warnings = list(cache.warnings) if cache is not None else []
+        if cache is not None:
+            cache.close()
+    if should_stop is not None and should_stop():
+        res.cancelled = True
+    return Scanned(res, warnings)
+
+
+def file_digests(store: FeatureStore) -> Callable[[int], str]:
+    """Content digest (hex) of a row: from the scan when it has one, else read once.
+
+    An unreadable file gets a key of its own (``unreadable:<row>``): it can match no
+    remembered skip, so its pairs stay visible — the same answer in the CLI and the app."""
+    known: dict[int, str] = {}
+
+    def digest(row: int) -> str:
+        hit = known.get(row)
+        if hit is None:
+            hit = store.digest_hex(row)
+            if hit is None:
+                store.ensure_digests(np.array([row]))
+                hit = store.digest_hex(row) or f"unreadable:{row}"
+            known[row] = hit
+        return hit
+
+    return digest
+
+
+def hide_skipped(pairs: Pairs, digest: Callable[[int], str], skips: SkipStore | None) -> Pairs:
+    """Drop pairs the user said are not duplicates (keyed by content, so renames keep them).
+    Digests are read only for files in pairs, and only when there are skips."""
+    if skips is None or len(skips) == 0 or len(pairs) == 0:
+        return pairs
+    a = [digest(int(r)) for r in pairs.i]
+    b = [digest(int(r)) for r in pairs.j]
+    return pairs.take(np.flatnonzero(skips.filter_mask(a, b)))
+
+
+def match_library(
+    store: FeatureStore,
+    settings: RunSettings,
+    method: str,
+    threshold: Threshold,
+    *,
+    skips: SkipStore | None = None,
+    digest: Callable[[int], str] | None = None,
+    should_stop: StopFlag | None = None,
+) -> Pairs:
+    """Pairs at ``method`` / ``threshold`` from the features in memory (remembered when the
+    inputs are unchanged), without the pairs in ``skips``."""
+    pairs = cached_match(
+        store,
+        method,
+        threshold,
+        settings.match,
+        match_cache_dir(settings),
+        should_stop=should_stop,
+    )
+    return hide_skipped(pairs, digest or file_digests(store), skips)
+
+
+def result_of(settings: RunSettings, res: ScanResult) -> Result:
+    """Match (skips hidden unless ``--show-skipped``) and group a finished scan: the result
+    the headless commands print and plan from."""
+    th = settings.threshold()
+    skips = None if settings.show_skipped else SkipStore()
+    pairs = match_library(res.store, settings, settings.method, th, skips=skips)
+    groups = star_groups(pairs, len(res.store))
+    return Result(
+        settings.roots,
+        settings.method,
+        th,
+        res.store,
+        pairs,
+        groups,
+        res.errors,
+        res.skipped,
+        res.cancelled,
+    )
