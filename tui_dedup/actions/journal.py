@@ -70,6 +70,7 @@ class Journal:
         self.path = path or os.path.join(state_dir(), "journal.jsonl")
         self._fd: int | None = None
         self.warnings: list[str] = []
+        self._parsed: tuple[tuple[int, int, int], list[Record], list[str]] | None = None
 
     @classmethod
     def open(cls, path: str | None = None) -> Journal:
@@ -133,13 +134,20 @@ class Journal:
     def records(self) -> list[Record]:
         """All well-formed records; a torn, corrupt or malformed line is skipped, not fatal.
 
-        Each skipped line adds one entry to :attr:`warnings` (``history`` prints them)."""
-        self.warnings = []
+        Each skipped line adds one entry to :attr:`warnings` (``history`` prints them). The
+        parsed records are kept while the file is unchanged: one undo asks several times."""
         try:
             with open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                key = (st.st_ino, st.st_size, st.st_mtime_ns)
+                if self._parsed is not None and self._parsed[0] == key:
+                    self.warnings = list(self._parsed[2])
+                    return list(self._parsed[1])
                 raw = f.read()
         except FileNotFoundError:
+            self.warnings = []
             return []
+        self.warnings = []
         out = []
         for n, line in enumerate(raw.split(b"\n"), 1):
             if not line.strip():
@@ -152,7 +160,8 @@ class Journal:
                 self.warnings.append(f"journal line {n} is not a valid record; ignored")
                 continue
             out.append(rec)
-        return out
+        self._parsed = (key, out, list(self.warnings))
+        return list(out)
 
     def batch_records(self, batch: str) -> list[Record]:
         return [r for r in self.records() if r.batch == batch]

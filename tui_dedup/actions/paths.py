@@ -97,8 +97,20 @@ def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def find_sidecars(path: str, listing: list[str], exclude: set[str]) -> list[str]:
-    """Sidecars of ``path`` among ``listing`` (names in its folder).
+def stem_index(listing: list[str]) -> dict[str, list[str]]:
+    """The names of one folder by stem (``photo.jpg.xmp`` → ``photo.jpg``): built once per
+    folder, so finding each marked file's sidecars costs a lookup, not a pass over a folder
+    that may hold thousands of files."""
+    index: dict[str, list[str]] = {}
+    for other in listing:
+        index.setdefault(os.path.splitext(other)[0], []).append(other)
+    return index
+
+
+def find_sidecars(
+    path: str, listing: list[str] | dict[str, list[str]], exclude: set[str]
+) -> list[str]:
+    """Sidecars of ``path`` among ``listing`` (names in its folder, or their :func:`stem_index`).
 
     ``photo.jpg.xmp`` always belongs to ``photo.jpg``. ``photo.xmp`` (same stem, extension in
     any case) belongs to it only when no other non-sidecar file shares the stem — otherwise we
@@ -107,8 +119,12 @@ def find_sidecars(path: str, listing: list[str], exclude: set[str]) -> list[str]
     """
     d, name = os.path.split(path)
     stem = os.path.splitext(name)[0]
+    index = listing if isinstance(listing, dict) else stem_index(listing)
+    # Only names with the image's stem (photo.xmp, photo.png) or named after the whole image
+    # (photo.jpg.xmp) can matter.
+    candidates = index.get(stem, []) + (index.get(name, []) if name != stem else [])
     found, by_stem, rivals = [], [], False
-    for other in listing:
+    for other in candidates:
         if other == name:
             continue
         full = os.path.join(d, other)

@@ -17,7 +17,14 @@ from ..engine.model import FileEntry
 from . import safefs
 from .fsops import device_of
 from .kinds import ACTIONS
-from .paths import find_sidecars, free_destination, in_folder, quarantine_base, root_labels
+from .paths import (
+    find_sidecars,
+    free_destination,
+    in_folder,
+    quarantine_base,
+    root_labels,
+    stem_index,
+)
 from .trash import trash_dir_for
 
 CONFIRM_WORD = "DELETE"
@@ -234,7 +241,7 @@ def build_plan(
     by_path = {r.path: r for r in roots}
     labels = root_labels(r.real for r in roots)
     scanned = {e.path for g in groups for e in g}
-    listings: dict[str, list[str]] = {}
+    listings: dict[str, dict[str, list[str]]] = {}
     taken: set[str] = set()
     steps: list[Step] = []
     refused: list[str] = []
@@ -301,9 +308,9 @@ def build_plan(
             d = os.path.dirname(m.path)
             if d not in listings:
                 try:
-                    listings[d] = os.listdir(d)
+                    listings[d] = stem_index(os.listdir(d))
                 except OSError:
-                    listings[d] = []
+                    listings[d] = {}
             side = (
                 []
                 if action in ("hardlink", "symlink")

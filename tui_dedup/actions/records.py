@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -164,28 +165,34 @@ KINDS: dict[str, type[Record]] = {
 OP_KINDS = ("move", "trash", "hardlink", "symlink", "delete")
 
 
-def _ok(value: Any, tp: Any) -> bool:
-    """Does a JSON value fit the annotation ``tp`` (str, int, float, bool, list[str], X | None)?"""
+def _checker(tp: Any) -> Callable[[Any], bool]:
+    """A predicate telling whether a JSON value fits the annotation ``tp`` (str, int, float,
+    bool, list[X], X | None), built once per field (parsing a journal checks every field)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        return any(_ok(value, a) for a in typing.get_args(tp))
+        options = [_checker(a) for a in typing.get_args(tp)]
+        return lambda v: any(ok(v) for ok in options)
     if tp is type(None):
-        return value is None
+        return lambda v: v is None
     if origin is list:
         (item,) = typing.get_args(tp)
-        return isinstance(value, list) and all(_ok(v, item) for v in value)
+        each = _checker(item)
+        return lambda v: isinstance(v, list) and all(each(x) for x in v)
     if tp is bool:
-        return isinstance(value, bool)
+        return lambda v: isinstance(v, bool)
     if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return lambda v: isinstance(v, int) and not isinstance(v, bool)
     if tp is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return lambda v: isinstance(v, int | float) and not isinstance(v, bool)
     if tp is str:
-        return isinstance(value, str)
-    return False
+        return lambda v: isinstance(v, str)
+    return lambda v: False
 
 
-_HINTS: dict[type[Record], dict[str, Any]] = {c: typing.get_type_hints(c) for c in KINDS.values()}
+_FIELDS: dict[type[Record], list[tuple[str, Callable[[Any], bool]]]] = {
+    c: [(f.name, _checker(typing.get_type_hints(c)[f.name])) for f in fields(c)]
+    for c in KINDS.values()
+}
 
 
 def parse(d: Any) -> Record | None:
@@ -195,13 +202,12 @@ def parse(d: Any) -> Record | None:
     cls = KINDS.get(d.get("rec"))  # type: ignore[arg-type]
     if cls is None:
         return None
-    hints = _HINTS[cls]
     kwargs = {}
-    for f in fields(cls):
-        if f.name in d:
-            if not _ok(d[f.name], hints[f.name]):
+    for name, ok in _FIELDS[cls]:
+        if name in d:
+            if not ok(d[name]):
                 return None
-            kwargs[f.name] = d[f.name]
+            kwargs[name] = d[name]
     try:
         rec = cls(**kwargs)
     except TypeError:  # a required field is missing
