@@ -1,4 +1,4 @@
-"""Speed of the Hamming-radius pair search (tui_dedup.engine.index) at a million hashes.
+"""Speed of the Hamming-radius pair search (tui_dedup.engine.index.search) at a million hashes.
 
 Command (from the project root, venv active; ~2-3 minutes on the 2-core dev box):
 
@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui_dedup.engine.index import brute_force_pairs, radius_pairs  # noqa: E402
+from tui_dedup.engine.index.search import brute_force_pairs, radius_pairs  # noqa: E402
 
 SEED = 20240611
 K = 8
@@ -135,7 +135,7 @@ def main() -> None:
     )
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     text = (
-        "# Hamming-radius pair search (`tui_dedup.engine.index`)\n\n"
+        "# Hamming-radius pair search (`tui_dedup.engine.index.search`)\n\n"
         "Made by `python benchmarks/bench_matching.py` "
         f"({platform.machine()}, {platform.python_version()}, numpy {np.__version__}, "
         f"{len(os.sched_getaffinity(0))} cores).\n"

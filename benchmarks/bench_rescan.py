@@ -12,7 +12,7 @@ from outside, with the child's peak RSS from ``os.wait4``. It uses the headless 
 (``python -m tui_dedup scan DIR --format json -o /dev/null -q --cache PATH``) when that exists, or
 an equivalent ``python -c`` script that calls scan + match + group. Targets: warm rescan of
 100k unchanged files < 2 s, peak RSS < 400 MB. A warm run reads the whole-store snapshot the
-previous scan left beside the cache (``features.sqlite.stores/``, engine/cache_snapshot.py) and
+previous scan left beside the cache (``features.sqlite.stores/``, engine/cache/snapshot.py) and
 the remembered match (``matches/``); ``--reuse-cache`` copies the SQLite file alone, so warm 1
 rebuilds both and warm 2 and 3 are the steady state. The generated tree is kept under
 ``benchmarks/data/`` (gitignored) so reruns reuse it; results go to
@@ -56,9 +56,9 @@ TARGET_RSS_MB = 400
 FALLBACK = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from tui_dedup.engine.cache import FeatureCache
-from tui_dedup.engine.group import star_groups
-from tui_dedup.engine.match import match
+from tui_dedup.engine.cache.features import FeatureCache
+from tui_dedup.engine.matching.group import star_groups
+from tui_dedup.engine.matching.match import match
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import scan
 t1 = time.perf_counter()
@@ -84,7 +84,7 @@ print(json.dumps({
 COUNTED = r"""
 import json, sys, threading
 from tui_dedup.cli import main  # first: it sets the environment numpy starts with
-from tui_dedup.engine import cache_identity
+from tui_dedup.engine.cache import identity as cache_identity
 from tui_dedup.engine import scan as scan_mod
 counts = {"decoded": 0, "rechecked": 0, "passed": 0}
 lock = threading.Lock()
@@ -200,9 +200,9 @@ def profile_warm(root: Path, cache: Path) -> str:
     import pstats
 
     sys.path.insert(0, str(REPO))
-    from tui_dedup.engine.cache import FeatureCache
-    from tui_dedup.engine.group import star_groups
-    from tui_dedup.engine.match import match
+    from tui_dedup.engine.cache.features import FeatureCache
+    from tui_dedup.engine.matching.group import star_groups
+    from tui_dedup.engine.matching.match import match
     from tui_dedup.engine.registry import resolve_threshold
     from tui_dedup.engine.scan import scan
 
@@ -226,10 +226,10 @@ def cpu():
 marks = [("start", time.perf_counter(), cpu())]
 def mark(label):
     marks.append((label, time.perf_counter(), cpu()))
-from tui_dedup.engine.cache import FeatureCache
-from tui_dedup.engine.discover import discover
-from tui_dedup.engine.group import star_groups
-from tui_dedup.engine.match import match
+from tui_dedup.engine.cache.features import FeatureCache
+from tui_dedup.engine.files.discover import discover
+from tui_dedup.engine.matching.group import star_groups
+from tui_dedup.engine.matching.match import match
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import scan
 from tui_dedup.review.export import Result, render

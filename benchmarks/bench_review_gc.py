@@ -54,13 +54,13 @@ sys.path.insert(0, str(ROOT))
 import tui_dedup.tui.app as app_module  # noqa: E402
 import tui_dedup.tui.gc_policy as gc_policy  # noqa: E402
 import tui_dedup.tui.screens.scan as scan_screen_mod  # noqa: E402
-from tui_dedup.engine.digest import DIGEST_SIZE  # noqa: E402
-from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, VARIANTS  # noqa: E402
-from tui_dedup.engine.meta_columns import MetaColumns  # noqa: E402
+from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, VARIANTS  # noqa: E402
+from tui_dedup.engine.features.meta_columns import MetaColumns  # noqa: E402
+from tui_dedup.engine.features.store import FeatureBlock, StoreBuilder  # noqa: E402
+from tui_dedup.engine.files.digest import DIGEST_SIZE  # noqa: E402
 from tui_dedup.engine.model import FileEntry, Pairs  # noqa: E402
 from tui_dedup.engine.registry import HASH_METHODS  # noqa: E402
 from tui_dedup.engine.scan import ScanResult  # noqa: E402
-from tui_dedup.engine.store import FeatureBlock, StoreBuilder  # noqa: E402
 from tui_dedup.review.session import MatchOutcome, ReviewSession  # noqa: E402
 from tui_dedup.review.settings import RunSettings  # noqa: E402
 from tui_dedup.tui.app import DedupApp  # noqa: E402

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, VARIANTS
+from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, VARIANTS
+from tui_dedup.engine.features.store import FeatureRow, build_store
 from tui_dedup.engine.model import FileEntry, Group, ImageMeta, Pairs, ScanError
 from tui_dedup.engine.registry import HASH_METHODS, Threshold
-from tui_dedup.engine.store import FeatureRow, build_store
 from tui_dedup.review.export import Result, to_dict, to_json
 
 NAMES = ["plain.jpg", 'quote".jpg', "back\\slash.jpg", "new\nline.jpg", "tab\t.jpg"]

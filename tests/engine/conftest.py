@@ -7,10 +7,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, VARIANTS, pack_bits
+from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, VARIANTS, pack_bits
+from tui_dedup.engine.features.store import FeatureRow, FeatureStore, build_store
 from tui_dedup.engine.model import FileEntry, ImageMeta
 from tui_dedup.engine.registry import HASH_METHODS
-from tui_dedup.engine.store import FeatureRow, FeatureStore, build_store
 
 StoreFactory = Callable[..., FeatureStore]
 

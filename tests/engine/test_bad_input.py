@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tui_dedup.engine.decode import DecodeLimits, decode_bytes
+from tui_dedup.engine.files.decode import DecodeLimits, decode_bytes
 from tui_dedup.engine.scan import ScanConfig, ScanResult, scan
 
 CONFIG = ScanConfig(workers=2)
@@ -324,7 +324,7 @@ def test_heic_without_pillow_heif_is_a_clear_error(tmp_path: Path) -> None:
     heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\0" * 64)
     code = (
         "import sys; sys.modules['pillow_heif'] = None\n"
-        "from tui_dedup.engine.decode import decode_bytes, DecodeLimits\n"
+        "from tui_dedup.engine.files.decode import decode_bytes, DecodeLimits\n"
         f"print(decode_bytes('x', open({str(heic)!r}, 'rb').read(), DecodeLimits()).reason)\n"
     )
     out = subprocess.run(
@@ -390,7 +390,7 @@ def test_bomb_is_refused_before_any_pixel_is_decoded(tmp_path: Path) -> None:
     bomb.write_bytes(png_bomb(8_000, 8_000, full=True))
     code = (
         "import resource\n"
-        "from tui_dedup.engine.decode import decode_bytes, DecodeLimits\n"
+        "from tui_dedup.engine.files.decode import decode_bytes, DecodeLimits\n"
         f"data = open({str(bomb)!r}, 'rb').read()\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "r = decode_bytes('b', data, DecodeLimits(max_pixels=10_000_000))\n"

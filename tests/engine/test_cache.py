@@ -26,13 +26,13 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_demo_library, make_photo, write_jpeg
-from tui_dedup.engine import cache as cache_mod
-from tui_dedup.engine import features
 from tui_dedup.engine import scan as scan_mod
-from tui_dedup.engine.cache import FeatureCache, resolve_cache_path, settings_key
+from tui_dedup.engine.cache import features as cache_mod
+from tui_dedup.engine.cache.features import FeatureCache, resolve_cache_path, settings_key
+from tui_dedup.engine.features import hashes as features
+from tui_dedup.engine.features.store import FeatureStore, StoreBuilder
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.scan import ScanConfig, scan
-from tui_dedup.engine.store import FeatureStore, StoreBuilder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -425,7 +425,7 @@ _NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 _AS_NOBODY = """
 import json, sys
 from tui_dedup.engine import scan as scan_mod
-from tui_dedup.engine.cache import FeatureCache
+from tui_dedup.engine.cache.features import FeatureCache
 calls = []
 real = scan_mod.compute_row
 scan_mod.compute_row = lambda e, c, w: (calls.append(e.path), real(e, c, w))[1]
@@ -486,7 +486,7 @@ def test_cache_not_writable_by_the_user_is_read_only_or_bypassed(where):
 _SLOW_SCAN = """
 import sys, time
 from tui_dedup.engine import scan as scan_mod
-from tui_dedup.engine.cache import FeatureCache
+from tui_dedup.engine.cache.features import FeatureCache
 real = scan_mod.compute_row
 def slow(entry, config, want_digest):
     time.sleep(0.1)

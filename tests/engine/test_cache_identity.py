@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_photo, write_jpeg
-from tui_dedup.engine import cache_db, cache_snapshot
 from tui_dedup.engine import scan as scan_mod
-from tui_dedup.engine.cache import FeatureCache
-from tui_dedup.engine.discover import DEST_MARKER, DiscoverOptions, discover
-from tui_dedup.engine.match import match
+from tui_dedup.engine.cache import db as cache_db
+from tui_dedup.engine.cache import snapshot as cache_snapshot
+from tui_dedup.engine.cache.features import FeatureCache
+from tui_dedup.engine.files.discover import DEST_MARKER, DiscoverOptions, discover
+from tui_dedup.engine.matching.match import match
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import ScanConfig, ScanResult, scan
 

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_demo_library
-from tui_dedup.engine import cache_snapshot, features
 from tui_dedup.engine import scan as scan_mod
-from tui_dedup.engine.cache import FeatureCache
+from tui_dedup.engine.cache import snapshot as cache_snapshot
+from tui_dedup.engine.cache.features import FeatureCache
+from tui_dedup.engine.features import hashes as features
+from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.scan import ScanConfig, scan
-from tui_dedup.engine.store import FeatureStore
 
 
 @pytest.fixture
@@ -209,7 +210,7 @@ def test_prefetch_for_other_roots_falls_back_to_a_normal_load(
     loads: list[str] = []
     real = cache_snapshot.read_snapshot
     monkeypatch.setattr(
-        "tui_dedup.engine.cache_db.read_snapshot",
+        "tui_dedup.engine.cache.db.read_snapshot",
         lambda path, *a: loads.append(path) or real(path, *a),
     )
     sqlite_reads.clear()
@@ -225,5 +226,5 @@ def test_prefetch_for_other_roots_falls_back_to_a_normal_load(
 
 def test_the_snapshot_format_knows_every_store_column() -> None:
     """A new FeatureStore/FeatureBlock column switches snapshots off (safe, but every warm
-    rescan reads SQLite again): teach engine/cache_snapshot.py about it and bump FORMAT."""
+    rescan reads SQLite again): teach engine/cache/snapshot.py about it and bump FORMAT."""
     assert cache_snapshot.layout_known()

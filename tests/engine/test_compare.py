@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_photo, stored_for_orientation, write_image, write_jpeg
-from tui_dedup.engine import thumbs
-from tui_dedup.engine.compare import (
+from tui_dedup.engine.features.hashes import dihedral
+from tui_dedup.engine.files import thumbs
+from tui_dedup.engine.matching.compare import (
     PixelComparison,
     apply_transform,
     compare_arrays,
@@ -21,7 +22,6 @@ from tui_dedup.engine.compare import (
     ssim,
     verdict,
 )
-from tui_dedup.engine.features import dihedral
 from tui_dedup.engine.model import TRANSFORMS, ScanError
 
 
@@ -198,7 +198,7 @@ def test_thumbnail_cache_is_bounded() -> None:
 
 def test_engine_modules_do_not_import_textual() -> None:
     code = (
-        "import sys, tui_dedup.engine.compare, tui_dedup.engine.thumbs;"
+        "import sys, tui_dedup.engine.matching.compare, tui_dedup.engine.files.thumbs;"
         "assert not any(m == 'textual' or m.startswith(('textual.', 'rich')) for m in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

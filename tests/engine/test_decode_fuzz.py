@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from tui_dedup.demo import make_photo
-from tui_dedup.engine.decode import DecodeLimits, decode_bytes
+from tui_dedup.engine.files.decode import DecodeLimits, decode_bytes
 from tui_dedup.engine.model import ImageMeta, ScanError
 
 

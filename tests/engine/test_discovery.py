@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_dedup.engine.decode import decode_file
-from tui_dedup.engine.discover import ON_FILE_EVERY, DiscoverOptions, discover
+from tui_dedup.engine.files.decode import decode_file
+from tui_dedup.engine.files.discover import ON_FILE_EVERY, DiscoverOptions, discover
 from tui_dedup.engine.model import FileEntry, ScanError
 
 JPEG = b"\xff\xd8\xff\xe0 not decoded by discovery"
@@ -308,7 +308,7 @@ def test_path_excludes_below_the_filesystem_root_slice_correctly(tmp_path: Path)
 def test_fast_entries_equal_dataclass_entries(tmp_path: Path) -> None:
     """Discovery makes entries without the dataclass __init__ (speed): they must be the same
     objects in every respect a caller can see."""
-    from tui_dedup.engine.discover import _entry_maker
+    from tui_dedup.engine.files.discover import _entry_maker
 
     made = _entry_maker()("/r/a.jpg", "/r", 10, 20, 30, 40, 50)
     plain = FileEntry("/r/a.jpg", "/r", 10, 20, 30, 40, 50)

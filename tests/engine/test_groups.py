@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_dedup.engine.group import group_of, star_groups
-from tui_dedup.engine.match import match
+from tui_dedup.engine.matching.group import group_of, star_groups
+from tui_dedup.engine.matching.match import match
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import resolve_threshold
 

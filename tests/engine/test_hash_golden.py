@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tui_dedup.demo import make_photo
-from tui_dedup.engine.decode import DecodeLimits, decode_bytes
-from tui_dedup.engine.features import (
+from tui_dedup.engine.features.hashes import (
     VARIANTS,
     dihedral,
     extract,
@@ -25,6 +24,7 @@ from tui_dedup.engine.features import (
     to_gray,
     unpack_bits,
 )
+from tui_dedup.engine.files.decode import DecodeLimits, decode_bytes
 
 
 def hexof(words: np.ndarray) -> str:

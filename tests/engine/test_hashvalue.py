@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_photo
-from tui_dedup.engine.features import hash_features, pack_bits, to_gray
-from tui_dedup.engine.hashvalue import HashValue
+from tui_dedup.engine.features.hashes import hash_features, pack_bits, to_gray
+from tui_dedup.engine.features.hashvalue import HashValue
 
 
 def test_hex_round_trip_and_distance_match_the_arrays() -> None:

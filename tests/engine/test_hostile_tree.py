@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from tui_dedup.demo import make_photo, write_jpeg
-from tui_dedup.engine.discover import DiscoverOptions
+from tui_dedup.engine.files.discover import DiscoverOptions
 from tui_dedup.engine.scan import ScanConfig, scan
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_dedup.engine.index import (
+from tui_dedup.engine.index.search import (
     DIHEDRAL_INVERSE,
     Cancelled,
     brute_force_pairs,
@@ -111,7 +111,7 @@ def test_brute_force_matches_definition(bits: int, k: int) -> None:
 
 def test_brute_force_tiles_cover_the_triangle(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny tiles: several off-diagonal and partial tiles, still every pair exactly once."""
-    import tui_dedup.engine.hamming as hamming
+    import tui_dedup.engine.index.hamming as hamming
 
     monkeypatch.setattr(hamming, "_TILE_CELLS", 64 * 64)
     monkeypatch.setattr(hamming, "_MIN_COLS", 48)  # 48-column tiles: partial and diagonal
@@ -279,8 +279,8 @@ def test_bad_inputs_are_rejected() -> None:
 
 @pytest.mark.parametrize("method", ["brute", "mih"])
 def test_should_stop_raises_cancelled(method: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tui_dedup.engine.hamming as hamming
-    import tui_dedup.engine.mih as mih
+    import tui_dedup.engine.index.hamming as hamming
+    import tui_dedup.engine.index.mih as mih
 
     monkeypatch.setattr(hamming, "_TILE_CELLS", 1 << 10)  # many small tasks
     monkeypatch.setattr(hamming, "_TASK_CELLS", 1 << 14)
@@ -314,7 +314,7 @@ def test_index_does_not_import_textual() -> None:
     import subprocess
     import sys
 
-    code = "import sys, tui_dedup.engine.index; assert 'textual' not in sys.modules"
+    code = "import sys, tui_dedup.engine.index.search; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -326,7 +326,7 @@ def test_hybrid_halves_agree_with_brute_force(
     plain_mih: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ "auto" may search the plain part and the variant join by different methods."""
-    import tui_dedup.engine.index as index
+    import tui_dedup.engine.index.search as index
 
     def fake(*args: object, **kw: object) -> dict[str, float]:
         return {
@@ -346,7 +346,7 @@ def test_hybrid_halves_agree_with_brute_force(
 
 def test_big_buckets_expand_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     """Overflow candidates of large buckets are verified in small slices: same pairs."""
-    import tui_dedup.engine.mih as mih
+    import tui_dedup.engine.index.mih as mih
 
     monkeypatch.setattr(mih, "_EXPAND", 7)
     rng = np.random.default_rng(5)
@@ -361,7 +361,7 @@ def test_big_buckets_expand_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_constant_bits_are_not_chunked() -> None:
     """A bit set in every code and variant (pHash's top bit) is left out of the chunks."""
-    from tui_dedup.engine.hamming import _used_bits
+    from tui_dedup.engine.index.hamming import _used_bits
 
     rng = np.random.default_rng(3)
     codes, variants = clustered(rng, 500, 64, 8)
@@ -374,7 +374,7 @@ def test_constant_bits_are_not_chunked() -> None:
 
 
 def test_csr_offsets_match_bincount() -> None:
-    from tui_dedup.engine.mih import _offsets
+    from tui_dedup.engine.index.mih import _offsets
 
     rng = np.random.default_rng(2)
     for size in (0, 1, 50, 3000):
@@ -387,7 +387,7 @@ def test_chunk_tables_stay_within_the_memory_budget() -> None:
     """No chunk wider than the budget allows (a table costs ~13 B per bucket whatever its
     rows): at 100k codes 3 x 20 bits of 64 (four bits left out), not 21 + 21 + 22 (a 54 MB
     table); tables of many rows may widen with them."""
-    from tui_dedup.engine.mih_plan import _TABLE_BUDGET, _budget_bits, _plan
+    from tui_dedup.engine.index.mih_plan import _TABLE_BUDGET, _budget_bits, _plan
 
     for n, bits in ((100_000, 20), (700_000, 20), (1_000_000, 21)):
         plan, _cost = _plan(64, 8, n, n, True)
@@ -400,7 +400,7 @@ def test_chunk_tables_stay_within_the_memory_budget() -> None:
 
 @pytest.mark.parametrize("seed", range(2))
 def test_mih_with_a_left_out_bit_equals_brute_force(seed: int, monkeypatch) -> None:
-    import tui_dedup.engine.mih_plan as mih_plan
+    import tui_dedup.engine.index.mih_plan as mih_plan
 
     monkeypatch.setattr(mih_plan, "_budget_bits", lambda rows: 5)  # 64 bits -> 12 x 5, 4 left out
     rng = np.random.default_rng(300 + seed)

@@ -16,14 +16,15 @@ import pytest
 from local_edit_images import H, W, faint_shapes, symmetric_design, with_caption, with_logo
 
 from tui_dedup.demo import make_photo
-from tui_dedup.engine.cache import FeatureCache
-from tui_dedup.engine.features import TILE_SIDE, tile_signature
-from tui_dedup.engine.match import MatchOptions, match
+from tui_dedup.engine.cache.features import FeatureCache
+from tui_dedup.engine.features.hashes import TILE_SIDE, tile_signature
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching.match import match
+from tui_dedup.engine.matching.pairs import MatchOptions
+from tui_dedup.engine.matching.tiles import PERMS, TILE_AGREE, agreement_fraction
+from tui_dedup.engine.matching.verify import dense_score
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import scan
-from tui_dedup.engine.store import FeatureStore
-from tui_dedup.engine.tiles import PERMS, TILE_AGREE, agreement_fraction
-from tui_dedup.engine.verify import dense_score
 
 
 def _save(path: Path, img: np.ndarray) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import tui_dedup.engine.match_cache as mc
-from tui_dedup.engine.match import MatchOptions, match
+import tui_dedup.engine.cache.matches as mc
+from tui_dedup.engine.matching.match import match
+from tui_dedup.engine.matching.pairs import MatchOptions
 from tui_dedup.engine.registry import Threshold
 
 

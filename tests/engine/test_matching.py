@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_dedup.engine.features import VARIANTS, dihedral
-from tui_dedup.engine.match import MatchOptions, cap_partners, match, pair_scores
+from tui_dedup.engine.features.hashes import VARIANTS, dihedral
+from tui_dedup.engine.matching.match import match
+from tui_dedup.engine.matching.pairs import MatchOptions, cap_partners, pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Pairs
 from tui_dedup.engine.registry import HASH_METHODS, Threshold, resolve_threshold
 

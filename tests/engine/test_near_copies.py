@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_photo, stored_for_orientation, write_image, write_jpeg
-from tui_dedup.engine.features import dihedral
-from tui_dedup.engine.match import MatchOptions, match, pair_scores
+from tui_dedup.engine.features.hashes import dihedral
+from tui_dedup.engine.matching.match import match
+from tui_dedup.engine.matching.pairs import MatchOptions, pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Pairs
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import ScanConfig, ScanResult, scan

@@ -18,11 +18,11 @@ import pytest
 from local_edit_images import H, W, faint_shapes, symmetric_design, with_logo
 
 from tui_dedup.demo import make_photo, write_image, write_jpeg
-from tui_dedup.engine import decode as decode_mod
-from tui_dedup.engine.cache import FeatureCache
-from tui_dedup.engine.match import MatchOptions
+from tui_dedup.engine.cache.features import FeatureCache
+from tui_dedup.engine.files import decode as decode_mod
+from tui_dedup.engine.matching.pairs import MatchOptions
+from tui_dedup.engine.matching.recheck import MatchSpec, recheck_pairs
 from tui_dedup.engine.model import FileEntry
-from tui_dedup.engine.recheck import MatchSpec, recheck_pairs
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import ScanConfig, scan
 from tui_dedup.review.settings import RunSettings

@@ -125,7 +125,8 @@ def test_engine_is_headless() -> None:
     """The engine must run where Textual is absent or broken (CLI, servers, tests)."""
     code = (
         "import importlib, importlib.util, sys\n"
-        "import tui_dedup.engine.scan, tui_dedup.engine.match, tui_dedup.engine.group\n"
+        "import tui_dedup.engine.scan, tui_dedup.engine.matching.match\n"
+        "import tui_dedup.engine.matching.group\n"
         "for name in ('cache', 'evaluate', 'compare', 'thumbs'):\n"
         "    if importlib.util.find_spec('tui_dedup.engine.' + name):\n"
         "        importlib.import_module('tui_dedup.engine.' + name)\n"

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_photo, write_jpeg
-from tui_dedup.engine.features import LOCAL_ROW_BYTES, local_features, split_local
-from tui_dedup.engine.match import MatchOptions, agreement, match
+from tui_dedup.engine.features.hashes import LOCAL_ROW_BYTES, local_features, split_local
+from tui_dedup.engine.matching.match import match
+from tui_dedup.engine.matching.pairs import MatchOptions, agreement
+from tui_dedup.engine.matching.verify import verify_pairs
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import METHODS, resolve_threshold
 from tui_dedup.engine.scan import scan
-from tui_dedup.engine.verify import verify_pairs
 
 SEED = 5  # its 15% crop is 18/64 pHash bits from the original: beyond the balanced preset
 

@@ -243,7 +243,7 @@ async def test_a_superseded_match_is_not_reported_as_an_error(settings, monkeypa
     """Pressing +/- quickly cancels the older match; the index then raises Cancelled, which is
     the normal end of a replaced request, not a failure to show the user."""
     import tui_dedup.review.pipeline as pipeline_mod
-    from tui_dedup.engine.index import Cancelled
+    from tui_dedup.engine.index.search import Cancelled
 
     app = create_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:

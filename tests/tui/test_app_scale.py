@@ -7,7 +7,7 @@ import time
 import numpy as np
 from textual.app import App, ComposeResult
 
-from tui_dedup.engine.group import star_groups
+from tui_dedup.engine.matching.group import star_groups
 from tui_dedup.engine.model import Pairs
 from tui_dedup.tui.widgets.group_view import GroupView
 from tui_dedup.tui.widgets.table_model import PairTableModel

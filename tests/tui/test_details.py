@@ -14,11 +14,11 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Label, Static
 
 from tui_dedup.demo import make_photo, write_jpeg
-from tui_dedup.engine import compare as compare_mod
-from tui_dedup.engine import thumbs
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.files import thumbs
+from tui_dedup.engine.matching import compare as compare_mod
 from tui_dedup.engine.registry import METHODS
 from tui_dedup.engine.scan import scan
-from tui_dedup.engine.store import FeatureStore
 from tui_dedup.tui.screens import details as details_mod
 from tui_dedup.tui.screens.details import DetailsScreen
 

@@ -13,8 +13,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label
 
 import tui_dedup.review.pipeline as scan_screen  # where the scan runs
+from tui_dedup.engine.features.store import StoreBuilder
 from tui_dedup.engine.scan import ScanProgress, ScanResult
-from tui_dedup.engine.store import StoreBuilder
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.screens.errors import ErrorsScreen

@@ -14,9 +14,9 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from tui_dedup.demo import make_photo, write_jpeg
-from tui_dedup.engine import thumbs
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.files import thumbs
 from tui_dedup.engine.scan import scan
-from tui_dedup.engine.store import FeatureStore
 from tui_dedup.tui.widgets import preview as preview_mod
 from tui_dedup.tui.widgets import preview_modes
 from tui_dedup.tui.widgets.preview import PreviewPane

@@ -14,7 +14,7 @@ import os
 import pytest
 from conftest import wait_for_review
 
-from tui_dedup.engine.hamming import DIHEDRAL_INVERSE
+from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
 from tui_dedup.engine.model import TRANSFORMS
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.screens.details import DetailsScreen

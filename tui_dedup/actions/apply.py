@@ -4,7 +4,7 @@ every operation, act, report.
 Why re-check here and not trust the plan: minutes or days may pass between plan and apply, and
 the plan may be a file someone edited. The plan as a whole and each step's shape are checked in
 :mod:`~tui_dedup.actions.apply_checks`; each pair is re-matched with the plan's settings
-(:mod:`tui_dedup.engine.recheck`); each file and the copy that stays are re-identified just
+(:mod:`tui_dedup.engine.matching.recheck`); each file and the copy that stays are re-identified just
 before the step; destinations are recomputed inside the batch's own folder. Whatever fails is
 skipped with its reason; nothing else is touched.
 
@@ -330,7 +330,7 @@ def _rechecked(plan: Plan) -> list[str | None]:
     file always carries one, and a byte-identical pair needs no features."""
     if plan.spec is None or not plan.steps:
         return [None] * len(plan.steps)
-    from ..engine.recheck import MatchSpec, recheck_pairs
+    from ..engine.matching.recheck import MatchSpec, recheck_pairs
 
     try:
         spec = MatchSpec.from_dict(plan.spec)
@@ -364,7 +364,7 @@ def _rechecked(plan: Plan) -> list[str | None]:
 def _feature_cache():
     """The default feature cache (features of unchanged files are read, not decoded)."""
     try:
-        from ..engine.cache import FeatureCache
+        from ..engine.cache.features import FeatureCache
 
         return FeatureCache.open(None)
     except Exception:  # the cache is an optimisation: never a reason to fail
@@ -465,7 +465,7 @@ def _run(
 def _mark_destination(r: _Runner, step: Step, done: set[str]) -> None:
     """Put the destination marker where this step's files go, so no later scan lists them
     (whatever options it is given), before the first file arrives there."""
-    from ..engine.discover import DEST_MARKER
+    from ..engine.files.discover import DEST_MARKER
 
     if step.action == "delete":
         return

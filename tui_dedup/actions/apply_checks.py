@@ -77,7 +77,7 @@ def check_plan(plan: Plan, confirm: str | None) -> list[str]:
     if plan.move_to is not None:
         problems += _check_dest(plan)
     if plan.spec is not None:
-        from ..engine.match_spec import MatchSpec
+        from ..engine.matching.spec import MatchSpec
 
         try:
             MatchSpec.from_dict(plan.spec)

@@ -79,7 +79,7 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
 def _plan_from_args(args, settings):
     from tui_dedup.actions.plan import build_plan
     from tui_dedup.cli.scanning import run_scan
-    from tui_dedup.engine.match_spec import MatchSpec
+    from tui_dedup.engine.matching.spec import MatchSpec
     from tui_dedup.review.decisions import auto_mark, plan_groups, store_digests
     from tui_dedup.review.keepers import DEFAULT_RULES
 

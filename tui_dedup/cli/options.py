@@ -177,7 +177,7 @@ def check_output(path: str | None, option: str = "-o/--output") -> None:
 
 def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True) -> None:
     """Options shared by the TUI and every subcommand that scans."""
-    from tui_dedup.engine.discover import DEFAULT_EXCLUDES
+    from tui_dedup.engine.files.discover import DEFAULT_EXCLUDES
     from tui_dedup.engine.registry import DEFAULT_METHOD, METHODS, PRESETS
 
     p.add_argument(
@@ -312,9 +312,9 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
 
 def settings_from_args(args: argparse.Namespace):
     """argparse namespace → RunSettings (validated; a bad combination is a UsageError)."""
-    from tui_dedup.engine.decode import DecodeLimits
-    from tui_dedup.engine.discover import DiscoverOptions
-    from tui_dedup.engine.match import MatchOptions
+    from tui_dedup.engine.files.decode import DecodeLimits
+    from tui_dedup.engine.files.discover import DiscoverOptions
+    from tui_dedup.engine.matching.pairs import MatchOptions
     from tui_dedup.engine.registry import METHODS
     from tui_dedup.engine.scan import ScanConfig
     from tui_dedup.review.settings import RunSettings

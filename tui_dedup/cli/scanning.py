@@ -47,7 +47,7 @@ def run_scan(settings, *, show_progress: bool):
     warnings on stderr."""
     import gc
 
-    from tui_dedup.engine.match import HIST_ALL_PAIRS_LIMIT
+    from tui_dedup.engine.matching.pairs import HIST_ALL_PAIRS_LIMIT
     from tui_dedup.engine.registry import METHODS
     from tui_dedup.review import pipeline
     from tui_dedup.stdio import native_stderr_to

@@ -22,14 +22,14 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from tui_dedup.engine.decode import DecodeLimits, decode_data, read_file
-from tui_dedup.engine.digest import digest_and_edge_path, edge_digest_bytes
-from tui_dedup.engine.discover import DiscoverOptions, discover, normalise_roots
-from tui_dedup.engine.features import extract, tile_signature
+from tui_dedup.engine.features.hashes import extract, tile_signature
+from tui_dedup.engine.features.store import FeatureRow, FeatureStore, StoreBuilder, with_sharpness
+from tui_dedup.engine.files.decode import DecodeLimits, decode_data, read_file
+from tui_dedup.engine.files.digest import digest_and_edge_path, edge_digest_bytes
+from tui_dedup.engine.files.discover import DiscoverOptions, discover, normalise_roots
 from tui_dedup.engine.memory import release_free_memory
 from tui_dedup.engine.model import FileEntry, ScanError
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
-from tui_dedup.engine.store import FeatureRow, FeatureStore, StoreBuilder, with_sharpness
 
 STAGES = ("discovering", "hashing", "done")
 PROGRESS_INTERVAL = 0.1  # seconds between progress callbacks (the last one always comes)

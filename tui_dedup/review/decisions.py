@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.model import FileEntry, Group, Pairs
-from tui_dedup.engine.store import FeatureStore
 from tui_dedup.review.keepers import DEFAULT_RULES, choose_keeper
 
 

@@ -25,10 +25,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from tui_dedup.engine.match import pair_scores
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching.pairs import pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Group, Pairs, ScanError
 from tui_dedup.engine.registry import METHODS, Threshold
-from tui_dedup.engine.store import FeatureStore
 
 JSON_VERSION = 1
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tui_dedup.actions.skips import SkipStore
-from tui_dedup.engine.group import star_groups
-from tui_dedup.engine.match_cache import cached_match
+from tui_dedup.engine.cache.matches import cached_match
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching.group import star_groups
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import Threshold
 from tui_dedup.engine.scan import ScanProgress, ScanResult, scan
-from tui_dedup.engine.store import FeatureStore
 from tui_dedup.review.export import Result
 from tui_dedup.review.settings import RunSettings, match_cache_dir, open_cache
 

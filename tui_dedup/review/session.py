@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_dedup.actions.skips import SkipStore
-from tui_dedup.engine.group import star_groups
+from tui_dedup.engine.matching.group import star_groups
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanResult

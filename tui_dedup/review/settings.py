@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from tui_dedup.engine.match import MatchOptions
+from tui_dedup.engine.matching.pairs import MatchOptions
 from tui_dedup.engine.registry import DEFAULT_METHOD, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanConfig
 
@@ -54,7 +54,7 @@ def open_cache(settings: RunSettings):  # -> FeatureCache | None
     """The feature cache, or None with --no-cache; problems become warnings, never crashes."""
     if not settings.use_cache:
         return None
-    from tui_dedup.engine.cache import FeatureCache
+    from tui_dedup.engine.cache.features import FeatureCache
 
     return FeatureCache.open(settings.cache_path)
 
@@ -63,6 +63,6 @@ def match_cache_dir(settings: RunSettings) -> str | None:
     """Where remembered match results live: ``matches/`` beside the feature cache file."""
     if not settings.use_cache:
         return None
-    from tui_dedup.engine.cache_db import resolve_cache_path
+    from tui_dedup.engine.cache.db import resolve_cache_path
 
     return os.path.join(os.path.dirname(resolve_cache_path(settings.cache_path)), "matches")

@@ -22,11 +22,11 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_dedup.engine.compare import PixelComparison, compare_images, verdict
-from tui_dedup.engine.match import pair_scores
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching.compare import PixelComparison, compare_images, verdict
+from tui_dedup.engine.matching.pairs import pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Pairs, ScanError
 from tui_dedup.engine.registry import DEFAULT_PRESET, METHODS
-from tui_dedup.engine.store import FeatureStore
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.widgets.preview_text import badges, side_text
 from tui_dedup.tui.widgets.table_model import format_similarity, printable

@@ -24,7 +24,7 @@ from tui_dedup.actions.locks import TreeBusy
 from tui_dedup.actions.plan import ACTIONS, Plan, build_plan, human_bytes
 from tui_dedup.actions.skips import ReviewState
 from tui_dedup.actions.undo import undo
-from tui_dedup.engine.match_spec import MatchSpec
+from tui_dedup.engine.matching.spec import MatchSpec
 from tui_dedup.review.decisions import store_digests
 from tui_dedup.review.keepers import DEFAULT_RULES, RULES
 from tui_dedup.tui.messages import ApplyProgressed, FilesChanged

@@ -33,9 +33,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_dedup.engine import thumbs
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.files import thumbs
 from tui_dedup.engine.model import TRANSFORMS, ScanError
-from tui_dedup.engine.store import FeatureStore
 from tui_dedup.tui.widgets.preview_modes import (
     IMAGES_ERROR,
     MODE_TITLES,

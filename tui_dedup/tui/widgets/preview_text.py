@@ -1,6 +1,7 @@
 """What the preview says about each file of a pair: name, folder, facts, date, camera, badges.
 
-Plain Python over a :class:`~tui_dedup.engine.store.FeatureStore` (no Textual), shared by the
+Plain Python over a :class:`~tui_dedup.engine.features.store.FeatureStore` (no Textual),
+shared by the
 preview pane and the details screen.
 """
 
@@ -10,8 +11,8 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from tui_dedup.engine.compare import sharper_side
-from tui_dedup.engine.store import FeatureStore
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching.compare import sharper_side
 from tui_dedup.tui.widgets.cells import format_resolution, human_size, printable
 from tui_dedup.tui.widgets.glyphs import ascii_only
 

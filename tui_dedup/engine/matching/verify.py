@@ -38,14 +38,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tui_dedup.engine.features import (
+from tui_dedup.engine.features.hashes import (
     LOCAL_ROW_BYTES,
     dihedral,
     local_features,
     split_local,
     to_gray,
 )
-from tui_dedup.engine.store import FeatureStore
+from tui_dedup.engine.features.store import FeatureStore
 
 _EMPTY = np.zeros((0, LOCAL_ROW_BYTES), np.uint8)
 DENSE_SIDE = 64  # long side of the dense-check thumbnails
@@ -87,7 +87,7 @@ def ensure_local(
     A file that cannot be decoded any more gets an empty keypoint set (never verified).
     Returns how many files were decoded.
     """
-    from tui_dedup.engine.decode import decode_file
+    from tui_dedup.engine.files.decode import decode_file
 
     if len(getattr(store, "local", None) or ()) != len(store):
         store.local = [None] * len(store)

@@ -35,17 +35,17 @@ from typing import Any
 import numpy as np
 
 from tui_dedup.engine import scan as _scan
-from tui_dedup.engine.match import (
+from tui_dedup.engine.features.store import FeatureRow, FeatureStore, build_store
+from tui_dedup.engine.matching.pairs import (
     MatchOptions,
-    _best_variant_distance,
+    best_variant_distance,
     low_detail_mask,
     rotated_limit,
 )
-from tui_dedup.engine.match_spec import CAP_PRESET, MatchSpec
+from tui_dedup.engine.matching.spec import CAP_PRESET, MatchSpec
 from tui_dedup.engine.model import FileEntry, Pairs, ScanError
 from tui_dedup.engine.registry import METHODS, Threshold
 from tui_dedup.engine.scan import FeatureCacheLike, ScanConfig
-from tui_dedup.engine.store import FeatureRow, FeatureStore, build_store
 
 __all__ = ["CAP_PRESET", "MatchSpec", "recheck_pairs"]
 
@@ -257,7 +257,7 @@ def _primary(
         return ok, [
             f"no longer similar enough: {d} bits apart, {allows} {limit}" for d in plain.tolist()
         ]
-    turned = _best_variant_distance(h, i, j)
+    turned = best_variant_distance(h, i, j)
     ok |= turned <= turned_limit
     why = [
         f"no longer similar enough: {d} bits apart, {allows} {limit}"
@@ -272,7 +272,7 @@ def _local_edit_ok(
 ) -> np.ndarray:
     """The local-edit stage over the re-check's files, its per-file cap lifted (a plan holds
     many files; the cap is a flood guard, not part of what a match is)."""
-    from tui_dedup.engine.tiles import local_edit_pairs
+    from tui_dedup.engine.matching.tiles import local_edit_pairs
 
     found = local_edit_pairs(
         store,
@@ -296,8 +296,8 @@ def _crop_ok(
 ) -> np.ndarray:
     """The crop stage's verification (engine.crop_stage.verified_pairs) of the wanted pairs
     themselves, not of a colour shortlist. Decodes each file once for its ORB keypoints."""
-    from tui_dedup.engine.crop_stage import best_orientation
-    from tui_dedup.engine.verify import verify_pairs
+    from tui_dedup.engine.matching.crop_stage import best_orientation
+    from tui_dedup.engine.matching.verify import verify_pairs
 
     sel = np.flatnonzero(want & usable[i] & usable[j])
     ok = np.zeros(len(i), bool)

@@ -3,8 +3,8 @@
 Layout, per row: the hashes of all methods in :data:`HASH_METHODS` order as one little-endian uint64
 blob of shape (methods, VARIANTS, words); histograms as little-endian float32 blobs (so a warm scan
 reproduces a cold one bit for bit); numeric meta. Format, camera and digest are SQL columns of their
-own (see :mod:`tui_dedup.engine.cache_db`), as are ctime_ns and the edge digest, which only the
-identity rules read (:mod:`tui_dedup.engine.cache_identity`). Paths are stored as the bytes of
+own (see :mod:`tui_dedup.engine.cache.db`), as are ctime_ns and the edge digest, which only the
+identity rules read (:mod:`tui_dedup.engine.cache.identity`). Paths are stored as the bytes of
 ``os.fsencode`` (:data:`FS_ENCODING`, ``surrogateescape``) so every POSIX file name round-trips.
 
 Writing packs rows one by one (:func:`pack_records`); reading never does:
@@ -18,12 +18,12 @@ import sys
 
 import numpy as np
 
-from tui_dedup.engine import features as _features
-from tui_dedup.engine.digest import DIGEST_SIZE
-from tui_dedup.engine.meta_columns import MetaColumns
+from tui_dedup.engine.features import hashes as _features
+from tui_dedup.engine.features.meta_columns import MetaColumns
+from tui_dedup.engine.features.store import FeatureBlock, FeatureRow
+from tui_dedup.engine.files.digest import DIGEST_SIZE
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.registry import HASH_METHODS
-from tui_dedup.engine.store import FeatureBlock, FeatureRow
 
 _U64 = np.dtype("<u8")
 _F32 = np.dtype("<f4")
@@ -102,7 +102,7 @@ def _records(blobs: list[bytes], rec: np.dtype) -> tuple[np.ndarray, np.ndarray]
 
 class RecordColumns:
     """Preallocated columns that cache rows are parsed into, chunk by chunk (see
-    :meth:`tui_dedup.engine.cache.FeatureCache.get_block`)."""
+    :meth:`tui_dedup.engine.cache.features.FeatureCache.get_block`)."""
 
     def __init__(self, n: int, hash_size: int) -> None:
         self.rec = record_dtype(hash_size)

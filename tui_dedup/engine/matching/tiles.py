@@ -27,12 +27,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tui_dedup.engine.features import TILE_SIDE, dihedral
-from tui_dedup.engine.hamming import DIHEDRAL_INVERSE
-from tui_dedup.engine.index import radius_pairs
-from tui_dedup.engine.match import cap_partners, rotated_limit
+from tui_dedup.engine.features.hashes import TILE_SIDE, dihedral
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
+from tui_dedup.engine.index.search import radius_pairs
+from tui_dedup.engine.matching.pairs import cap_partners, rotated_limit
 from tui_dedup.engine.model import Pairs
-from tui_dedup.engine.store import FeatureStore
 
 TILE_TOLERANCE = 4.0  # grey levels (0–255) between a cell and its fitted counterpart
 TILE_AGREE = 0.75  # share of cells that must agree

@@ -9,14 +9,14 @@ Keys. A row is valid for a file when (path, size, mtime_ns, ctime_ns) match — 
 mtime can be put back with ``touch -r`` and ctime cannot; not st_dev, which a remount changes.
 A file that was renamed or moved keeps (ino, size, mtime_ns), so it is found by that too and
 re-keyed to its new path; a changed ctime (a rename, a ``chmod``) costs a cheap content
-re-check, never a decode. The rules are in :mod:`tui_dedup.engine.cache_identity`.
+re-check, never a decode. The rules are in :mod:`tui_dedup.engine.cache.identity`.
 Everything that changes the stored features is part of a *settings key* (feature version, hash
 size, decode size, variants, method list, histogram bins): rows of another key are never mixed
 in. Method and threshold are not part of it, so changing them never re-decodes.
 
 Speed: :meth:`get_block` (and :meth:`get_many`, built on it) first takes every unchanged file
 from the whole-store snapshot the last scan of these roots left beside the database (one mapped
-file, see :mod:`tui_dedup.engine.cache_snapshot`). The rest it reads from SQLite: by path for a
+file, see :mod:`tui_dedup.engine.cache.snapshot`). The rest it reads from SQLite: by path for a
 few files, else one range query per scanned root (the primary key is (settings, path)),
 matching rows to files by dict lookup as the cursor yields them and parsing each chunk of hit
 blobs with numpy straight into preallocated columns — no object per file. Only the misses go to
@@ -24,8 +24,8 @@ a temp-table join on (ino, size, mtime_ns). :meth:`put_many` is one ``executeman
 transaction.
 
 Where the parts live: opening, recovery, the schema and the settings key in
-:mod:`tui_dedup.engine.cache_db` (:class:`CacheDatabase`, which :class:`FeatureCache` extends);
-the binary row layout in :mod:`tui_dedup.engine.cache_layout`. Their public names are
+:mod:`tui_dedup.engine.cache.db` (:class:`CacheDatabase`, which :class:`FeatureCache` extends);
+the binary row layout in :mod:`tui_dedup.engine.cache.layout`. Their public names are
 re-exported here.
 """
 
@@ -38,8 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_dedup.engine import features as _features
-from tui_dedup.engine.cache_db import (
+from tui_dedup.engine.cache.db import (
     APP_NAME,
     BUSY_TIMEOUT_S,
     CACHE_FILENAME,
@@ -50,12 +49,13 @@ from tui_dedup.engine.cache_db import (
     resolve_cache_path,
     settings_key,
 )
-from tui_dedup.engine.cache_identity import COLUMNS, IdentityCheck, i64
-from tui_dedup.engine.cache_layout import FS_ENCODING, RecordColumns, pack_records, record_dtype
-from tui_dedup.engine.cache_snapshot import remove_snapshots
+from tui_dedup.engine.cache.identity import COLUMNS, IdentityCheck, i64
+from tui_dedup.engine.cache.layout import FS_ENCODING, RecordColumns, pack_records, record_dtype
+from tui_dedup.engine.cache.snapshot import remove_snapshots
+from tui_dedup.engine.features import hashes as _features
+from tui_dedup.engine.features.store import FeatureBlock, FeatureRow
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
-from tui_dedup.engine.store import FeatureBlock, FeatureRow
 
 __all__ = [
     "APP_NAME",

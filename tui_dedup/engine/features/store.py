@@ -5,7 +5,7 @@ an object per file on the hot path. Matching reads whole columns; the TUI turns 
 rows into text. Rows are appended by the scan — one :class:`FeatureRow` per decoded file, or a
 whole :class:`FeatureBlock` of columns from the cache — and frozen into arrays once by
 :meth:`StoreBuilder.build`. Image metadata is columnar too (:class:`MetaColumns`, in
-:mod:`tui_dedup.engine.meta_columns`, re-exported here): ``store.metas[row]`` makes the
+:mod:`tui_dedup.engine.features.meta_columns`, re-exported here): ``store.metas[row]`` makes the
 :class:`ImageMeta` when asked.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tui_dedup.engine.digest import DIGEST_SIZE
-from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, TILE_SIDE, VARIANTS
-from tui_dedup.engine.meta_columns import MetaColumns
+from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, TILE_SIDE, VARIANTS
+from tui_dedup.engine.features.meta_columns import MetaColumns
+from tui_dedup.engine.files.digest import DIGEST_SIZE
 from tui_dedup.engine.model import FileEntry, ImageMeta
 from tui_dedup.engine.registry import HASH_METHODS
 
@@ -207,7 +207,7 @@ class FeatureStore:
     def ensure_digests(self, rows: np.ndarray) -> None:
         """Digest files that lack one (only shared-size files get one during the scan); a file
         that cannot be read keeps none. Used for skips, which are keyed by content."""
-        from tui_dedup.engine.digest import digest_path
+        from tui_dedup.engine.files.digest import digest_path
 
         for r in (int(x) for x in rows if not self.has_digest[x]):
             try:

@@ -374,7 +374,7 @@ def decode_data(
     path: str, data: bytes, limits: DecodeLimits, *, want_digest: bool = False
 ) -> Decoded | ScanError:
     """:func:`decode_bytes` plus the content digest: the CPU part of :func:`decode_file`."""
-    from tui_dedup.engine.digest import digest_bytes
+    from tui_dedup.engine.files.digest import digest_bytes
 
     result = decode_bytes(path, data, limits)
     if isinstance(result, ScanError):

@@ -1,7 +1,7 @@
 """MetaColumns: the image metadata of many files as numpy columns.
 
-Split out of :mod:`tui_dedup.engine.store` (which re-exports it): the store, a
-:class:`~tui_dedup.engine.store.FeatureBlock` and the cache's bulk reader all hold their
+Split out of :mod:`tui_dedup.engine.features.store` (which re-exports it): the store, a
+:class:`~tui_dedup.engine.features.store.FeatureBlock` and the cache's bulk reader all hold their
 :class:`ImageMeta` this way, and ``metas[row]`` makes the object only when asked.
 """
 

@@ -21,7 +21,7 @@ Three strategies, one answer:
 * ``max_distance == 0`` is exact equality: a sort, whatever the method.
 
 How the multi-index search stays fast in numpy, and what rotations cost: see
-:mod:`tui_dedup.engine.mih`.
+:mod:`tui_dedup.engine.index.mih`.
 
 Cancellation: ``should_stop()`` is polled between tasks on the calling thread; when it returns
 True, :class:`Cancelled` is raised. Nothing partial is returned because an incomplete pair
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dedup.engine.hamming import (
+from tui_dedup.engine.index.hamming import (
     DIHEDRAL_INVERSE,
     Cancelled,
     Result,
@@ -48,8 +48,8 @@ from tui_dedup.engine.hamming import (
     _used_bits,
     brute_force_pairs,
 )
-from tui_dedup.engine.mih import _plain_candidates, _variant_candidates, mih_pairs
-from tui_dedup.engine.mih_plan import _COST_BRUTE, _COST_MIH_FIXED, _plan, _variant_plan
+from tui_dedup.engine.index.mih import _plain_candidates, _variant_candidates, mih_pairs
+from tui_dedup.engine.index.mih_plan import _COST_BRUTE, _COST_MIH_FIXED, _plan, _variant_plan
 
 __all__ = [
     "DIHEDRAL_INVERSE",

@@ -9,9 +9,9 @@ version — becomes a one-line warning in :attr:`CacheDatabase.warnings` and a d
 Also here: the table layout (:data:`SCHEMA_VERSION`), the *settings key* (:func:`settings_key`,
 everything that changes the stored features) and the bookkeeping of store snapshots (the
 ``snapshots`` table of tokens that make a snapshot file valid for this database only; the file
-format is in :mod:`tui_dedup.engine.cache_snapshot`). The rows themselves are
-read and written by :class:`tui_dedup.engine.cache.FeatureCache`, which builds on
-:class:`CacheDatabase`; their binary layout is in :mod:`tui_dedup.engine.cache_layout`.
+format is in :mod:`tui_dedup.engine.cache.snapshot`). The rows themselves are
+read and written by :class:`tui_dedup.engine.cache.features.FeatureCache`, which builds on
+:class:`CacheDatabase`; their binary layout is in :mod:`tui_dedup.engine.cache.layout`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
-from tui_dedup.engine import decode as _decode
-from tui_dedup.engine import features as _features
-from tui_dedup.engine.cache_snapshot import (
+from tui_dedup.engine.cache.snapshot import (
     Snapshot,
     new_token,
     prune,
@@ -39,11 +37,13 @@ from tui_dedup.engine.cache_snapshot import (
     snapshot_name,
     write_snapshot,
 )
+from tui_dedup.engine.features import hashes as _features
+from tui_dedup.engine.files import decode as _decode
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE, HASH_METHODS
 
 if TYPE_CHECKING:
+    from tui_dedup.engine.features.store import FeatureStore
     from tui_dedup.engine.model import FileEntry
-    from tui_dedup.engine.store import FeatureStore
 
 APP_NAME = "dedup-tui"
 ENV_CACHE_DIR = "DEDUP_TUI_CACHE_DIR"
@@ -156,7 +156,7 @@ class CacheDatabase:
 
     Opens with :meth:`_open` (which never raises for a bad cache file: it degrades and says so
     in :attr:`warnings`); every later query runs inside :meth:`_guard`, which does the same for
-    a failure mid-scan. :class:`tui_dedup.engine.cache.FeatureCache` adds the rows.
+    a failure mid-scan. :class:`tui_dedup.engine.cache.features.FeatureCache` adds the rows.
     """
 
     def __init__(self, path: str, hash_size: int = DEFAULT_HASH_SIZE) -> None:

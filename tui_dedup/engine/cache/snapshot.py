@@ -5,13 +5,13 @@ while the same columns saved as one flat file load in tens of milliseconds. Afte
 store's columns and each row's identity (path, size, mtime_ns, ctime_ns) are written to one
 file per settings key and set of roots; the next scan takes every file whose identity is
 unchanged from it (compared in numpy) and asks SQLite only for the rest (where a file whose
-ctime moved is re-checked, see :mod:`tui_dedup.engine.cache_identity`).
+ctime moved is re-checked, see :mod:`tui_dedup.engine.cache.identity`).
 
 The snapshot is only an accelerator: everything in it is also in SQLite (or was decoded by the scan
 that wrote it), and a row is used only when the file's identity matches exactly, which is what a
 SQLite hit without a re-check requires too. It is valid only together with its database: each write
 draws a random token that is stored in the database's ``snapshots`` table (see
-:mod:`tui_dedup.engine.cache_db`) and in the file's header, so a cleared, rebuilt, deleted or
+:mod:`tui_dedup.engine.cache.db`) and in the file's header, so a cleared, rebuilt, deleted or
 replaced database disowns every snapshot. The file carries a CRC-32 of everything after its fixed
 prefix and a header that must describe exactly the arrays expected for its row count; anything else
 — truncated, damaged, stale, foreign — is ignored (the rows come from SQLite and a fresh snapshot is
@@ -40,13 +40,13 @@ from operator import attrgetter
 
 import numpy as np
 
-from tui_dedup.engine.cache_layout import FS_ENCODING
-from tui_dedup.engine.digest import DIGEST_SIZE
-from tui_dedup.engine.features import HIST1_BINS, HIST3_BINS, TILE_SIDE, VARIANTS
-from tui_dedup.engine.meta_columns import MetaColumns
+from tui_dedup.engine.cache.layout import FS_ENCODING
+from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, TILE_SIDE, VARIANTS
+from tui_dedup.engine.features.meta_columns import MetaColumns
+from tui_dedup.engine.features.store import FeatureBlock, FeatureStore
+from tui_dedup.engine.files.digest import DIGEST_SIZE
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.registry import HASH_METHODS
-from tui_dedup.engine.store import FeatureBlock, FeatureStore
 
 MAGIC = b"DDTSNAP1"
 FORMAT = 2  # 2: ctime_ns is part of a row's identity, dev and ino are not

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tui_dedup.engine import decode
+from tui_dedup.engine.files import decode
 from tui_dedup.engine.model import FileEntry, ScanError
 
 #: Thumbnails kept in memory, by total bytes (a 512 px thumbnail is ~0.6 MB).

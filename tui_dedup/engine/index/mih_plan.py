@@ -4,8 +4,8 @@ Why a model: the cheapest plan depends on the row count (table size vs probes pe
 the radius (how the GPH thresholds are spread) and on which side of the code-variant join
 holds the table, and a wrong choice costs several times the time or the memory. The model
 counts probes, expected candidates, table entries and buckets, each weighted by a cost fitted
-to measurements; the search itself (engine/mih.py) only carries a plan out. The index's
-"auto" mode compares the same estimates with brute force (engine/index.py).
+to measurements; the search itself (engine/index/mih.py) only carries a plan out. The index's
+"auto" mode compares the same estimates with brute force (engine/index/search.py).
 """
 
 from __future__ import annotations

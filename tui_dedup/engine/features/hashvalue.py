@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_dedup.engine.features import unpack_bits
+from tui_dedup.engine.features.hashes import unpack_bits
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ would be ``>= sum(t_c + 1) = r + 1``). Every code is probed, per chunk, at every
 ``t_c`` bit flips in a direct-address table; candidates are verified with the exact popcount.
 The chunk count and thresholds come from a small cost model (mih_plan.py), so
 ``r = 1`` probes one 21-bit chunk at radius 1 and ``r = 8`` at 1M rows probes three 21-bit
-chunks at radius 2. The contract is :func:`tui_dedup.engine.index.radius_pairs`.
+chunks at radius 2. The contract is :func:`tui_dedup.engine.index.search.radius_pairs`.
 
 Why it is fast in numpy: codes are probed in the table's own key order, so ``key ^ flips``
 walks the table nearly sequentially; a flip pattern ``e`` is only probed from the side whose
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dedup.engine.hamming import (
+from tui_dedup.engine.index.hamming import (
     _CELLS,
     Result,
     _buffer,
@@ -50,7 +50,7 @@ from tui_dedup.engine.hamming import (
     _used_bits,
     brute_force_pairs,
 )
-from tui_dedup.engine.mih_plan import _plan, _variant_plan
+from tui_dedup.engine.index.mih_plan import _plan, _variant_plan
 
 __all__ = ["mih_pairs"]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tui_dedup.engine import thumbs
+from tui_dedup.engine.files import thumbs
 from tui_dedup.engine.model import TRANSFORMS, ScanError
 
 DEFAULT_SIZE = 256

@@ -19,11 +19,12 @@ from dataclasses import astuple
 
 import numpy as np
 
-from tui_dedup.engine.features import FEATURE_VERSION
-from tui_dedup.engine.match import MatchOptions, match
+from tui_dedup.engine.features.hashes import FEATURE_VERSION
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching.match import match
+from tui_dedup.engine.matching.pairs import MatchOptions
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import Threshold
-from tui_dedup.engine.store import FeatureStore
 
 KEEP = 4  # most recent results kept
 _FIELDS = ("i", "j", "distance", "similarity", "transform", "exact")

@@ -1,32 +1,26 @@
-"""(store, method, threshold) → Pairs, from stored features only (never decodes again).
+"""What every matching stage shares: the options, the pair helpers and the scores.
 
-Hash methods go through the Hamming index (brute force or multi-index hashing, chosen by N).
-Histogram methods compare all pairs as blocked matrix products up to
-:data:`HIST_ALL_PAIRS_LIMIT` files; above that, candidates come from a loose pHash shortlist.
-Exact duplicates (same content digest) are always reported with similarity 1.0. Low-detail
-images (flat frames, blank scans) only pair by digest unless asked, and no file may sit in more
-than :data:`MAX_PARTNERS` pairs, so one bad cluster cannot flood the review.
+Why a module of its own: the primary match, the local-edit stage (:mod:`.tiles`), the crop
+stage (:mod:`.crop_stage`) and the apply-time re-check (:mod:`.recheck`) all build, merge, cap
+and score :class:`~tui_dedup.engine.model.Pairs`; when these helpers lived in :mod:`.match`,
+the stages and ``match`` imported each other. Now every stage imports this module and
+``match`` imports the stages: no circle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from tui_dedup.engine.features import is_low_detail
-from tui_dedup.engine.index import radius_pairs
-from tui_dedup.engine.memory import release_free_memory
+from tui_dedup.engine.features.hashes import is_low_detail
+from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.model import Pairs
-from tui_dedup.engine.registry import METHODS, Threshold
-from tui_dedup.engine.store import FeatureStore
+from tui_dedup.engine.registry import METHODS
 
 HIST_ALL_PAIRS_LIMIT = 20_000
-HIST_SHORTLIST_DISTANCE = 24  # of 64 bits: loose enough for colour-only edits
 MAX_PARTNERS = 200
 EXACT_ALL_PAIRS = 32  # above this many identical files, list them as a star from the first
-_BLOCK = 2048
 # Crop-tolerant stage (engine.crop_stage + engine.verify): each file's VERIFY_PARTNERS nearest
 # files by colour that the primary match did not find are verified with local features, so the
 # work is O(n) after the candidate search. Above HIST_ALL_PAIRS_LIMIT files, candidates come
@@ -59,110 +53,8 @@ class MatchOptions:
     local_edit_partners: int = LOCAL_EDIT_PARTNERS
 
 
-def match(
-    store: FeatureStore,
-    method: str,
-    threshold: Threshold,
-    options: MatchOptions | None = None,
-    *,
-    should_stop: Callable[[], bool] | None = None,
-) -> Pairs:
-    opts = options or MatchOptions()
-    n = len(store)
-    if n < 2:
-        return Pairs.empty()
-    usable = opts.include_low_detail | ~low_detail_mask(store)
-    if METHODS[method].kind == "hash":
-        found = _hash_pairs(store, method, threshold, usable, opts, should_stop)
-    else:
-        found = _hist_pairs(store, method, threshold, usable, should_stop)
-    # Each stage's index tables (tens of MB) were freed into the C heap, where glibc keeps
-    # them: hand them back before the next stage builds its own (100k files: -35 MB).
-    release_free_memory()
-    if opts.local_edits:
-        found = concat([found, _local_edit_pairs(store, method, found, usable, opts, should_stop)])
-        release_free_memory()
-    if opts.crop_tolerant:
-        from tui_dedup.engine.crop_stage import verified_pairs
-
-        found = concat([found, verified_pairs(store, method, found, usable, opts, should_stop)])
-    exact = exact_pairs(store)
-    # Exact copies are never capped: a star of m - 1 pairs is already their minimal form.
-    pairs = merge_exact(cap_partners(found, opts.max_partners), exact, n)
-    # The index's tables (tens of MB each) were freed into the C heap, where glibc keeps them
-    # once its mmap threshold has risen: hand them back before the caller's next peak.
-    release_free_memory()
-    return pairs
-
-
 def low_detail_mask(store: FeatureStore) -> np.ndarray:
     return np.fromiter((is_low_detail(float(s)) for s in store.detail), bool, len(store))
-
-
-def _hash_pairs(
-    store: FeatureStore,
-    method: str,
-    threshold: Threshold,
-    usable: np.ndarray,
-    opts: MatchOptions,
-    should_stop: Callable[[], bool] | None,
-) -> Pairs:
-    assert threshold.max_distance is not None
-    rows = np.flatnonzero(usable).astype(np.int32)
-    if rows.size < 2:
-        return Pairs.empty()
-    h = store.hashes[method][rows]
-    codes = np.ascontiguousarray(h[:, 0, :])
-    variants = np.ascontiguousarray(h) if opts.rotations else None
-    i, j, d, k = radius_pairs(
-        codes,
-        threshold.max_distance,
-        variants=variants,
-        variant_max_distance=rotated_limit(threshold.max_distance),
-        should_stop=should_stop,
-    )
-    if variants is not None:
-        # A pair admitted by its plain distance may still be closest through a rotation that
-        # misses the stricter limit: report the comparison that admitted it.
-        late = np.flatnonzero((k != 0) & (d > rotated_limit(threshold.max_distance)))
-        if late.size:
-            d, k = d.copy(), k.copy()
-            d[late] = np.bitwise_count(codes[i[late]] ^ codes[j[late]]).sum(axis=1)
-            k[late] = 0
-    bits = METHODS[method].bits(store.hash_size)
-    gi, gj = rows[i], rows[j]
-    return Pairs(
-        gi.astype(np.int32),
-        gj.astype(np.int32),
-        d.astype(np.int16),
-        (1.0 - d.astype(np.float32) / bits).astype(np.float32),
-        k.astype(np.int8),
-        np.zeros(len(gi), bool),
-    )
-
-
-def _local_edit_pairs(
-    store: FeatureStore,
-    method: str,
-    found: Pairs,
-    usable: np.ndarray,
-    opts: MatchOptions,
-    should_stop: Callable[[], bool] | None,
-) -> Pairs:
-    """Copies a local edit apart (a logo, a caption) that ``found`` lacks: engine.tiles."""
-    from tui_dedup.engine.tiles import local_edit_pairs
-
-    cand = local_edit_pairs(
-        store,
-        found,
-        usable,
-        max_distance=opts.local_edit_distance,
-        max_phash=opts.local_edit_max_phash,
-        partners=opts.local_edit_partners,
-        rotations=opts.rotations,
-        should_stop=should_stop,
-    )
-    return in_method_terms(store, method, cand)
 
 
 def in_method_terms(store: FeatureStore, method: str, cand: Pairs) -> Pairs:
@@ -209,57 +101,6 @@ def rotated_limit(max_distance: int) -> int:
     times faster with rotations on (fewer probes for the seven extra orientations).
     """
     return (2 * max_distance) // 3
-
-
-def _hist_matrix(store: FeatureStore, method: str) -> np.ndarray:
-    return store.hist3 if method == "hist3" else store.hist1
-
-
-def _hist_pairs(
-    store: FeatureStore,
-    method: str,
-    threshold: Threshold,
-    usable: np.ndarray,
-    should_stop: Callable[[], bool] | None,
-) -> Pairs:
-    rows = np.flatnonzero(usable).astype(np.int32)
-    if rows.size < 2:
-        return Pairs.empty()
-    mat = _hist_matrix(store, method)[rows]
-    s_min = np.float32(threshold.similarity)
-    if rows.size <= HIST_ALL_PAIRS_LIMIT:
-        out_i, out_j, out_s = [], [], []
-        for start in range(0, rows.size, _BLOCK):
-            if should_stop is not None and should_stop():
-                break
-            stop = min(start + _BLOCK, rows.size)
-            sims = mat[start:stop] @ mat[start:].T  # only the upper triangle is kept
-            bi, bj = np.nonzero(sims >= s_min)
-            bj = bj + start
-            bi = bi + start
-            keep = bi < bj
-            out_i.append(bi[keep])
-            out_j.append(bj[keep])
-            out_s.append(sims[bi[keep] - start, bj[keep] - start])
-        i = np.concatenate(out_i) if out_i else np.empty(0, np.int64)
-        j = np.concatenate(out_j) if out_j else np.empty(0, np.int64)
-        s = np.concatenate(out_s) if out_s else np.empty(0, np.float32)
-    else:
-        codes = np.ascontiguousarray(store.hashes["phash"][rows][:, 0, :])
-        limit = HIST_SHORTLIST_DISTANCE * store.hash_size * store.hash_size // 64
-        i, j, _, _ = radius_pairs(codes, limit, should_stop=should_stop)
-        s = np.einsum("ij,ij->i", mat[i], mat[j])
-        keep = s >= s_min
-        i, j, s = i[keep], j[keep], s[keep]
-    s = np.clip(s, 0.0, 1.0).astype(np.float32)
-    return Pairs(
-        rows[i].astype(np.int32),
-        rows[j].astype(np.int32),
-        np.full(len(i), -1, np.int16),
-        s,
-        np.zeros(len(i), np.int8),
-        np.zeros(len(i), bool),
-    )
 
 
 def exact_pairs(store: FeatureStore) -> Pairs:
@@ -342,7 +183,7 @@ def cap_partners(pairs: Pairs, cap: int) -> Pairs:
     return pairs.take(np.flatnonzero(keep))
 
 
-def _best_variant_distance(hv: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def best_variant_distance(hv: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Smallest distance over both directions and all variants, as the index measures it.
 
     One-word hashes (the usual 64 bits) skip the word axis: its sum over a length-1 axis was
@@ -362,6 +203,10 @@ def _best_variant_distance(hv: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.n
 
 #: Pairs scored at once: gathering two (p, 96) float32 histogram rows for 10^5 pairs at once
 #: was an 80 MB transient, at the end of a scan's memory peak.
+def hist_matrix(store: FeatureStore, method: str) -> np.ndarray:
+    return store.hist3 if method == "hist3" else store.hist1
+
+
 SCORE_BLOCK = 8192
 
 
@@ -373,12 +218,12 @@ def pair_scores(store: FeatureStore, pairs: Pairs) -> dict[str, np.ndarray]:
     """
     out = {name: np.empty(len(pairs), np.float32) for name in METHODS}
     for name, m in METHODS.items():
-        mat = _hist_matrix(store, name) if m.kind == "hist" else None
+        mat = hist_matrix(store, name) if m.kind == "hist" else None
         for lo in range(0, len(pairs), SCORE_BLOCK):
             sl = slice(lo, lo + SCORE_BLOCK)
             i, j = pairs.i[sl], pairs.j[sl]
             if mat is None:
-                d = _best_variant_distance(store.hashes[name], i, j)
+                d = best_variant_distance(store.hashes[name], i, j)
                 out[name][sl] = 1.0 - d / m.bits(store.hash_size)
             else:
                 out[name][sl] = np.clip(np.einsum("ij,ij->i", mat[i], mat[j]), 0, 1)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tui_dedup.engine.match import MatchOptions
+from tui_dedup.engine.matching.pairs import MatchOptions
 from tui_dedup.engine.registry import METHODS, Threshold
 
 #: The CLI's valid --hash-size range (cli_options), the only sizes a plan can have been made at.

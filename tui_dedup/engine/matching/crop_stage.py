@@ -20,19 +20,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tui_dedup.engine.hamming import DIHEDRAL_INVERSE
-from tui_dedup.engine.index import radius_pairs
-from tui_dedup.engine.match import (
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
+from tui_dedup.engine.index.search import radius_pairs
+from tui_dedup.engine.matching.pairs import (
     HIST_ALL_PAIRS_LIMIT,
     cap_partners,
     in_method_terms,
     rotated_limit,
 )
 from tui_dedup.engine.model import Pairs
-from tui_dedup.engine.store import FeatureStore
 
 if TYPE_CHECKING:
-    from tui_dedup.engine.match import MatchOptions
+    from tui_dedup.engine.matching.pairs import MatchOptions
 
 _BLOCK = 512  # rows per matrix-product block: 512 × 20k float32 = 40 MB
 
@@ -138,7 +138,7 @@ def verified_pairs(
     Confirmed pairs carry ``method``'s own distance and similarity (so they may lie beyond
     the threshold) and the orientation pHash suggests.
     """
-    from tui_dedup.engine.verify import verify_pairs
+    from tui_dedup.engine.matching.verify import verify_pairs
 
     rows = np.flatnonzero(usable).astype(np.int32)
     if rows.size < 2:

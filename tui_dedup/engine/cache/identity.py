@@ -9,7 +9,7 @@ set it back, so a file rewritten with another picture of the same size is a miss
 ctime also moves for harmless reasons: a rename, a ``chmod -R``, a new hard link. So a row
 whose ctime differs — at the file's own path with the same size and mtime, or found at another
 path by (ino, size, mtime_ns), a rename — is *re-checked*, not thrown away: it is used when the
-file's size and edge digest (its first and last 64 KiB, :mod:`tui_dedup.engine.digest`) equal
+file's size and edge digest (its first and last 64 KiB, :mod:`tui_dedup.engine.files.digest`) equal
 the ones stored with the row. That reads at most 128 KiB a file and decodes nothing, so a
 ``chmod -R`` of a whole library costs a read of each file's ends, once; a row that passes is
 re-stamped with the file's new ctime (and path, for a rename), so the next scan is a plain hit.
@@ -34,11 +34,11 @@ from operator import itemgetter
 
 import numpy as np
 
-from tui_dedup.engine import digest as _digest
+from tui_dedup.engine.files import digest as _digest
 from tui_dedup.engine.model import FileEntry
 
-#: Position of each column in a row as :class:`tui_dedup.engine.cache.FeatureCache` selects
-#: it (the first five are what :class:`tui_dedup.engine.cache_layout.RecordColumns` reads).
+#: Position of each column in a row as :class:`tui_dedup.engine.cache.features.FeatureCache` selects
+#: it (the first five are what :class:`tui_dedup.engine.cache.layout.RecordColumns` reads).
 COLUMNS = "path, data, format, camera, digest, ctime_ns, dev, ino, edge, id"
 PATH, DATA, CTIME, DEV, INO, EDGE, ROWID = 0, 1, 5, 6, 7, 8, 9
 #: Size and mtime_ns begin every data blob (see cache_layout.record_dtype).

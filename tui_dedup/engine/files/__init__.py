@@ -1,0 +1,3 @@
+"""Files: discovery (walk the roots), decoding (one small image per file), content
+digests, preview thumbnails.
+"""
