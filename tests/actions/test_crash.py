@@ -105,8 +105,9 @@ def test_failure_between_any_two_steps_loses_nothing_and_undo_restores(
 
 CHILD = r"""
 import json, os, sys, time
-from tui_dedup.actions import Journal, Plan, apply_plan
-plan = Plan.from_json(open(sys.argv[1]).read())
+from tui_dedup.actions import Journal, apply_plan
+from tui_dedup.actions.plan_file import read_plan
+plan = read_plan(open(sys.argv[1]).read())
 pause_at, marker = int(sys.argv[2]), sys.argv[3]
 calls = []
 def checkpoint(label):

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 from conftest import REAL_LINK, batch_dir, entry, exdev_for, files_under, snapshot, write
 
-from tui_dedup.actions import Journal, Plan, apply_plan, build_plan, undo
+from tui_dedup.actions import Journal, apply_plan, build_plan, undo
+from tui_dedup.actions.plan_file import read_plan
 
 
 def test_move_keeps_relative_path_in_hidden_quarantine_and_undo_restores(photos):
     root, group = photos
     before = snapshot(root)
     plan = build_plan([group], {group[1].path, group[2].path}, "move")
-    report = apply_plan(Plan.from_json(plan.to_json()), journal=Journal())
+    report = apply_plan(read_plan(plan.to_json()), journal=Journal())
     assert report.ok and len(report.done) == 2
     q = batch_dir(root)
     assert report.batch in q.name and "move" in q.name

@@ -13,7 +13,8 @@ import tempfile
 import pytest
 from conftest import entry, exdev_for, files_under, snapshot, write
 
-from tui_dedup.actions import Journal, Plan, apply_plan, build_plan, undo
+from tui_dedup.actions import Journal, apply_plan, build_plan, undo
+from tui_dedup.actions.plan_file import read_plan
 
 ODD_NAMES = [
     "with space.jpg",
@@ -33,7 +34,7 @@ def test_odd_names_survive_plan_json_apply_and_undo(tmp_path, action):
     before = snapshot(root)
     text = build_plan([group], set(dups), action).to_json()
     json.loads(text)  # plain ASCII JSON
-    plan = Plan.from_json(text)
+    plan = read_plan(text)
     assert [s.entry.path for s in plan.steps] == dups
     report = apply_plan(plan, journal=Journal())
     assert report.ok, report.errors

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import batch_dir, entry, files_under, snapshot, write
 
-from tui_dedup.actions import Journal, Plan, apply_plan, build_plan, history, undo
+from tui_dedup.actions import Journal, apply_plan, build_plan, history, undo
+from tui_dedup.actions.plan_file import read_plan
 from tui_dedup.cli.commands import cmd_apply, cmd_history, cmd_undo
 from tui_dedup.demo import make_photo, write_image, write_jpeg
 
@@ -95,7 +96,7 @@ def test_keep_in_through_a_symlinked_spelling_still_protects(tmp_path):
     step["digest"], step["partner_digest"] = step["partner_digest"], step["digest"]
     step["sidecars"] = []
     edited["steps"] = [step]
-    report = apply_plan(Plan.from_json(json.dumps(edited)), journal=Journal())
+    report = apply_plan(read_plan(json.dumps(edited)), journal=Journal())
     assert report.done == [] and "keep-in" in report.skipped[0][1]
     assert os.path.exists(k)
 

@@ -1,5 +1,7 @@
 """A plan: exactly what will happen to which file, built without touching anything.
 
+Reading a plan file back is :func:`tui_dedup.actions.plan_file.read_plan`.
+
 Why a separate, serialisable value: the user confirms *this* list (CLI ``plan -o plan.json``,
 TUI confirm dialog), and apply runs *this* list, re-checking every file against what the plan
 saw. ``build_plan`` only reads the filesystem (sidecars, free names, devices); it never writes.
@@ -138,19 +140,6 @@ class Plan:
         d = self.body()
         d["mac"] = sign(d)
         return json.dumps(d, indent=1, ensure_ascii=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Plan:
-        """Parse a plan file; PlanError with a one-line reason for anything malformed.
-
-        Only the shape is checked here; apply checks the content against the disk."""
-        from .plan_file import plan_from_dict
-
-        try:
-            d = json.loads(text)
-        except ValueError as e:
-            raise PlanError(f"not JSON ({e})") from None
-        return plan_from_dict(d)
 
     def describe(self) -> list[str]:
         """Human-readable lines for the CLI and the TUI confirm dialog."""

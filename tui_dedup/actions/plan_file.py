@@ -8,6 +8,7 @@ silently different meaning. Whether the request is still sound on disk is apply'
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -79,6 +80,17 @@ def _step(d: Any, n: int) -> Step:
         trash_fallback=bool(_opt(d, "trash_fallback", bool, where)),
         irreversible=bool(_opt(d, "irreversible", bool, where)),
     )
+
+
+def read_plan(text: str) -> Plan:
+    """Parse a plan file; PlanError with a one-line reason for anything malformed.
+
+    Only the shape is checked here; apply checks the content against the disk."""
+    try:
+        d = json.loads(text)
+    except ValueError as e:
+        raise PlanError(f"not JSON ({e})") from None
+    return plan_from_dict(d)
 
 
 def plan_from_dict(d: Any) -> Plan:

@@ -11,7 +11,8 @@ import sys
 from ..actions.apply import apply_plan
 from ..actions.journal import Journal, JournalBusy, JournalError, history, interrupted_batches
 from ..actions.locks import TreeBusy
-from ..actions.plan import Plan, PlanError
+from ..actions.plan import PlanError
+from ..actions.plan_file import read_plan
 from ..actions.undo import undo, undo_all
 
 
@@ -28,7 +29,7 @@ def cmd_apply(plan_path: str, dry_run: bool = False, confirm_word: str | None = 
     """Run a plan file written by ``dedup-tui plan -o``."""
     try:
         with open(plan_path, encoding="utf-8") as f:
-            plan = Plan.from_json(f.read())
+            plan = read_plan(f.read())
     except FileNotFoundError:
         _err(f"{plan_path!r}: no such plan file")
         return 2

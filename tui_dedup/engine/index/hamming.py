@@ -2,8 +2,9 @@
 
 Hashes arrive as ``codes``: a (n, words) uint64 array (bit order is the features module's;
 unused high bits are zero). :mod:`tui_dedup.engine.index.search` is the entry point and
-documents the contract; this module holds what every strategy shares (input checks, the exact distance over
-variants, canonical output, the cancellable thread pool, per-thread buffers) and:
+documents the contract; this module holds what every strategy shares (input checks, the
+exact distance over variants, canonical output, the cancellable thread pool, per-thread
+buffers) and:
 
 * :func:`brute_force_pairs`, which XORs short row blocks against long column blocks of the
   upper triangle and counts bits with ``np.bitwise_count``: the reference the others are tested
