@@ -71,6 +71,7 @@ def test_verifier_refuses_another_photo_and_two_halves(library) -> None:
 def test_halves_never_paired_even_with_a_loose_shortlist(library) -> None:
     opts = MatchOptions(crop_tolerant=True, verify_distance=64)
     found = _pairs(match(library, "phash", resolve_threshold("phash"), opts), library)
+    assert ("a_orig.jpg", "b_crop15.jpg") in found  # the stage ran, and finds a real crop
     assert ("d_left.jpg", "e_right.jpg") not in found
 
 

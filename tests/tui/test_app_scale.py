@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from textual.app import App, ComposeResult
 
@@ -47,9 +45,7 @@ async def test_group_view_100k_pairs():
     app = GroupsApp()
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(GroupView)
-        t0 = time.perf_counter()
-        view.set_data(model, groups, pairs)
-        assert time.perf_counter() - t0 < 3.0
+        view.set_data(model, groups, pairs)  # its speed: benchmarks/bench_table_latency.py
         view.focus()
         await pilot.press("end")
         assert view.current_file() == groups[-1].members[-1]

@@ -44,12 +44,14 @@ def _normalise(svg: str, root: str) -> str:
 def _check(name: str, svg: str, root: str) -> None:
     expected = SNAPSHOTS / f"{name}.svg"
     svg = _normalise(svg, root)
-    if os.environ.get("DEDUP_TUI_UPDATE_SNAPSHOTS") == "1" or not expected.exists():
-        if os.environ.get("CI") and not expected.exists():
-            pytest.fail(f"snapshot {expected.name} is missing; generate it locally")
+    if os.environ.get("DEDUP_TUI_UPDATE_SNAPSHOTS") == "1":
         SNAPSHOTS.mkdir(exist_ok=True)
         expected.write_text(svg)
         return
+    if not expected.exists():  # a missing reference is a failure, never a silent pass
+        pytest.fail(
+            f"snapshot {expected.name} is missing; run with DEDUP_TUI_UPDATE_SNAPSHOTS=1 to make it"
+        )
     if expected.read_text() != svg:
         actual = expected.with_suffix(".actual.svg")
         actual.write_text(svg)
