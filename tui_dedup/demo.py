@@ -18,7 +18,9 @@ def make_photo(seed: int, width: int = 640, height: int = 480) -> np.ndarray:
     """A deterministic photo-like BGR image: large-scale structure plus fine texture."""
     rng = np.random.default_rng(seed)
     field = rng.integers(0, 256, (4, 5, 3), dtype=np.uint8)
-    img = cv2.resize(field, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    img: np.ndarray = cv2.resize(field, (width, height), interpolation=cv2.INTER_CUBIC).astype(
+        np.float32
+    )
     mid = cv2.resize(
         rng.integers(0, 256, (12, 16, 3), dtype=np.uint8),
         (width, height),

@@ -43,13 +43,16 @@ def native_stderr_to(path: str = os.devnull) -> Iterator[TextIO]:
     )
     # Textual draws on sys.__stderr__, so the "original" stream must be the terminal too.
     previous, previous_dunder = sys.stderr, sys.__stderr__
-    sys.stderr = sys.__stderr__ = real
+    sys.stderr = real
+    # typeshed marks __stderr__ Final, but swapping it is the point: Textual writes to it.
+    sys.__stderr__ = real  # type: ignore[misc]
     try:
         yield real
     finally:
         with contextlib.suppress(Exception):
             real.flush()
-        sys.stderr, sys.__stderr__ = previous, previous_dunder
+        sys.stderr = previous
+        sys.__stderr__ = previous_dunder  # type: ignore[misc]  # Final in typeshed; see above
         os.dup2(saved, 2)
         os.close(saved)
         with contextlib.suppress(Exception):

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..engine.model import FileEntry
 from . import records as R
 from . import safefs, trash
 from .apply_checks import Seen, check_plan, check_step_shape, current, planned_ident, same_file
@@ -336,16 +337,21 @@ def _rechecked(plan: Plan) -> list[str | None]:
         spec = MatchSpec.from_dict(plan.spec)
     except (ValueError, TypeError, KeyError) as e:
         return [f"the plan's match settings are not valid ({e})"] * len(plan.steps)
-    entries, index, pairs, which = [], {}, [], []
+    entries: list[FileEntry] = []
+    index: dict[str, int] = {}
+    pairs: list[tuple[int, int]] = []
+    which: list[int] = []
     for n, s in enumerate(plan.steps):
         if s.digest is not None and s.digest == s.partner_digest:
             continue
+        if s.partner is None:  # check_step_shape refuses it; nothing to compare against
+            continue
         ids = []
-        for e in (s.entry, s.partner):
-            if e.path not in index:
-                index[e.path] = len(entries)
-                entries.append(e)
-            ids.append(index[e.path])
+        for entry in (s.entry, s.partner):
+            if entry.path not in index:
+                index[entry.path] = len(entries)
+                entries.append(entry)
+            ids.append(index[entry.path])
         pairs.append((ids[0], ids[1]))
         which.append(n)
     out: list[str | None] = [None] * len(plan.steps)

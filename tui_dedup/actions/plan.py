@@ -305,15 +305,15 @@ def build_plan(
                 if action in ("hardlink", "symlink")
                 else find_sidecars(m.path, listings[d], scanned)
             )
+            side_dest: list[str | None] = [None] * len(side)  # a delete moves no sidecar
             if action != "delete":
                 root = by_path[m.root]
                 base = quarantine_base(real, root.real, m.dev, move_to, labels, BATCH_FOLDER)
-                step.dest, side_dest = free_destination(base, real, side, taken)
-                taken.update([step.dest, *side_dest])
+                step.dest, dests = free_destination(base, real, side, taken)
+                taken.update([step.dest, *dests])
+                side_dest = [*dests]
                 step.may_copy = move_to is not None
                 step.copy = step.may_copy and device_of(move_to or "") != m.dev
-            else:
-                side_dest = [None] * len(side)
             step.sidecars = tuple(
                 Sidecar(p, dst, *_size_mtime(p)) for p, dst in zip(side, side_dest, strict=True)
             )

@@ -471,10 +471,11 @@ def undo(
         newer = every[[b.id for b in every].index(target.id) + 1 :]
         report.notes += [_irreversible_note(b) for b in newer if b.irreversible]
     else:
-        target = next((b for b in journal.batches() if b.id == batch_id), None)
-        if target is None:
+        found = next((b for b in journal.batches() if b.id == batch_id), None)
+        if found is None:
             report.problems.append(f"no batch {batch_id!r} in the journal")
             return report
+        target = found
         if target.state == "undone":
             report.problems.append(f"batch {batch_id} was already undone")
             return report

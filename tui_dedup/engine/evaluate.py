@@ -33,6 +33,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -377,11 +378,12 @@ def best_threshold(
 
 def scan_json_pairs(scan_json: Mapping | str | os.PathLike[str]) -> list[tuple[str, str, float]]:
     """The ``(a, b, similarity)`` pairs of a ``dedup-tui scan --format json`` document."""
-    if not isinstance(scan_json, Mapping):
-        scan_json = json.loads(Path(scan_json).read_text())
-    if scan_json.get("version") != 1:
-        raise ValueError(f"unsupported scan JSON version {scan_json.get('version')!r}")
-    return [(p["a"], p["b"], float(p.get("similarity", 1.0))) for p in scan_json["pairs"]]
+    doc: Mapping[str, Any] = (
+        scan_json if isinstance(scan_json, Mapping) else json.loads(Path(scan_json).read_text())
+    )
+    if doc.get("version") != 1:
+        raise ValueError(f"unsupported scan JSON version {doc.get('version')!r}")
+    return [(p["a"], p["b"], float(p.get("similarity", 1.0))) for p in doc["pairs"]]
 
 
 def label_scan_json(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 _trim: Callable[[int], int] | None = None
 _looked = False
@@ -39,3 +39,19 @@ def release_free_memory() -> None:
     if _trim is not None:
         with contextlib.suppress(OSError):
             _trim(0)
+
+
+@contextlib.contextmanager
+def opencv_threads(n: int) -> Iterator[None]:
+    """OpenCV's thread count (process-wide) at ``n`` while the block runs, then as it was.
+
+    Our decode pools give the parallelism; OpenCV's own threads on top would oversubscribe
+    the cores. Restored afterwards so that code sharing the process keeps its setting."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(n)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)

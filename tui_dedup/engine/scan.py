@@ -19,15 +19,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import cv2
 import numpy as np
 
 from tui_dedup.engine.features.hashes import extract, tile_signature
 from tui_dedup.engine.features.store import FeatureRow, FeatureStore, StoreBuilder, with_sharpness
-from tui_dedup.engine.files.decode import DecodeLimits, decode_data, read_file
+from tui_dedup.engine.files.decode import (
+    DecodeLimits,
+    decode_data,
+    pillow_pixel_limit,
+    read_file,
+)
 from tui_dedup.engine.files.digest import digest_and_edge_path, edge_digest_bytes
 from tui_dedup.engine.files.discover import DiscoverOptions, discover, normalise_roots
-from tui_dedup.engine.memory import release_free_memory
+from tui_dedup.engine.memory import opencv_threads, release_free_memory
 from tui_dedup.engine.model import FileEntry, ScanError
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
 
@@ -295,18 +299,19 @@ def scan(
     prog.emit("hashing", done, total, from_cache, len(errors), 0, force=True)
 
     if todo:
-        done = _run_pool(
-            todo,
-            config,
-            shared,
-            cached_rows,
-            builder,
-            errors,
-            cache,
-            prog,
-            stop,
-            (done, total, from_cache),
-        )
+        with pillow_pixel_limit(config.limits.max_pixels), opencv_threads(1):
+            done = _run_pool(
+                todo,
+                config,
+                shared,
+                cached_rows,
+                builder,
+                errors,
+                cache,
+                prog,
+                stop,
+                (done, total, from_cache),
+            )
     decoded = len(builder) - from_cache
     bytes_read = sum(e.size for e in builder.entries[from_cache:])
     cancelled = stop()
@@ -340,7 +345,6 @@ def _run_pool(
     """Decode ``todo`` on a pool; returns the running ``done`` count (files finished)."""
     done, total, from_cache = counts
     workers = config.workers or 2 * (os.cpu_count() or 2)
-    cv2.setNumThreads(1)  # parallelism comes from our pool; OpenCV's own would oversubscribe
     pending_cache: list[tuple[FileEntry, FeatureRow]] = []
     last_flush = time.monotonic()
     bytes_read = 0

@@ -193,7 +193,7 @@ def write_snapshot(path: str, token: str, settings_key: str, store: FeatureStore
             f.write(_PREFIX.pack(MAGIC, len(head), 0))
             f.write(head)
             for a in parts:
-                raw = memoryview(a).cast("B") if a.nbytes else b""
+                raw = a.data.cast("B") if a.nbytes else b""  # .data is memoryview(a)
                 crc = zlib.crc32(raw, crc)
                 f.write(raw)
                 pad = -a.nbytes % _ALIGN
@@ -294,7 +294,7 @@ def _parse(buf: np.ndarray, token: str, settings_key: str, hash_size: int) -> Sn
         or start + h["data"] != len(buf)
     ):
         return None
-    if zlib.crc32(memoryview(buf)[_PREFIX.size :]) != crc:
+    if zlib.crc32(buf.data[_PREFIX.size :]) != crc:
         return None
     n, arrays = int(h["n"]), h["arrays"]
     path_bytes = int(arrays["paths"][1][0])

@@ -52,7 +52,7 @@ def _area(gray: np.ndarray, w: int, h: int) -> np.ndarray:
 
 def dihedral(square: np.ndarray) -> list[np.ndarray]:
     """The eight rotations/mirrors, in the order of model.TRANSFORMS."""
-    out = []
+    out: list[np.ndarray] = []
     for base in (square, square[:, ::-1]):
         out.extend(np.rot90(base, -k) for k in range(4))
     return out
@@ -199,7 +199,7 @@ def _orb() -> cv2.ORB:
     det = getattr(_ORB, "det", None)
     if det is None:
         # Small patches and a low FAST threshold: the image is only 64–128 px on its short side.
-        det = cv2.ORB_create(
+        det = cv2.ORB.create(
             nfeatures=LOCAL_KEYPOINTS,
             scaleFactor=1.3,
             nlevels=4,

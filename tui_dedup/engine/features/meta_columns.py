@@ -96,7 +96,9 @@ class MetaColumns(Sequence[ImageMeta]):
             ccodes.append(cmap[p.camera_code])  # code -1 picks the trailing -1
 
         def cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-            out = np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+            out: np.ndarray = (
+                np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+            )
             return out if order is None else out[order]
 
         return cls(

@@ -320,7 +320,7 @@ def _scatter(
         )
 
     def column(name: str, shape: tuple[int, ...], dtype: type, method: str = "") -> np.ndarray:
-        out = np.empty((n, *shape), dtype)
+        out: np.ndarray = np.empty((n, *shape), dtype)
         for start, b in blocks:
             if method:
                 part = b.hashes.pop(method)

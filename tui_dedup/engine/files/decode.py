@@ -20,8 +20,9 @@ import errno
 import io
 import os
 import stat
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,7 +35,6 @@ from tui_dedup.engine.model import FileEntry, ImageMeta, ScanError
 # OpenCV's own "[ERROR:0@…] imdecode_" lines: we report failures as ScanErrors instead.
 with contextlib.suppress(AttributeError):
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-Image.MAX_IMAGE_PIXELS = None  # we enforce our own limit from the header, per call
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _HEIF_READY: bool | None = None
@@ -49,6 +49,42 @@ class DecodeLimits:
 
     max_file_bytes: int = 1 << 30  # 1 GiB
     max_pixels: int = 250_000_000  # 250 MP: beyond any camera, below a decompression bomb
+
+
+# Pillow's own decompression-bomb guard stays on, at our default limit (we check the header
+# against the configured limit first, per call); a scan with --max-pixels sets it to that for
+# its duration (pillow_pixel_limit). Pillow's default (89 MP) would refuse real panoramas.
+Image.MAX_IMAGE_PIXELS = DecodeLimits().max_pixels
+
+
+@contextlib.contextmanager
+def pillow_pixel_limit(max_pixels: int) -> Iterator[None]:
+    """Pillow's pixel guard (process-wide) at ``max_pixels`` while the block runs, then back."""
+    before = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = before
+
+
+_BOMB_LOCK = threading.Lock()
+
+
+def _bomb_size(data: bytes) -> tuple[int, int]:
+    """The size a header announces when it is far above Pillow's guard (which refuses to open
+    it): read with the guard lifted for the header only, so the error can name the size. The
+    pixels are never decoded: the caller refuses the file by its own limit."""
+    with _BOMB_LOCK:
+        before = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                return im.size
+        except Exception:
+            return (0, 0)
+        finally:
+            Image.MAX_IMAGE_PIXELS = before
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +225,10 @@ def _decode_pillow(data: bytes) -> np.ndarray | None:
     """Formats OpenCV lacks (HEIC, AVIF, some GIFs): first frame, with EXIF orientation."""
     from PIL import ImageOps
 
-    with Image.open(io.BytesIO(data)) as im:
-        im.seek(0)
-        im.draft("RGB", (im.width // 8 or 1, im.height // 8 or 1))
-        im = ImageOps.exif_transpose(im)
+    with Image.open(io.BytesIO(data)) as opened:
+        opened.seek(0)
+        opened.draft("RGB", (opened.width // 8 or 1, opened.height // 8 or 1))
+        im = ImageOps.exif_transpose(opened)
         if im.mode not in ("RGB", "RGBA", "L", "LA"):
             im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
         arr = np.asarray(im)
@@ -331,6 +367,8 @@ def decode_bytes(
                 orientation = exif.get(0x0112, 1) if fmt == "JPEG" and exif else 1
     except UnidentifiedImageError:
         return ScanError(path, f"corrupt or unsupported {fmt} header")
+    except Image.DecompressionBombError:
+        width, height = _bomb_size(data)
     except Exception as exc:
         return ScanError(path, f"corrupt {fmt} header: {exc}")
     if width <= 0 or height <= 0:

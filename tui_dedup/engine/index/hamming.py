@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -294,6 +295,9 @@ def _brute_candidates(
             return np.empty(0, np.int32), np.empty(0, np.int32)
         return np.concatenate(out_i), np.concatenate(out_j)
 
+    def blocks(starts: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        return _concat([block(a0) for a0 in starts], np.int32)
+
     # Tasks of about _TASK_CELLS: several row blocks each near the end of the triangle.
     tasks: list[Callable[[], Any]] = []
     group: list[int] = []
@@ -302,7 +306,7 @@ def _brute_candidates(
         group.append(a0)
         work += rows * (n - a0)
         if work >= _TASK_CELLS or a0 + rows >= n:
-            tasks.append(lambda g=tuple(group): _concat([block(a0) for a0 in g], np.int32))
+            tasks.append(partial(blocks, tuple(group)))
             group, work = [], 0
     return _concat(_run(tasks, should_stop), np.int32)
 

@@ -30,6 +30,7 @@ trades recall of rotated copies for speed (see :func:`radius_pairs`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -218,14 +219,14 @@ def _symmetric_tasks(tab: _Table, t: int, r: int) -> list[Callable[[], Any]]:
     pos = np.arange(tab.keys.size)
     after = tab.offs[tab.keys + 1] - pos - 1
     for s, e in _spans(after):
-        tasks.append(lambda s=s, e=e: _same_bucket(tab, s, e, after, r))
+        tasks.append(partial(_same_bucket, tab, s, e, after, r))
     for hb, masks in enumerate(_flip_masks(tab.offs.size.bit_length() - 1, t)):
         if masks.size:
             # Probe pattern e only from keys with its highest bit clear: finds each pair once.
             qpos = np.flatnonzero((tab.keys >> hb) & 1 == 0).astype(np.int32)
             step = max(1, _CELLS // masks.size)
             for s in range(0, qpos.size, step):
-                tasks.append(lambda q=qpos[s : s + step], m=masks: _probe_self(tab, q, m, r))
+                tasks.append(partial(_probe_self, tab, qpos[s : s + step], masks, r))
     return tasks
 
 
@@ -281,7 +282,7 @@ def _join_tasks(
             a, b = a[ok], b[ok]
         return image(a, tab.order[b])
 
-    return [lambda s=s: task(s) for s in range(0, qkeys.size, step)]
+    return [partial(task, s) for s in range(0, qkeys.size, step)]
 
 
 def _plain_candidates(

@@ -46,6 +46,7 @@ from tui_dedup.engine.features.hashes import (
     to_gray,
 )
 from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.memory import opencv_threads
 
 _EMPTY = np.zeros((0, LOCAL_ROW_BYTES), np.uint8)
 DENSE_SIDE = 64  # long side of the dense-check thumbnails
@@ -190,7 +191,7 @@ def _frame(store: FeatureStore, r: int) -> tuple[np.ndarray, np.ndarray, float, 
     m = store.metas[r]
     long = float(max(m.width, m.height, 1))
     w, h = m.width / long, m.height / long
-    return des, xy * np.float32([w, h]), w, h
+    return des, xy * np.array([w, h], np.float32), w, h
 
 
 def _ratio_matches(
@@ -243,9 +244,9 @@ def verify_one(store: FeatureStore, a: int, b: int, opts: VerifyOptions) -> int:
     scale = float(np.hypot(m[0, 0], m[1, 0]))
     if not opts.min_scale <= scale <= opts.max_scale:
         return 0
-    corners = np.float32([[0, 0], [wa, 0], [wa, ha], [0, ha]])
+    corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], np.float32)
     proj = cv2.transform(corners[None], m)[0]
-    rect = np.float32([[0, 0], [wb, 0], [wb, hb], [0, hb]])
+    rect = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], np.float32)
     inter, _ = cv2.intersectConvexConvex(proj, rect)
     area_a = abs(float(cv2.contourArea(proj)))
     if inter <= 0 or area_a <= 0:
@@ -282,21 +283,21 @@ def verify_pairs(
         return out
     turn = np.zeros(len(i), np.int8) if transform is None else transform
     ensure_local(store, np.concatenate([i, j]), should_stop=should_stop)
-    cv2.setNumThreads(1)
-    for k, (a, b, t) in enumerate(zip(i.tolist(), j.tolist(), turn.tolist(), strict=True)):
-        if should_stop is not None and k % 256 == 0 and should_stop():
-            break
-        out[k] = verify_one(store, a, b, opts)
-        ta, tb = store.crop_thumbs[a], store.crop_thumbs[b]
-        if out[k] or not opts.dense or ta is None or tb is None:
-            continue
-        # the suggested orientation, then the identity (a smooth, nearly symmetric picture
-        # can look closest to its crop through a mirror by chance)
-        for turn_k in dict.fromkeys((t, 0)):
-            floor = opts.dense_min_ncc_turned if turn_k else opts.dense_min_ncc
-            if dense_score(ta, tb, turn_k) >= floor:
-                out[k] = 1
-                if accepted is not None:
-                    accepted[k] = turn_k
+    with opencv_threads(1):
+        for k, (a, b, t) in enumerate(zip(i.tolist(), j.tolist(), turn.tolist(), strict=True)):
+            if should_stop is not None and k % 256 == 0 and should_stop():
                 break
+            out[k] = verify_one(store, a, b, opts)
+            ta, tb = store.crop_thumbs[a], store.crop_thumbs[b]
+            if out[k] or not opts.dense or ta is None or tb is None:
+                continue
+            # the suggested orientation, then the identity (a smooth, nearly symmetric picture
+            # can look closest to its crop through a mirror by chance)
+            for turn_k in dict.fromkeys((t, 0)):
+                floor = opts.dense_min_ncc_turned if turn_k else opts.dense_min_ncc
+                if dense_score(ta, tb, turn_k) >= floor:
+                    out[k] = 1
+                    if accepted is not None:
+                        accepted[k] = turn_k
+                    break
     return out
