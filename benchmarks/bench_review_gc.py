@@ -51,9 +51,9 @@ from textual import events
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import tui_dedup.review.pipeline as scan_screen_mod  # noqa: E402  (where the scan runs)
 import tui_dedup.tui.app as app_module  # noqa: E402
 import tui_dedup.tui.gc_policy as gc_policy  # noqa: E402
-import tui_dedup.tui.screens.scan as scan_screen_mod  # noqa: E402
 from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, VARIANTS  # noqa: E402
 from tui_dedup.engine.features.meta_columns import MetaColumns  # noqa: E402
 from tui_dedup.engine.features.store import FeatureBlock, StoreBuilder  # noqa: E402

@@ -1,7 +1,8 @@
 """The review screen keeps its result out of full collections, and lets it go when it goes.
 
 The scan screen's side of the policy (no automatic full collection during a scan) is tested in
-test_reused_screens.py.
+test_reused_screens.py; the thread pool that keeps a finished worker from holding a result (the
+``executor`` Textual patch) in test_textual_patches.py.
 """
 
 from __future__ import annotations
@@ -9,15 +10,13 @@ from __future__ import annotations
 import gc
 import threading
 import weakref
-from functools import partial
 
 from conftest import wait_for_review
 from test_app_commands import command
-from textual.app import App
 
 import tui_dedup.review.pipeline as scan_screen  # where the scan runs
 from tui_dedup.tui.app import create_app
-from tui_dedup.tui.gc_policy import HeapFrozen, use_fresh_context_executor
+from tui_dedup.tui.gc_policy import HeapFrozen
 
 
 def test_heap_frozen_while_held_and_released_by_the_last_holder():
@@ -77,41 +76,6 @@ async def test_quitting_from_the_review_unfreezes(settings):
         await pilot.press("q")
         await pilot.pause()
     assert gc.get_freeze_count() == 0
-
-
-class _Box:
-    """Stands for a screen or a scan result that a worker's arguments refer to."""
-
-
-class _WorkerApp(App):
-    def __init__(self, fresh: bool) -> None:
-        super().__init__()
-        self.fresh = fresh
-
-    def on_mount(self) -> None:
-        if self.fresh:
-            use_fresh_context_executor()
-
-
-async def _box_survives_its_thread_worker(fresh: bool) -> bool:
-    app = _WorkerApp(fresh)
-    async with app.run_test() as pilot:
-        box = _Box()
-        ref = weakref.ref(box)
-        worker = app.run_worker(partial(id, box), thread=True)
-        await worker.wait()
-        del worker, box
-        await pilot.pause()
-        gc.collect()
-        return ref() is not None
-
-
-async def test_a_finished_thread_worker_keeps_nothing_alive():
-    # Textual's own executor thread keeps its last Worker (and so its arguments) alive; the
-    # app's executor runs each job in a fresh context, which goes away with the job
-    # (if this one fails, Textual no longer does that, and FreshContextExecutor can go)
-    assert await _box_survives_its_thread_worker(fresh=False)
-    assert not await _box_survives_its_thread_worker(fresh=True)
 
 
 def test_collect_soon_collects_again_while_the_dropped_result_is_still_referenced():

@@ -14,23 +14,25 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.command import CommandPalette
 from textual.driver import Driver
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dedup.actions.skips import ReviewState, SkipStore
-from tui_dedup.engine.index import Cancelled
+from tui_dedup.engine.index.search import Cancelled
 from tui_dedup.engine.registry import Threshold
-from tui_dedup.settings import RunSettings
+from tui_dedup.review.session import ReviewSession, threshold_label
+from tui_dedup.review.settings import RunSettings
 from tui_dedup.tui.commands import DedupCommands
+from tui_dedup.tui.driver import driver_class
 from tui_dedup.tui.gc_policy import collect_soon, use_fresh_context_executor
 from tui_dedup.tui.messages import MatchFinished, ScanFinished
-from tui_dedup.tui.palette import QuietCommandPalette
+from tui_dedup.tui.palette import open_palette
 from tui_dedup.tui.screens.confirm import ConfirmScreen
 from tui_dedup.tui.screens.errors import ErrorsScreen
 from tui_dedup.tui.screens.review import ReviewScreen
 from tui_dedup.tui.screens.scan import ScanScreen
-from tui_dedup.tui.session import ReviewSession, threshold_label
+from tui_dedup.tui.textual_patches import enabled
+from tui_dedup.tui.textual_patches.delay_update import delay_update_until_command_ran
 
 ERRORS_SCREEN = "errors"  # installed-screen names: built once, reused on every open
 
@@ -54,55 +56,25 @@ class DedupApp(App[int]):
         self.problems: list[str] = []
         self.resume_offered = False
         self._carry: ReviewState | None = None
-        self._palette: QuietCommandPalette | None = None
 
     def get_driver_class(self) -> type[Driver]:
-        """Textual's Linux driver, but a lone escape arrives after ESCDELAY, not ~100 ms later."""
-        driver = super().get_driver_class()
-        if (driver.__module__, driver.__name__) == ("textual.drivers.linux_driver", "LinuxDriver"):
-            from tui_dedup.tui.driver import PromptEscapeLinuxDriver
-
-            return PromptEscapeLinuxDriver
-        return driver
+        """Textual's driver, but on Linux a lone escape arrives after ESCDELAY (tui.driver)."""
+        return driver_class(super().get_driver_class())
 
     def action_command_palette(self) -> None:
         """Textual's palette, built once, quiet while open and shown in one frame (tui.palette)."""
-        if self.use_command_palette and not CommandPalette.is_open(self):
-            palette = self._palette
-            if palette is None:  # built on first use, then kept (tui.palette)
-                palette = self._palette = QuietCommandPalette(id="--command-palette")
-                self.install_screen(palette, "command-palette")
-            palette.hold_frames(self)
-            self.push_screen(palette)
+        open_palette(self)
 
     def delay_update(self, delay: float = 0.05) -> None:
         """Hide the palette's closing frame until the command has run, not for a fixed 50 ms.
 
-        Textual's command palette calls this just before it closes and queues the chosen
-        command, so that the screen under the palette does not flash before the command's own
-        screen appears; its version keeps every frame back for ``delay`` and then repaints the
-        whole screen, a second full render. Here the mask ends as soon as the command has run
-        and the screen on top then (the command's new screen, or the one under the palette) has
-        handled what is queued for it: a newly pushed screen has composed and laid out by then
-        and its first frame is the one shown. ``delay`` stays as the upper bound.
+        ``delay`` stays as the upper bound; :mod:`tui_dedup.tui.textual_patches.delay_update`
+        says why. Textual's own when that patch is off.
         """
-        self._begin_batch()
-        pending = True
-
-        def end() -> None:
-            nonlocal pending
-            if pending:
-                pending = False
-                self._end_batch()
-                if not self._batch_count:
-                    self.screen.refresh()
-
-        def after_command() -> None:
-            # queued behind the command, which the palette queues right after this call
-            self.screen.call_later(end)
-
-        self.set_timer(delay, end, name="delay_update")
-        self.call_later(self.call_later, after_command)
+        if enabled("delay_update"):
+            delay_update_until_command_ran(self, delay)
+        else:
+            super().delay_update(delay)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -132,6 +104,8 @@ class DedupApp(App[int]):
         collect_soon(self, weakref.ref(review) if review is not None else None)
 
     def on_scan_finished(self, message: ScanFinished) -> None:
+        for w in message.cache_warnings:  # the CLI prints them on stderr; here they show
+            self.notify(w, title="feature cache", severity="warning", timeout=10)
         self.session = ReviewSession(self.settings, message.result)
         s = self.session
         self.start_match(s.method, s.threshold, first=True)

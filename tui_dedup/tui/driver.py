@@ -1,67 +1,25 @@
-"""A Linux terminal driver that delivers a lone escape key after ``ESCDELAY``, not 100 ms later.
+"""Which terminal driver the app runs on: Textual's, or one whose escape key is not late.
 
-Textual 8.2's ``LinuxDriver`` reads the terminal in a thread that waits in ``select()`` with a
-fixed 0.1 s timeout and checks the parser's escape timeout only when that wait ends. A lone ESC
-byte (the escape key, as opposed to the start of an arrow key's ``ESC [ A``) therefore reaches
-the app after max(ESCDELAY, ~100 ms) whatever ``ESCDELAY`` says: lowering the delay alone
-changes nothing. This subclass waits in ``select()`` no longer than the parser's pending
-timeout, so the key arrives when the parser gives up on a sequence. Everything else is
-Textual's loop unchanged (textual is pinned to 8.2.x, whose loop this copies).
+On Linux, Textual's driver delivers a lone escape key ~100 ms after it was pressed whatever
+``ESCDELAY`` says (the CLI sets 25 ms); :mod:`tui_dedup.tui.textual_patches.driver` holds the
+driver that fixes it, a copy of Textual's input loop (switch: ``DEDUP_TUI_NO_PATCH=driver``).
+Every other platform, and Linux with the patch off, gets Textual's own choice.
 """
 
 from __future__ import annotations
 
-import os
-import selectors
-from codecs import getincrementaldecoder
+from textual.driver import Driver
 
-from textual._loop import loop_last
-from textual._parser import ParseError
-from textual._time import get_time
-from textual._xterm_parser import XTermParser
-from textual.drivers.linux_driver import LinuxDriver
+from tui_dedup.tui.textual_patches import enabled
 
-IDLE_WAIT = 0.1  # seconds: Textual's own select() timeout when no escape sequence is pending
+_LINUX = ("textual.drivers.linux_driver", "LinuxDriver")
 
 
-class PromptEscapeLinuxDriver(LinuxDriver):
-    """``LinuxDriver`` whose input thread wakes up when a pending escape times out."""
+def driver_class(textual_choice: type[Driver]) -> type[Driver]:
+    """The driver to run on, given the one Textual picked (``App.get_driver_class``)."""
+    if (textual_choice.__module__, textual_choice.__name__) == _LINUX and enabled("driver"):
+        # imported here: the module imports Textual's Linux driver, which needs termios
+        from tui_dedup.tui.textual_patches.driver import PromptEscapeLinuxDriver
 
-    def run_input_thread(self) -> None:
-        """Textual's input loop, with the ``select()`` timeout bounded by the parser's."""
-        selector = selectors.SelectSelector()
-        selector.register(self.fileno, selectors.EVENT_READ)
-        fileno = self.fileno
-        parser = XTermParser(self._debug)
-        feed, tick = parser.feed, parser.tick
-        decode = getincrementaldecoder("utf-8")().decode
-
-        def process(selector_events: list, final: bool = False) -> None:
-            for last, (_key, mask) in loop_last(selector_events):
-                if mask & selectors.EVENT_READ:
-                    data = decode(os.read(fileno, 1024 * 4), final=final and last)
-                    if not data:
-                        break  # stdin is a pipe that ended
-                    for event in feed(data):
-                        self.process_message(event)
-            for event in tick():
-                self.process_message(event)
-
-        def wait() -> float:
-            due = parser._timeout_time  # set while the parser waits for the rest of a sequence
-            if due is None:
-                return IDLE_WAIT
-            return min(IDLE_WAIT, max(0.0, due - get_time()))
-
-        try:
-            while not self.exit_event.is_set():
-                process(selector.select(wait()))
-            selector.unregister(self.fileno)
-            process(selector.select(IDLE_WAIT), final=True)
-        finally:
-            selector.close()
-            try:
-                for _event in feed(""):
-                    pass
-            except (EOFError, ParseError):
-                pass
+        return PromptEscapeLinuxDriver
+    return textual_choice

@@ -11,7 +11,7 @@ Two screens hold a big heap for a long time, and each gets its own policy:
   screen comes up is moved out of the collector's sight (``gc.freeze``) until the screen goes
   (rescan, quit); then it is handed back (``gc.unfreeze``) and collected once
   (:func:`collect_soon`), so an old result never stays in memory -- provided nothing
-  else still refers to it, which Textual's thread workers did (:class:`FreshContextExecutor`).
+  else still refers to it, which Textual's thread workers did (:func:`use_fresh_context_executor`).
 
 The scan screen's numbers: during a scan the heap holds ~10^5 long-lived objects (the
 discovered files, the rows hashed so far, everything Textual and the libraries import), and a
@@ -29,14 +29,15 @@ collection walks ~19,000 objects in 6–16 ms and the slowest key took 25–32 m
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import gc
 import threading
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
+
+from tui_dedup.tui.textual_patches import enabled
+from tui_dedup.tui.textual_patches.executor import PATCH as EXECUTOR
+from tui_dedup.tui.textual_patches.executor import install_fresh_context_executor
 
 _NEVER = 1 << 30  # young collections between two full ones: a scan never gets there
 
@@ -169,33 +170,13 @@ def collect_soon(
     node.set_timer(COLLECT_DELAY, collect, name="collect the dropped result")
 
 
-class FreshContextExecutor(ThreadPoolExecutor):
-    """A thread pool that runs every job in a new, empty ``contextvars.Context``.
-
-    Textual (8.2) runs thread workers with ``loop.run_in_executor``, which does not copy a
-    context, and sets its ``active_worker`` variable in the pool thread's own context without
-    ever resetting it. So each pool thread kept the last Worker it ran alive, and with it the
-    worker's node and arguments (a review screen, a session, the whole scan result) and its
-    return value (the scan worker returns the result), until that thread happened to run
-    another worker: a rescan could keep the old result in memory indefinitely. In a fresh
-    context per job, the variable goes away with the job. Nothing is lost: a pool thread's
-    context started empty anyway, and a job must not depend on what an earlier job left in it.
-    """
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
-        return super().submit(contextvars.Context().run, fn, *args, **kwargs)
-
-
-_installed: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
-
-
 def use_fresh_context_executor() -> None:
-    """Make the running loop's default executor a :class:`FreshContextExecutor`, once per loop.
+    """Thread workers run in a fresh context each, so a finished one keeps nothing alive.
 
-    Call it before the first thread worker starts (the app does, on mount). ``asyncio.run``
-    shuts the default executor down when the loop ends, as it would its own.
+    Call it before the first thread worker starts (the app does, on mount). Textual's thread
+    workers leave their Worker (and its arguments and result) referenced from the pool thread;
+    the executor that avoids that is in :mod:`tui_dedup.tui.textual_patches.executor` (switch:
+    ``DEDUP_TUI_NO_PATCH=executor``; off, an old result may stay in memory after a rescan).
     """
-    loop = asyncio.get_running_loop()
-    if loop not in _installed:
-        loop.set_default_executor(FreshContextExecutor(thread_name_prefix="dedup-tui-worker"))
-        _installed.add(loop)
+    if enabled(EXECUTOR):
+        install_fresh_context_executor()

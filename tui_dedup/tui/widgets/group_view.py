@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_dedup.engine.hamming import DIHEDRAL_INVERSE
+from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
 from tui_dedup.engine.model import Group, Pairs
 from tui_dedup.tui.widgets.cells import mark_glyph
 from tui_dedup.tui.widgets.table_model import (
@@ -200,7 +200,7 @@ class GroupView(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, int(self.line_file.size))
         self._scroll_into_view()
 
-    async def _on_click(self, event: events.Click) -> None:
+    async def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
             return

@@ -293,7 +293,7 @@ class PairTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._rows.clear()
 
-    async def _on_click(self, event: events.Click) -> None:
+    async def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         model = self._model
         if offset is None or model is None:
