@@ -17,6 +17,7 @@ ORDER = (
     "table_latency",
     "ui_load",
     "review_gc",
+    "apply",
     "accuracy",
     "accuracy_peers",
 )
