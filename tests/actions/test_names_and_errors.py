@@ -7,8 +7,8 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 from conftest import entry, exdev_for, files_under, snapshot, write
@@ -117,8 +117,8 @@ def test_disk_full_during_copy_leaves_source_and_no_partial_file(photos, monkeyp
 
 def test_unprivileged_user_cannot_move_root_owned_files_and_is_told(tmp_path):
     """Run as nobody (setpriv), so the check does not pass merely because tests run as root."""
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.fail("this test needs root and setpriv to drop privileges")
+    from unprivileged import as_nobody
+
     base = tempfile.mkdtemp(prefix="dedup-tui-priv-")
     try:
         os.chmod(base, 0o755)
@@ -140,24 +140,16 @@ def test_unprivileged_user_cannot_move_root_owned_files_and_is_told(tmp_path):
             "import sys; from tui_dedup.cli.commands import cmd_apply;"
             "sys.exit(cmd_apply(sys.argv[1]))"
         )
-        env = {**os.environ, "DEDUP_TUI_STATE_DIR": state, "HOME": base, "XDG_DATA_HOME": state}
-        proc = subprocess.run(
-            [
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                sys.executable,
-                "-c",
-                code,
-                plan_path,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=base,
-            timeout=60,
-        )
+        with as_nobody(Path(base)) as (python, env):
+            env |= {"DEDUP_TUI_STATE_DIR": state, "HOME": base, "XDG_DATA_HOME": state}
+            proc = subprocess.run(
+                [*python, "-c", code, plan_path],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=base,
+                timeout=60,
+            )
         assert proc.returncode == 1, proc.stderr
         assert "Permission denied" in proc.stdout
         assert snapshot(root) == before

@@ -421,7 +421,6 @@ def test_read_only_disk_disables_the_cache(lib, tmp_path, decodes, monkeypatch):
     assert cache.stats().rows == 0
 
 
-_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 _AS_NOBODY = """
 import json, sys
 from tui_dedup.engine import scan as scan_mod
@@ -457,15 +456,18 @@ def test_cache_not_writable_by_the_user_is_read_only_or_bypassed(where):
             p.chmod(0o755 if p.is_dir() else 0o644)
         if where == "file":
             cdir.chmod(0o777)  # the folder is writable, the file is not
-        env = {**os.environ, "HOME": str(base), "PYTHONDONTWRITEBYTECODE": "1"}
-        out = subprocess.run(
-            [*_NOBODY, sys.executable, "-c", _AS_NOBODY, str(lib), str(cp)],
-            capture_output=True,
-            text=True,
-            cwd=base,
-            env=env,
-            timeout=120,
-        )
+        from unprivileged import as_nobody
+
+        with as_nobody(base) as (python, env):
+            env["HOME"] = str(base)
+            out = subprocess.run(
+                [*python, "-c", _AS_NOBODY, str(lib), str(cp)],
+                capture_output=True,
+                text=True,
+                cwd=base,
+                env=env,
+                timeout=120,
+            )
         assert out.returncode == 0, out.stderr
         info = json.loads(out.stdout.strip().splitlines()[-1])
         assert info["files"] == 5
