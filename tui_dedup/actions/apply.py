@@ -23,22 +23,19 @@ from dataclasses import dataclass, field
 
 from ..engine.model import FileEntry
 from . import records as R
-from . import safefs, trash
-from .apply_checks import Seen, check_plan, check_step_shape, current, planned_ident, same_file
+from . import safefs
+from .apply_checks import Seen, check_plan, check_step_shape, planned_ident, same_file
 from .copying import copy_verified, temp_name
 from .fsops import CrossDevice, unique_name
 from .journal import Journal
+from .kinds import kind
+from .kinds.base import StepFailed, reason_of
 from .leftovers import active_symlink_targets, clear_leftovers
 from .locks import tree_lock
 from .paths import batch_folder, free_destination, quarantine_base, root_labels
 from .plan import Plan, Step, human_bytes
 
 Progress = Callable[[int, int, str], None]
-LINKS = ("hardlink", "symlink")
-
-
-class StepFailed(Exception):
-    """An operation failed cleanly: the file is still at its source."""
 
 
 @dataclass(slots=True)
@@ -68,12 +65,6 @@ class ApplyReport:
         out += [f"error {p!r}: {r}" for p, r in self.errors]
         out += self.notes
         return out
-
-
-def _why(e: BaseException) -> str:
-    if isinstance(e, OSError) and e.strerror:
-        return e.strerror
-    return str(e) or type(e).__name__
 
 
 class _Runner:
@@ -111,7 +102,8 @@ class _Runner:
                 "it would leave that link dangling (undo that batch first)",
                 None,
             )
-        strict = step.action == "delete" or step.action in LINKS
+        k = kind(step.action)
+        strict = k.strict
         now, why = same_file(
             step.real, planned_ident(step.entry), step.digest, self.seen, need_digest=strict
         )
@@ -134,11 +126,9 @@ class _Runner:
             return "it and the copy that stays are one file (hard links): nothing to free", None
         if recheck:
             return f"no longer a match of {step.partner.path!r}: {recheck}", None
-        if step.action in LINKS:
-            if now.dev != keep.dev:
-                return "the copy that stays is on another filesystem", None
-            if step.digest != step.partner_digest or step.digest is None:
-                return "not byte-identical to the copy that stays (digests differ)", None
+        refusal = k.check(step, now, keep)
+        if refusal:
+            return refusal, None
         for s in step.sidecars:
             try:
                 st = safefs.lstat(self._real(step, s.path))
@@ -187,8 +177,8 @@ class _Runner:
                     ) from None
                 self._copy_then_remove(k, src, dst, expect, digest)
         except (OSError, ValueError, StepFailed) as e:
-            self.log(R.Failed(self.batch, k, _why(e)))
-            raise StepFailed(_why(e)) from e
+            self.log(R.Failed(self.batch, k, reason_of(e)))
+            raise StepFailed(reason_of(e)) from e
         self.log(R.Done(self.batch, k, dst=dst))
         self.cp("done")
         return dst
@@ -205,123 +195,22 @@ class _Runner:
         self.cp("copy-written")
         self.log(R.Copied(self.batch, k))
         self.cp("copied")
-        now, _ = current(src)
+        now, _ = safefs.regular_file(src)
         if now is None or not now.same_inode(expect) or now.size != expect.size:
             raise StepFailed("the file changed while it was being copied; both copies kept")
         safefs.remove_name(src, expect)
         self.report.notes.append(f"copied {src!r} to another filesystem and verified it")
         self.report.notes += copied.notes
 
-    def trash(self, step: Step, src: str, fallback: str, expect: safefs.Ident) -> None:
-        if trash.trash_dir_for(src) is None:
-            self.report.notes.append(f"no usable trash for {src!r}: moved to the quarantine")
-            self.move(src, fallback, expect, step.digest, step.may_copy, fallback=True)
-            return
-        k = self.next_op()
-        t0 = time.time()
-        self.log(
-            R.Intent(self.batch, k, "trash", src, size=expect.size, digest=step.digest, time=t0)
-        )
-        self.cp("intent")
-        now, _ = current(src)  # send2trash takes a path: check once more just before
-        if now is None or not now.same_inode(expect):
-            self.log(R.Failed(self.batch, k, "changed just before it was trashed"))
-            raise StepFailed("changed just before it was trashed; left in place")
-        try:
-            where = trash.send(src)
-        except Exception as e:  # send2trash raises many kinds; the file must not be lost
-            if safefs.exists(src):
-                self.log(R.Failed(self.batch, k, _why(e)))
-                self.report.notes.append(
-                    f"the trash refused {src!r} ({_why(e)}): moved to the quarantine"
-                )
-                self.move(src, fallback, expect, step.digest, step.may_copy, fallback=True)
-                return
-            where = trash.find(src, t0 - 2, time.time() + 2, expect.size)
-        rec = R.Done(self.batch, k)
-        if where is not None:
-            rec = R.Done(self.batch, k, trash_file=where.file, trash_info=where.info)
-        self.log(rec)
-        self.cp("done")
-
-    def link(self, step: Step, expect: safefs.Ident) -> None:
-        orig, keeper = step.real, step.partner_real
-        moved_by = self.op + 1
-        dest = self.move(orig, self.dest_for(step, orig), expect, step.digest, step.may_copy)
-        k = self.next_op()
-        text = (
-            os.path.relpath(keeper, os.path.dirname(orig)) if step.action == "symlink" else keeper
-        )
-        self.log(
-            R.Intent(
-                self.batch,
-                k,
-                step.action,
-                orig,
-                size=expect.size,
-                digest=step.partner_digest,
-                target=text,
-                keeper=keeper,
-                moved_by=moved_by,
-            )
-        )
-        self.cp("intent")
-        try:
-            if step.action == "hardlink":
-                safefs.make_hardlink(keeper, orig)
-                made, keep_now = safefs.lstat(orig), safefs.lstat(keeper)
-                if (made.st_dev, made.st_ino) != (keep_now.st_dev, keep_now.st_ino):
-                    safefs.remove_name(orig, safefs.Ident.of(made))
-                    raise OSError(0, "the copy that stays changed while linking")
-                self.seen.note(keeper)  # a new link changes its ctime, not its content
-            else:
-                safefs.make_symlink(text, orig)
-        except OSError as e:
-            self.log(R.Failed(self.batch, k, _why(e)))
-            # Put the original back so the user sees the tree as it was.
-            self.log(R.UndoIntent(self.batch, moved_by))
-            safefs.move(dest, orig, safefs.Ident.of(safefs.lstat(dest)))
-            self.log(R.Undone(self.batch, moved_by))
-            raise StepFailed(f"could not create the {step.action}: {_why(e)}") from e
-        self.log(R.Done(self.batch, k))
-        self.cp("done")
-
-    def delete(self, src: str, expect: safefs.Ident, digest: str | None) -> None:
-        k = self.next_op()
-        self.log(R.Intent(self.batch, k, "delete", src, size=expect.size, digest=digest))
-        self.cp("intent")
-        try:
-            safefs.remove_name(src, expect)
-        except OSError as e:
-            self.log(R.Failed(self.batch, k, _why(e)))
-            raise StepFailed(_why(e)) from e
-        self.log(R.Done(self.batch, k))
-        self.cp("done")
-
     def run_step(self, step: Step, expect: safefs.Ident) -> None:
-        if step.action in LINKS:
-            self.link(step, expect)
-            return
+        """The step's kind carries it out, on the image and (if it says so) its sidecars."""
+        k = kind(step.action)
         src = step.real
-        side_real = [self._real(step, s.path) for s in step.sidecars]
+        side_real = [self._real(step, s.path) for s in step.sidecars] if k.with_sidecars else []
         dest, side_dest = "", [""] * len(side_real)
-        if step.action != "delete":
+        if k.has_destination:
             dest, side_dest = free_destination(self.dest_for(step, src), src, side_real, set())
-        files = [(src, dest), *zip(side_real, side_dest, strict=True)]
-        for i, (path, target) in enumerate(files):
-            try:
-                ident = expect if i == 0 else safefs.Ident.of(safefs.lstat(path))
-                digest = step.digest if i == 0 else None
-                if step.action == "delete":
-                    self.delete(path, ident, digest)
-                elif step.action == "trash" and not step.trash_fallback:
-                    self.trash(step, path, target, ident)
-                else:
-                    self.move(path, target, ident, digest, step.may_copy)
-            except (StepFailed, OSError) as e:
-                if i == 0:
-                    raise StepFailed(str(e) if isinstance(e, StepFailed) else _why(e)) from e
-                self.report.errors.append((path, "sidecar could not follow its image"))
+        k.run(self, step, [(src, dest), *zip(side_real, side_dest, strict=True)], expect)
 
 
 def _rechecked(plan: Plan) -> list[str | None]:
@@ -448,7 +337,7 @@ def _run(
         try:
             why, expect = r.check(step, rechecked[n])
         except OSError as e:
-            why, expect = f"cannot check it: {_why(e)}", None
+            why, expect = f"cannot check it: {reason_of(e)}", None
         if why or expect is None:
             why = why or "cannot check it"
             r.report.skipped.append((path, why))
@@ -459,7 +348,9 @@ def _run(
                 _mark_destination(r, step, marked_dests)
                 r.run_step(step, expect)
             except (StepFailed, OSError) as e:
-                r.report.errors.append((path, str(e) if isinstance(e, StepFailed) else _why(e)))
+                r.report.errors.append(
+                    (path, str(e) if isinstance(e, StepFailed) else reason_of(e))
+                )
                 continue
         r.report.done.append(path)
         r.report.bytes_freed += step.bytes
@@ -473,10 +364,8 @@ def _mark_destination(r: _Runner, step: Step, done: set[str]) -> None:
     (whatever options it is given), before the first file arrives there."""
     from ..engine.files.discover import DEST_MARKER
 
-    if step.action == "delete":
-        return
-    if step.action == "trash" and not step.trash_fallback and trash.trash_dir_for(step.real):
-        return  # a real trash: nothing of ours is written
+    if not kind(step.action).uses_our_folder(step):
+        return  # a delete, a real trash: nothing of ours is written
     # The marker goes in the --move-to folder, or in the .dedup-tui folder of the quarantine.
     top = r.plan.move_to or ""
     if not top:

@@ -16,11 +16,10 @@ there, and before every delete or link, the content digest recorded in the plan 
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 
 from . import safefs
-from .kinds import ACTIONS
+from .kinds import ACTIONS, kind
 from .paths import in_folder
 from .plan import Plan, PlanError, Step
 from .trash import fs_type
@@ -57,7 +56,7 @@ def check_plan(plan: Plan, confirm: str | None) -> list[str]:
         return [f"unknown action {plan.action!r}"]
     if plan.irreversible and (not plan.confirm_word or confirm != plan.confirm_word):
         problems.append(f"permanent delete not confirmed: type {plan.confirm_word} to confirm")
-    if plan.action == "delete" and plan.confirm_word != "DELETE":
+    if kind(plan.action).irreversible and plan.confirm_word != "DELETE":
         problems.append("a delete plan must ask for the word DELETE")
     if not plan.roots and plan.steps:
         problems.append("the plan names no scanned folder")
@@ -130,8 +129,8 @@ def check_step_shape(plan: Plan, step: Step, stays: set[str], removed: set[str])
         return "another step keeps this file as its copy that stays"
     if in_folder(step.real, plan.keep_in):
         return "it is in a keep-in folder, which is never touched"
-    if step.action in ("hardlink", "symlink") and step.keeper != step.partner.path:
-        return "its link target is not the copy that stays"
+    if step.keeper is not None and step.keeper != step.partner.path:
+        return "its keeper is not the copy that stays"
     for c in step.sidecars:
         if os.path.dirname(c.path) != os.path.dirname(step.entry.path):
             return f"its sidecar {c.path!r} is not beside it"
@@ -161,23 +160,6 @@ class Seen:
             self.idents.pop(path, None)
 
 
-def current(path: str) -> tuple[safefs.Ident | None, str | None]:
-    """The file at ``path`` now (reached without symlinks), or the reason there is none."""
-    try:
-        st = safefs.lstat(path)
-    except FileNotFoundError:
-        return None, "vanished since the scan"
-    except safefs.PathRefused:
-        return None, "a folder on its way is now a symlink (or a file); not following it"
-    except OSError as e:
-        return None, f"cannot check it: {e.strerror}"
-    if stat.S_ISLNK(st.st_mode):
-        return None, "is now a symlink"
-    if not stat.S_ISREG(st.st_mode):
-        return None, "is no longer a regular file"
-    return safefs.Ident.of(st), None
-
-
 def same_file(
     path: str,
     planned: safefs.Ident,
@@ -187,7 +169,7 @@ def same_file(
     need_digest: bool,
 ) -> tuple[safefs.Ident | None, str | None]:
     """(identity now, None) if ``path`` still holds the planned content, else (None, reason)."""
-    now, why = current(path)
+    now, why = safefs.regular_file(path)
     if now is None:
         return None, why
     ref = seen.idents.get(path, planned)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .kinds import ACTIONS, kind
 from .records import BatchStart, End, Record, UndoRun, parse
 from .state import state_dir
 
@@ -172,7 +173,7 @@ class Journal:
         for r in self.records():
             if isinstance(r, BatchStart):
                 infos[r.batch] = BatchInfo(r.batch, r.time, r.action, r.steps)
-                infos[r.batch].irreversible = r.action == "delete"
+                infos[r.batch].irreversible = r.action in ACTIONS and kind(r.action).irreversible
                 continue
             info = infos.get(r.batch)
             if info is None:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from ..engine.model import FileEntry
 from . import safefs
 from .fsops import device_of
-from .kinds import ACTIONS
+from .kinds import ACTIONS, kind
 from .paths import (
     find_sidecars,
     free_destination,
@@ -27,7 +27,7 @@ from .paths import (
     root_labels,
     stem_index,
 )
-from .trash import trash_dir_for
+from .steps import Root, Sidecar, Step
 
 CONFIRM_WORD = "DELETE"
 PLAN_VERSION = 2
@@ -38,59 +38,6 @@ BATCH_FOLDER = "<batch>"
 class PlanError(ValueError):
     """A plan that cannot be built or applied as asked (unknown action, delete not allowed,
     a plan file that was edited into something the planner would not have made...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Root:
-    """A scanned root as the plan saw it: the path given, its real path and its identity.
-
-    Apply acts below ``real`` only, reaching every file without following a symlink, and
-    refuses the plan when the folder at ``real`` is no longer the same folder."""
-
-    path: str
-    real: str
-    dev: int
-    ino: int
-
-
-@dataclass(frozen=True, slots=True)
-class Sidecar:
-    """A sidecar travelling with its image, with the size/mtime seen when planning."""
-
-    path: str
-    dest: str | None
-    size: int
-    mtime_ns: int
-
-
-@dataclass(slots=True)
-class Step:
-    """One marked file, the copy of it that stays (``partner``), and what happens to it.
-
-    ``real``/``partner_real`` are where apply acts (under a root's real path); ``digest`` and
-    ``partner_digest`` the content seen when planning. ``dest`` is informational: apply
-    recomputes it, inside the batch's own quarantine folder.
-    """
-
-    action: str
-    entry: FileEntry
-    group: int
-    partner: FileEntry | None = None
-    real: str = ""
-    partner_real: str = ""
-    digest: str | None = None
-    partner_digest: str | None = None
-    dest: str | None = None
-    sidecars: tuple[Sidecar, ...] = ()
-    copy: bool = False  # dest is on another filesystem: copy, verify, then remove the source
-    may_copy: bool = False  # the user chose the destination, so a copy is allowed
-    keeper: str | None = None  # link target for hardlink/symlink (the partner's path)
-    trash_fallback: bool = False  # no usable trash: goes to the quarantine
-    irreversible: bool = False
-
-    @property
-    def bytes(self) -> int:
-        return self.entry.size + sum(s.size for s in self.sidecars)
 
 
 @dataclass(slots=True)
@@ -124,7 +71,7 @@ class Plan:
 
     @property
     def irreversible(self) -> bool:
-        return any(s.irreversible or s.action == "delete" for s in self.steps)
+        return any(s.irreversible or kind(s.action).irreversible for s in self.steps)
 
     def body(self) -> dict:
         d = asdict(self)
@@ -148,14 +95,14 @@ class Plan:
         if n_side:
             head += f" + {n_side} sidecar(s)"
         head += f", {human_bytes(self.bytes_to_free)}"
-        if self.action != "delete":
-            where = "trash" if self.action == "trash" else "quarantine"
-            head += f" to free once the {where} is emptied"
+        k = kind(self.action)
+        if k.has_destination:
+            head += f" to free once the {k.where()} is emptied"
         lines = [head]
         for s in self.steps:
             lines.append("  " + _describe_step(s))
             for c in s.sidecars:
-                shown = c.dest and (s.action != "trash" or s.trash_fallback)
+                shown = c.dest and k.uses_our_folder(s)
                 lines.append(f"      + sidecar {c.path!r}" + (f" → {c.dest!r}" if shown else ""))
         if self.copies:
             lines.append(
@@ -176,17 +123,7 @@ class Plan:
 
 
 def _describe_step(s: Step) -> str:
-    p = repr(s.entry.path)
-    if s.action == "move":
-        verb = "COPY then remove" if s.copy else "move"
-        return f"{verb} {p} → {s.dest!r}"
-    if s.action == "trash":
-        if s.trash_fallback:
-            return f"trash {p} (no usable trash here: quarantine → {s.dest!r})"
-        return f"trash {p}"
-    if s.action in ("hardlink", "symlink"):
-        return f"{s.action} {p} → {s.keeper!r} (original kept in {s.dest!r})"
-    return f"DELETE {p} (a copy stays: {s.keeper!r})"
+    return kind(s.action).describe(s)
 
 
 def human_bytes(n: float) -> str:
@@ -220,7 +157,8 @@ def build_plan(
     """
     if action not in ACTIONS:
         raise PlanError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
-    if action == "delete" and not allow_delete:
+    how = kind(action)
+    if how.irreversible and not allow_delete:
         raise PlanError("permanent delete needs allow_delete=True (--allow-delete)")
     marked = set(marked)
     keep_in = [os.path.realpath(k) for k in keep_in]
@@ -269,16 +207,10 @@ def build_plan(
                     "inside a scanned folder, so it is shown for review only"
                 )
                 continue
-            if action in ("hardlink", "symlink"):
-                partner = next((k for k in kept if k.dev == m.dev and k.size == m.size), None)
-                if partner is None:
-                    refused.append(
-                        f"{name}: {m.path!r} has no unmarked identical-size copy on the "
-                        f"same filesystem to {action} to"
-                    )
-                    continue
-            else:
-                partner = kept[0]
+            partner = how.choose_partner(m, kept)
+            if partner is None:
+                refused.append(f"{name}: {how.no_partner(m)}")
+                continue
             partner_real = real_path(partner, by_path[partner.root])
             if partner_real is None:
                 refused.append(
@@ -290,23 +222,17 @@ def build_plan(
             step.real, step.partner_real = real, partner_real
             step.digest = content(m, real)
             step.partner_digest = content(partner, partner_real)
-            if action == "delete":
-                step.irreversible = True
-            if action == "trash" and trash_dir_for(real) is None:
-                step.trash_fallback = True
+            step.irreversible = how.irreversible
+            how.prepare(step)
             d = os.path.dirname(m.path)
             if d not in listings:
                 try:
                     listings[d] = stem_index(os.listdir(d))
                 except OSError:
                     listings[d] = {}
-            side = (
-                []
-                if action in ("hardlink", "symlink")
-                else find_sidecars(m.path, listings[d], scanned)
-            )
+            side = find_sidecars(m.path, listings[d], scanned) if how.with_sidecars else []
             side_dest: list[str | None] = [None] * len(side)  # a delete moves no sidecar
-            if action != "delete":
+            if how.has_destination:
                 root = by_path[m.root]
                 base = quarantine_base(real, root.real, m.dev, move_to, labels, BATCH_FOLDER)
                 step.dest, dests = free_destination(base, real, side, taken)
@@ -331,7 +257,7 @@ def build_plan(
         refused=refused,
         move_to=move_to,
         keep_in=keep_in,
-        confirm_word=CONFIRM_WORD if action == "delete" else None,
+        confirm_word=CONFIRM_WORD if how.irreversible else None,
         created=time.time(),
     )
 

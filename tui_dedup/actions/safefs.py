@@ -331,3 +331,20 @@ def inside(path: str, folder: str) -> bool:
     """Lexical containment of two normalised absolute paths (``path`` may equal ``folder``)."""
     p, f = os.path.normpath(path), os.path.normpath(folder)
     return p == f or p.startswith(f.rstrip(os.sep) + os.sep)
+
+
+def regular_file(path: str) -> tuple[Ident | None, str | None]:
+    """The regular file at ``path`` now (reached without symlinks), or why there is none."""
+    try:
+        st = lstat(path)
+    except FileNotFoundError:
+        return None, "vanished since the scan"
+    except PathRefused:
+        return None, "a folder on its way is now a symlink (or a file); not following it"
+    except OSError as e:
+        return None, f"cannot check it: {e.strerror}"
+    if stat.S_ISLNK(st.st_mode):
+        return None, "is now a symlink"
+    if not stat.S_ISREG(st.st_mode):
+        return None, "is no longer a regular file"
+    return Ident.of(st), None

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -28,11 +29,16 @@ def _pair(a: str, b: str) -> tuple[str, str]:
 
 
 class SkipStore:
-    """Pairs marked "not a duplicate"; an append-only JSON-lines file in the state dir."""
+    """Pairs marked "not a duplicate"; an append-only JSON-lines file in the state dir.
+
+    :meth:`add` may be called from several threads (the app remembers each skip in a worker):
+    a lock makes each check-and-append whole, so no line is written twice or torn by another.
+    """
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path or os.path.join(state_dir(), "skips.jsonl")
         self._pairs: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
         try:
             with open(self.path, encoding="ascii") as f:
                 for line in f:
@@ -50,14 +56,15 @@ class SkipStore:
     def add(self, a_digest: str, b_digest: str) -> None:
         """Remember the pair durably (fsync) unless it is already known."""
         p = _pair(a_digest, b_digest)
-        if p in self._pairs:
-            return
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        with open(self.path, "a", encoding="ascii") as f:
-            f.write(json.dumps(list(p)) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        self._pairs.add(p)
+        with self._lock:
+            if p in self._pairs:
+                return
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            with open(self.path, "a", encoding="ascii") as f:
+                f.write(json.dumps(list(p)) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            self._pairs.add(p)
 
     def contains(self, a_digest: str, b_digest: str) -> bool:
         return _pair(a_digest, b_digest) in self._pairs

@@ -28,10 +28,12 @@ import stat
 from dataclasses import dataclass, field
 
 from . import records as R
-from . import safefs, trash
+from . import safefs
 from .copying import copy_verified, temp_name
 from .fsops import CrossDevice
 from .journal import BatchInfo, Journal
+from .kinds import for_operation
+from .kinds.base import Op
 from .leftovers import clear_leftovers
 from .locks import tree_lock
 from .paths import QUARANTINE
@@ -55,22 +57,6 @@ class UndoReport:
         verb = "would restore" if self.dry_run else "restored"
         head = f"{verb} {len(self.restored)} file(s) from batch(es) {', '.join(self.batches)}"
         return [head if self.batches else "nothing to undo", *self.problems, *self.notes]
-
-
-@dataclass(slots=True)
-class Op:
-    """One operation as the journal tells it: its intent and what followed."""
-
-    intent: R.Intent
-    copying: R.Copying | None = None
-    done: R.Done | None = None
-    failed: bool = False
-    undone: bool = False
-    undo_copy: bool = False  # an undo started copying it back (journaled its temporary name)
-
-    @property
-    def dst(self) -> str | None:
-        return (self.done.dst if self.done and self.done.dst else None) or self.intent.dst
 
 
 def _ops(records: list[R.Record]) -> dict[int, Op]:
@@ -97,8 +83,13 @@ def _ops(records: list[R.Record]) -> dict[int, Op]:
 
 
 class _Undo:
+    """Undoes one batch; the primitives here are what the action kinds undo through
+    (:class:`tui_dedup.actions.kinds.base.Undoer`)."""
+
     def __init__(self, journal: Journal, batch: str, dry: bool, report: UndoReport) -> None:
         self.journal, self.batch, self.dry, self.report = journal, batch, dry, report
+        self.handled: set[int] = set()  # operations undone together with another one
+        self.notes = report.notes
 
     def log(self, rec: R.Record) -> None:
         if not self.dry:
@@ -106,7 +97,8 @@ class _Undo:
 
     # -- the two places ------------------------------------------------------------------
     @staticmethod
-    def _at(path: str) -> tuple[os.stat_result | None, str | None]:
+    def at(path: str) -> tuple[os.stat_result | None, str | None]:
+        """What is at ``path`` now (reached without symlinks), or why it cannot be reached."""
         try:
             return safefs.lstat(path), None
         except FileNotFoundError:
@@ -116,28 +108,35 @@ class _Undo:
         except OSError as e:
             return None, f"cannot reach {path!r}: {e.strerror}"
 
-    def _put_back(self, op: Op, src: str, dst: str, d_now: os.stat_result) -> None:
-        """The file at ``dst`` goes back to ``src`` (free): a rename, or a verified copy whose
-        source is removed only after the copy is in place."""
-        expect = safefs.Ident.of(d_now)
+    def put_back_from(self, op: Op, real: str, src: str) -> None:
+        """The file at ``real`` goes back to ``src`` (free): a rename, or a verified copy whose
+        source is removed only after the copy is in place (its temporary name journaled)."""
+        expect = safefs.Ident.of(safefs.lstat(real))
         try:
-            safefs.move(dst, src, expect)
+            safefs.move(real, src, expect)
         except CrossDevice:
             tmp = temp_name(src)
             self.log(R.TempName(self.batch, op.intent.op, tmp, undo=True))
             want = op.intent.digest or (op.copying.digest if op.copying else None)
-            copied = copy_verified(dst, src, tmp, expected_digest=want)
+            copied = copy_verified(real, src, tmp, expected_digest=want)
             self.report.notes += copied.notes
-            safefs.remove_name(dst, expect)
+            safefs.remove_name(real, expect)
+
+    def _put_back(self, op: Op, src: str, dst: str, d_now: os.stat_result) -> None:
+        self.put_back_from(op, dst, src)
         _prune(os.path.dirname(dst))
+
+    @staticmethod
+    def prune(folder: str) -> None:
+        _prune(folder)
 
     def undo_move(self, op: Op) -> str | None:
         """None when the file is (now) at its original place, else the problem."""
         src, dst = op.intent.src, op.dst or ""
-        s_now, why = self._at(src)
+        s_now, why = self.at(src)
         if why:
             return f"not restoring {src!r}: {why}"
-        d_now, why = self._at(dst)
+        d_now, why = self.at(dst)
         if why:
             return f"cannot restore {src!r}: {why}"
         if s_now is not None and d_now is not None:
@@ -200,152 +199,27 @@ class _Undo:
             return False
         return safefs.digest(src) == want and safefs.digest(dst) == want
 
-    def undo_link(self, link: Op, moved: Op | None) -> str | None:
-        """Replace the link with the original — only once the original is back beside it."""
-        orig, kind = link.intent.src, link.intent.kind
-        o_now, why = self._at(orig)
-        if why:
-            return f"not restoring {orig!r}: {why}"
-        if o_now is None:
-            return self.undo_move(moved) if moved is not None else None
-        if not self._ours(link, o_now):
-            return f"{orig!r} was changed after it became a {kind}; leaving it alone"
-        if moved is None:
-            return f"the journal does not say where the original of {orig!r} went; link kept"
-        q = moved.dst or ""
-        q_now, why = self._at(q)
-        if why or q_now is None:
-            reach = "so the picture is still reachable"
-            # A symlink whose keeper was removed too reaches nothing: say so rather than
-            # promise a picture that is gone (following it here only reads, for the message).
-            if kind == "symlink" and not os.path.exists(orig):
-                gone = link.intent.keeper or link.intent.target
-                reach = f"but the file it points at, {gone!r}, is gone too"
-            return (
-                f"the original of {orig!r} is no longer at {q!r} (was the quarantine "
-                f"emptied?); the {kind} stays, {reach}"
-            )
-        i = moved.intent
-        if (i.size is not None and q_now.st_size != i.size) or (
-            i.mtime_ns is not None and q_now.st_mtime_ns != i.mtime_ns
-        ):
-            return f"{q!r} is not the original that was moved there; the {kind} stays"
-        if self.dry:
-            return None
-        tmp = temp_name(orig)
-        self.log(R.TempName(self.batch, link.intent.op, tmp, undo=True))
-        q_ident = safefs.Ident.of(q_now)
-        try:
-            safefs.add_name(q, tmp)
-            same_fs = True
-        except OSError as e:
-            if e.errno != 18:  # EXDEV
-                raise
-            copied = copy_verified(q, tmp, temp_name(orig), expected_digest=i.digest)
-            self.report.notes += copied.notes
-            same_fs = False
-        safefs.replace_own(tmp, orig, safefs.Ident.of(o_now))
-        back = safefs.lstat(orig)
-        if same_fs and (back.st_dev, back.st_ino) != (q_ident.dev, q_ident.ino):
-            return f"{orig!r} changed while it was restored; the original also stays at {q!r}"
-        safefs.remove_name(q, q_ident)
-        self.log(R.Undone(self.batch, moved.intent.op))
-        _prune(os.path.dirname(q))
-        return None
-
-    @staticmethod
-    def _ours(link: Op, now: os.stat_result) -> bool:
-        i = link.intent
-        if i.kind == "symlink":
-            if not stat.S_ISLNK(now.st_mode):
-                return False
-            with contextlib.suppress(OSError):
-                return safefs.readlink(i.src) == i.target
-            return False
-        if not stat.S_ISREG(now.st_mode) or (i.size is not None and now.st_size != i.size):
-            return False
-        if i.digest:
-            return safefs.digest(i.src) == i.digest
-        # A journal of the previous release: the keeper and the link must be one inode now.
-        keeper = i.keeper or i.target
-        if not keeper:
-            return False
-        k_now, _ = _Undo._at(keeper)
-        return k_now is not None and (k_now.st_dev, k_now.st_ino) == (now.st_dev, now.st_ino)
-
-    def undo_trash(self, op: Op) -> str | None:
-        src = op.intent.src
-        done = op.done
-        found = None
-        s_now, why = self._at(src)
-        if why:
-            return f"not restoring {src!r}: {why}"
-        if done and done.trash_file and os.path.lexists(done.trash_file):
-            found = trash.Trashed(done.trash_file, done.trash_info or "")
-        elif s_now is not None:
-            return None  # never left (or already restored)
-        elif trash.FREEDESKTOP and op.intent.time is not None:
-            t = op.intent.time
-            found = trash.find(src, t - 2, t + 24 * 3600, op.intent.size)
-        if found is None:
-            if not trash.FREEDESKTOP:
-                return (
-                    f"cannot restore {src!r} automatically here: restore it from the system Trash"
-                )
-            return f"cannot restore {src!r}: it is not in the trash any more (emptied?)"
-        if s_now is not None:
-            return f"{src!r} exists again (something new is there); it stays in the trash"
-        if self.dry:
-            return None
-        real = os.path.realpath(found.file)  # our own trash folder: following links is fine
-        expect = safefs.Ident.of(safefs.lstat(real))
-        try:
-            safefs.move(real, src, expect)
-        except CrossDevice:
-            tmp = temp_name(src)
-            self.log(R.TempName(self.batch, op.intent.op, tmp, undo=True))
-            copied = copy_verified(real, src, tmp, expected_digest=op.intent.digest)
-            self.report.notes += copied.notes
-            safefs.remove_name(real, expect)
-        if found.info:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(found.info)
-        return None
-
     # -- one batch -----------------------------------------------------------------------
     def run(self) -> None:
         records = self.journal.batch_records(self.batch)
         ops = _ops(records)
-        handled: set[int] = set()
         problems: list[str] = []
         for k in sorted(ops, reverse=True):
             op = ops[k]
-            if k in handled or op.undone:
+            if k in self.handled or op.undone:
                 continue
             if op.failed:
                 if kind_is_move(op) and not self.dry:
                     self.drop_leftover_name(op)
                 continue
-            kind = op.intent.kind
-            moved = None
-            if kind in ("hardlink", "symlink"):
-                moved = self._moved_by(ops, op)
-                if moved is not None:
-                    handled.add(moved.intent.op)
-                    if moved.undone:
-                        moved = None
+            owner = for_operation(op.intent.kind)
             self.log(R.UndoIntent(self.batch, k))
+            problem: str | None
             try:
-                if kind == "move":
-                    problem = self.undo_move(op)
-                elif kind == "trash":
-                    problem = self.undo_trash(op)
-                elif kind in ("hardlink", "symlink"):
-                    problem = self.undo_link(op, moved)
-                elif safefs.exists(op.intent.src):
-                    problem = None
+                if owner is None:
+                    problem = f"unknown operation {op.intent.kind!r} in the journal"
                 else:
-                    problem = f"{op.intent.src!r} was permanently deleted; it cannot be restored"
+                    problem = owner.undo(self, op, ops)
             except (OSError, ValueError) as e:
                 problem = (
                     f"could not restore {op.intent.src!r}: {getattr(e, 'strerror', None) or e}"
@@ -354,7 +228,7 @@ class _Undo:
                 problems.append(problem)
                 continue
             self.log(R.Undone(self.batch, k))
-            if kind != "delete":
+            if owner is not None and owner.restores():
                 self.report.restored.append(op.intent.src)
         self.log(R.UndoRun(self.batch, not problems, problems))
         self.report.problems += problems
@@ -363,25 +237,13 @@ class _Undo:
         """A failed move whose rollback also failed leaves our second name at dst: drop it
         (the same inode under both names, seen at the same moment)."""
         src, dst = op.intent.src, op.intent.dst or ""
-        s_now, _ = self._at(src)
-        d_now, _ = self._at(dst)
+        s_now, _ = self.at(src)
+        d_now, _ = self.at(dst)
         both = s_now is not None and d_now is not None
         if both and (s_now.st_dev, s_now.st_ino) == (d_now.st_dev, d_now.st_ino):  # type: ignore[union-attr]
             with contextlib.suppress(OSError):
                 safefs.remove_name(dst, safefs.Ident.of(d_now))  # type: ignore[arg-type]
                 _prune(os.path.dirname(dst))
-
-    @staticmethod
-    def _moved_by(ops: dict[int, Op], link: Op) -> Op | None:
-        """The move that took a link's original to the quarantine (the op just before it in a
-        journal of the previous release, which did not record it)."""
-        k = link.intent.moved_by
-        if k is None:
-            k = link.intent.op - 1
-        op = ops.get(k)
-        if op is None or op.intent.kind != "move" or op.intent.src != link.intent.src:
-            return None
-        return op
 
 
 def kind_is_move(op: Op) -> bool:
