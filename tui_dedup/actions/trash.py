@@ -11,7 +11,6 @@ instead, never to deletion.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
@@ -20,8 +19,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote_to_bytes
-
-from .fsops import CrossDevice, copy_verified, fsync_dir, move_noreplace
 
 NETWORK_FS = {
     "nfs",
@@ -230,16 +227,3 @@ def find(orig: str, t_from: float, t_to: float, size: int | None = None) -> Tras
             if best is None or score < best[0]:
                 best = (score, Trashed(file, os.path.join(info_dir, name)))
     return best[1] if best else None
-
-
-def restore(trashed: Trashed, orig: str) -> None:
-    """Put a trashed file back at ``orig`` (never over something else) and drop its trashinfo."""
-    os.makedirs(os.path.dirname(orig) or ".", exist_ok=True)
-    try:
-        move_noreplace(trashed.file, orig)
-    except CrossDevice:
-        copy_verified(trashed.file, orig)
-        os.unlink(trashed.file)
-        fsync_dir(os.path.dirname(trashed.file))
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(trashed.info)
