@@ -18,6 +18,7 @@ ORDER = (
     "ui_load",
     "review_gc",
     "apply",
+    "chaos_long",
     "accuracy",
     "accuracy_peers",
 )

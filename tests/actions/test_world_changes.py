@@ -382,3 +382,21 @@ def test_files_reached_through_follow_symlinks_outside_the_roots_are_review_only
     assert plan.steps == []
     assert "review only" in plan.refused[0]
     assert (outside / "b.jpg").exists()
+
+
+def test_undo_does_not_follow_a_destination_swapped_for_a_symlink(photos, tmp_path):
+    """Found by the chaos test: the --move-to folder replaced by a symlink to a folder outside;
+    undo of the older batch wrote its lock file through the link before refusing."""
+    _root, group = photos
+    dest = tmp_path / "usb"
+    assert apply_plan(
+        build_plan([group], {group[1].path}, "move", move_to=str(dest)), journal=Journal()
+    ).ok
+    outside = tmp_path / "outside"
+    _swap_for_symlink(dest, outside)
+    before = snapshot(outside)
+    outside_files = files_under(outside)
+    report = undo()
+    assert not report.ok and "symlink" in report.problems[0]
+    assert snapshot(outside) == before and files_under(outside) == outside_files
+    assert not (outside / ".dedup-tui").exists()

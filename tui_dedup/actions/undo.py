@@ -300,13 +300,13 @@ def _locked(journal: Journal, batches: list[str], report: UndoReport):
     dests: set[str] = set()
     for r in journal.records():
         if isinstance(r, R.BatchStart) and r.batch in batches:
-            roots.update(x for x in (r.roots or []) if os.path.isdir(x))
-            if r.move_to and os.path.isdir(r.move_to):
+            roots.update(x for x in (r.roots or []) if _still_real(x))
+            if r.move_to and _still_real(r.move_to):
                 dests.add(r.move_to)
     with contextlib.ExitStack() as stack:
         if roots or dests:
             dest = sorted(dests)[0] if len(dests) == 1 else None
-            extra = sorted(dests)[1:] if len(dests) > 1 else []
+            extra = sorted(dests) if len(dests) > 1 else []
             lock = stack.enter_context(
                 tree_lock(sorted(roots) + extra, dest, command="dedup-tui undo")
             )
@@ -315,6 +315,13 @@ def _locked(journal: Journal, batches: list[str], report: UndoReport):
         if not report.dry_run:
             report.notes += clear_leftovers(journal)
         yield
+
+
+def _still_real(folder: str) -> bool:
+    """Is ``folder`` still a folder reached without a symlink? A root or destination swapped
+    for a symlink since the batch is not locked (that would write our lock file wherever the
+    link points); the files under it are refused one by one anyway."""
+    return os.path.isdir(folder) and os.path.realpath(folder) == os.path.normpath(folder)
 
 
 def undo(
