@@ -38,13 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tui_dedup.engine.model import Pairs  # noqa: E402
-from tui_dedup.tui.widgets.pair_table import PairTable  # noqa: E402
-from tui_dedup.tui.widgets.table_model import (  # noqa: E402
-    PairTableModel,
+from tui_dedup.tui.widgets.cells import (  # noqa: E402
     format_resolution,
     format_similarity,
     human_size,
 )
+from tui_dedup.tui.widgets.pair_table import PairTable  # noqa: E402
+from tui_dedup.tui.widgets.table_model import PairTableModel  # noqa: E402
 
 SIZE = (120, 40)
 KEY_TIMEOUT = 30.0

@@ -50,8 +50,8 @@ def review_cycle(review: ReviewScreen, n: int) -> list[tuple[str, str, Callable[
     if pane:
         keys.append((REVIEW_KINDS[4], "p", lambda: pane.first().has_class("hidden")))
     keys += [
-        (REVIEW_KINDS[5], "g", lambda: review.group_mode),
-        (REVIEW_KINDS[5], "g", lambda: review.group_mode),
+        (REVIEW_KINDS[5], "g", lambda: review.views.group_mode),
+        (REVIEW_KINDS[5], "g", lambda: review.views.group_mode),
         (REVIEW_KINDS[6], "d", None),
         (REVIEW_KINDS[8], "escape", None),
         (REVIEW_KINDS[7], "question_mark", None),

@@ -9,7 +9,7 @@ from conftest import tree_digests, wait_for_review
 from tui_dedup.actions.skips import ReviewState
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.screens.confirm import ConfirmScreen
-from tui_dedup.tui.screens.review_ops import SAVE_DELAY
+from tui_dedup.tui.screens.review_state import SAVE_DELAY
 
 
 async def test_move_then_undo(settings, demo_dir):

@@ -258,3 +258,48 @@ async def test_a_superseded_match_is_not_reported_as_an_error(settings, monkeypa
         await pilot.pause()
         assert app.problems == []
         assert "Cancelled" not in screen_text(app)
+
+
+async def test_a_failed_rematch_leaves_the_review_usable(settings, monkeypatch):
+    """A re-match that raises is shown as an error; the pairs stay, and "matching..." goes
+    away so + and - work again."""
+    import tui_dedup.review.pipeline as pipeline_mod
+
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        n = len(app.screen.model)
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("index exploded")
+
+        monkeypatch.setattr(pipeline_mod, "cached_match", broken)
+        await pilot.press("minus")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("index exploded" in p for p in app.problems)
+        assert "matching" not in status_text(app)
+        assert len(app.screen.model) == n
+        assert app.screen.check_action("threshold", (1,)) is True
+
+
+async def test_a_failed_plan_lets_the_user_try_again(settings, monkeypatch):
+    """Building the plan raises: the error is shown, nothing is left "planning...", and m
+    applies again (the marks are kept)."""
+    from tui_dedup.review.session import ReviewSession
+
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+
+        def broken(self, action, rows):
+            raise RuntimeError("planner exploded")
+
+        monkeypatch.setattr(ReviewSession, "plan", broken)
+        await pilot.press("space", "m")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("planner exploded" in p for p in app.problems)
+        assert "planning" not in status_text(app)
+        assert app.screen.model.marked_files().size == 1
+        assert app.screen.check_action("apply", ("move",)) is True

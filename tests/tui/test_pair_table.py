@@ -10,6 +10,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from tui_dedup.engine.model import Pairs
+from tui_dedup.tui.widgets import cells
 from tui_dedup.tui.widgets import table_model as tm
 from tui_dedup.tui.widgets.pair_table import PairTable
 from tui_dedup.tui.widgets.table_layout import COLUMN_BY_KEY, COLUMN_KEYS, compute_layout
@@ -103,32 +104,32 @@ def test_model_module_does_not_import_textual():
 
 
 def test_cell_formats():
-    assert tm.format_similarity(0.973) == "97.3%"
-    assert tm.format_similarity(1.0) == "100.0%"
-    assert tm.human_size(999) == "999 B"
-    assert tm.human_size(3_200_000) == "3.2 MB"
-    assert tm.human_size(123_456_789) == "123 MB"
-    assert tm.human_size(999_600_000) == "1.0 GB"
-    assert max(len(tm.human_size(10**k + 7)) for k in range(18)) <= 7
-    assert tm.format_resolution(4032, 3024) == "4032×3024"
-    assert tm.format_resolution(0, 0) == ""
-    assert tm.format_date(0) == ""
-    assert len(tm.format_date(1.7e9)) == 10
+    assert cells.format_similarity(0.973) == "97.3%"
+    assert cells.format_similarity(1.0) == "100.0%"
+    assert cells.human_size(999) == "999 B"
+    assert cells.human_size(3_200_000) == "3.2 MB"
+    assert cells.human_size(123_456_789) == "123 MB"
+    assert cells.human_size(999_600_000) == "1.0 GB"
+    assert max(len(cells.human_size(10**k + 7)) for k in range(18)) <= 7
+    assert cells.format_resolution(4032, 3024) == "4032×3024"
+    assert cells.format_resolution(0, 0) == ""
+    assert cells.format_date(0) == ""
+    assert len(cells.format_date(1.7e9)) == 10
 
 
 def test_shorten_middle_keeps_the_file_name_and_the_width():
     path = "2019/holidays/with a long folder name/IMG_0042.jpg"
-    short = tm.shorten_middle(path, 24)
+    short = cells.shorten_middle(path, 24)
     assert len(short) == 24 and "…" in short
     assert short.endswith("IMG_0042.jpg") and short.startswith("20")
-    assert tm.shorten_middle("a.jpg", 8) == "a.jpg   "
-    wide = tm.shorten_middle("写真/" * 6 + "猫.jpg", 15)
-    assert tm.cell_width(wide) == 15 and wide.rstrip().endswith("猫.jpg")
+    assert cells.shorten_middle("a.jpg", 8) == "a.jpg   "
+    wide = cells.shorten_middle("写真/" * 6 + "猫.jpg", 15)
+    assert cells.cell_width(wide) == 15 and wide.rstrip().endswith("猫.jpg")
 
 
 def test_printable_defuses_undecodable_and_control_characters():
-    assert tm.printable("a\nb\udcff.jpg") == "a?b\ufffd.jpg"
-    assert tm.printable("plain.jpg") == "plain.jpg"
+    assert cells.printable("a\nb\udcff.jpg") == "a?b\ufffd.jpg"
+    assert cells.printable("plain.jpg") == "plain.jpg"
 
 
 @pytest.mark.parametrize("column", COLUMN_KEYS)

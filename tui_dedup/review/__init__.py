@@ -9,8 +9,10 @@ everything a person can decide is a plain method, testable without a screen.
 - :mod:`.pipeline` — scan, match, hide skipped, group; progress callbacks, a stop flag, and
   the feature cache's warnings for the front end to show.
 - :mod:`.session` — what a review works on: current method and threshold, pairs and groups,
-  files hidden by skips and by batches.
-- :mod:`.decisions` — auto-mark and the groups a plan is checked against.
+  files hidden by skips and by batches; the plan for marked files, the stack of batches undo
+  takes back, the state saved between runs, what an export shows.
+- :mod:`.decisions` — auto-mark, keeper-rule order, the groups a plan is checked against, the
+  plan for marked rows.
 - :mod:`.keepers` — the one registry of keeper rules the CLI and the app read.
 - :mod:`.settings` — what one run was asked to do.
 - :mod:`.export`, :mod:`.export_file` — JSON / CSV / text results, written whole.

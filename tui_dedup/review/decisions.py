@@ -9,10 +9,12 @@ pairs into such groups, for automatic selection and for marks made by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
+from tui_dedup.actions.plan import Plan, build_plan
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.review.keepers import DEFAULT_RULES, choose_keeper
@@ -31,6 +33,17 @@ class Adjacency:
 
     def partners(self, row: int) -> np.ndarray:
         return self.dst[self.indptr[row] : self.indptr[row + 1]]
+
+
+def rules_first(rule: str | None) -> list[str]:
+    """The default keeper rules, with ``rule`` (one the user picked) tried before the others.
+
+    The other rules stay behind it as tie-breakers, so a group whose files tie on the picked
+    rule still gets one keeper, chosen the default way.
+    """
+    if rule is None:
+        return list(DEFAULT_RULES)
+    return [rule, *[r for r in DEFAULT_RULES if r != rule]]
 
 
 def auto_mark(
@@ -81,7 +94,30 @@ def plan_groups(store: FeatureStore, pairs: Pairs, marked: Iterable[int]) -> lis
     return out
 
 
-def store_digests(store: FeatureStore):
+def plan_marked(
+    store: FeatureStore,
+    pairs: Pairs,
+    marked: Iterable[int],
+    action: str,
+    *,
+    spec: dict[str, Any],
+    **options: Any,
+) -> Plan:
+    """The plan for ``action`` on the marked rows: each file checked against its best unmarked
+    direct partner (:func:`plan_groups`), the match ``spec`` recorded for apply's re-check, and
+    the digests the scan already has reused. Read-only; ``options`` go to ``build_plan``."""
+    rows = sorted({int(m) for m in marked})
+    return build_plan(
+        plan_groups(store, pairs, rows),
+        [store.entries[r].path for r in rows],
+        action,
+        spec=spec,
+        digest_of=store_digests(store),
+        **options,
+    )
+
+
+def store_digests(store: FeatureStore) -> Callable[[FileEntry], str | None]:
     """A lookup of the content digests the scan already has (else the planner reads files)."""
     rows = {e.path: r for r, e in enumerate(store.entries)}
 

@@ -1,8 +1,9 @@
 """What the review screen works on, without Textual: features, pairs, groups, hidden files.
 
-Why apart from the screen: re-matching, hiding skipped pairs and moved files, and building the
-groups a plan needs are plain numpy work, tested without an app and run inside thread workers.
-The screen owns only the widgets; this object owns the data they show.
+Why apart from the screen: re-matching, hiding skipped pairs and moved files, building the plan
+for the marked files, the stack of batches ``u`` undoes and the state saved between runs are
+plain decisions, tested without an app (tests/review) and run inside thread workers. The screen
+owns only the widgets; this object owns the data they show and what the user decided.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_dedup.actions.skips import SkipStore
+from tui_dedup.actions.plan import Plan
+from tui_dedup.actions.skips import ReviewState, SkipStore
 from tui_dedup.engine.matching.group import star_groups
+from tui_dedup.engine.matching.spec import MatchSpec
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanResult
 from tui_dedup.review import decisions
+from tui_dedup.review.export import Result
 from tui_dedup.review.pipeline import file_digests, match_library
 from tui_dedup.review.settings import RunSettings
 
@@ -83,6 +87,10 @@ class ReviewSession:
         self.skipped_keys: set[tuple[int, int]] = set()
         #: Content digest (hex) of a row, read once (skips are keyed by content).
         self.digest = file_digests(self.store)
+        #: Batches applied in this review, newest last: what undo takes back, one at a time.
+        self.batches: list[str] = []
+        #: Pairs skipped in this review, as content digests: saved with the marks.
+        self.skip_digests: list[tuple[str, str]] = []
 
     @property
     def n_files(self) -> int:
@@ -146,10 +154,20 @@ class ReviewSession:
     def label(self) -> str:
         return threshold_label(self.method, self.threshold)
 
+    def pair_methods(self) -> np.ndarray | str:
+        """The method column: ``exact`` for byte-identical pairs, else the session's method."""
+        if len(self.pairs) and self.pairs.exact.any():
+            return np.where(self.pairs.exact, "exact", self.method)
+        return self.method
+
     # -- hiding --------------------------------------------------------------------------------
 
     def skip_pair(self, i: int, j: int) -> None:
         self.skipped_keys.add((min(i, j), max(i, j)))
+
+    def skip_remembered(self, a_digest: str, b_digest: str) -> None:
+        """A skip is on disk (the skips file): the saved review state lists it too."""
+        self.skip_digests.append((a_digest, b_digest))
 
     def mark_removed(self, paths: list[str]) -> list[int]:
         rows = [self.row_of_path[p] for p in paths if p in self.row_of_path]
@@ -161,6 +179,59 @@ class ReviewSession:
         self.removed[rows] = False
         return rows
 
+    # -- file batches: plan, applied, undone ----------------------------------------------------
+
+    def plan(self, action: str, marked_rows: Iterable[int]) -> Plan:
+        """What ``action`` would do to the marked files; read-only (runs in a worker thread).
+
+        Apply re-checks every pair against the method and threshold they were matched with.
+        """
+        spec = MatchSpec.of(self.method, self.threshold, self.store.hash_size, self.settings.match)
+        return decisions.plan_marked(
+            self.store, self.pairs, marked_rows, action, spec=spec.to_dict()
+        )
+
+    def batch_applied(self, removed: list[str], batch: str | None) -> list[int]:
+        """A batch moved files away: they leave every pair, and the batch becomes undoable.
+
+        Returns their rows (their marks go with them)."""
+        rows = self.mark_removed(removed)
+        if batch and removed:
+            self.batches.append(batch)
+        self.refilter()
+        return rows
+
+    def undoable_batch(self) -> str | None:
+        """The batch undo takes back next (the newest), or None."""
+        return self.batches[-1] if self.batches else None
+
+    def batch_undone(self, batch: str, restored: list[str]) -> list[int]:
+        """An undo of ``batch`` ran: it leaves the stack and its files come back into the pairs
+        (those it could not restore stay hidden). Returns the rows back."""
+        if batch in self.batches:
+            self.batches.remove(batch)
+        rows = self.mark_restored(restored)
+        self.refilter()
+        return rows
+
+    # -- saved review state ----------------------------------------------------------------------
+
+    def saved_state(self, marked_rows: Iterable[int], cursor: int) -> ReviewState:
+        """What is saved as the user goes: marks (by path), this review's skips, the cursor."""
+        return ReviewState(
+            roots=self.roots,
+            marks={self.entries[int(r)].path for r in marked_rows},
+            skips=list(self.skip_digests),
+            cursor=cursor,
+        )
+
+    def resume(self, state: ReviewState) -> np.ndarray:
+        """Take a saved state back: its skips become this review's; returns the rows to mark
+        (files no longer scanned are left out)."""
+        self.skip_digests = list(state.skips)
+        rows = self.row_of_path
+        return np.array([rows[p] for p in state.marks if p in rows], np.int64)
+
     # -- what plans and the status bar need --------------------------------------------------
 
     def plan_groups(self, marked_rows: Iterable[int]) -> list[list[FileEntry]]:
@@ -171,6 +242,28 @@ class ReviewSession:
     def auto_marks(self, rules: Sequence[str]) -> set[int]:
         """Rows the rules would mark: per group, the keeper's direct partners."""
         return decisions.auto_mark(self.store, self.pairs, self.groups, rules)
+
+    def similarity(self, a: int, b: int) -> float | None:
+        """The similarity of files ``a`` and ``b`` as a shown pair, or None if they are none."""
+        p = self.pairs
+        hit = np.flatnonzero((p.i == min(a, b)) & (p.j == max(a, b)))
+        return float(p.similarity[hit[0]]) if hit.size else None
+
+    def export_result(self) -> Result:
+        """What the review shows, for an export: this method and threshold, skips and moved
+        files left out."""
+        r = self.result
+        return Result(
+            roots=self.roots,
+            method=self.method,
+            threshold=self.threshold,
+            store=self.store,
+            pairs=self.pairs,
+            groups=self.groups,
+            errors=r.errors,
+            skipped=r.skipped,
+            cancelled=r.cancelled,
+        )
 
     def bytes_of(self, rows: np.ndarray) -> int:
         if rows.size == 0:

@@ -25,6 +25,7 @@ from tui_dedup.review.settings import RunSettings
 from tui_dedup.tui.commands import DedupCommands
 from tui_dedup.tui.driver import driver_class
 from tui_dedup.tui.gc_policy import collect_soon, use_fresh_context_executor
+from tui_dedup.tui.host import DedupHost
 from tui_dedup.tui.messages import MatchFinished, ScanFinished
 from tui_dedup.tui.palette import open_palette
 from tui_dedup.tui.screens.confirm import ConfirmScreen
@@ -96,7 +97,7 @@ class DedupApp(App[int]):
         self.workers.cancel_group(self, "match")
         review = self.review_screen()
         if review is not None:
-            self._carry = review.review_state()  # marks survive a rescan
+            self._carry = review.saved.state()  # marks survive a rescan
         self.session = None
         self.switch_screen(ScanScreen())
         # the old review screen is garbage once the switch is done, and the new scan screen
@@ -139,10 +140,10 @@ class DedupApp(App[int]):
         self.session.install(message.outcome)
         review = self.review_screen()
         if message.first or review is None:
-            await self.switch_screen(ReviewScreen(self.session))
+            await self.switch_screen(ReviewScreen(self.session, self.settings.preview))
             carry, self._carry = self._carry, None
             if carry is not None and (review := self.review_screen()) is not None:
-                review.restore_state(carry, quiet=True)
+                review.saved.restore(carry, quiet=True)
             self.offer_resume()
         else:
             review.match_done()
@@ -158,7 +159,7 @@ class DedupApp(App[int]):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                review.restore_state(state)
+                review.saved.restore(state)
             else:
                 ReviewState.discard(self.settings.roots)
 
@@ -179,6 +180,9 @@ class DedupApp(App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.report_worker_state(event)
+        failed_match = event.state == WorkerState.ERROR and event.worker.group == "match"
+        if failed_match and (review := self.review_screen()) is not None:
+            review.match_done(failed=True)  # the pairs stay as they were
 
     def report_worker_state(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes a visible error (never a crash).
@@ -194,12 +198,6 @@ class DedupApp(App[int]):
         self.notify(text, title="error", severity="error", timeout=10)
         if isinstance(self.screen, ScanScreen):
             self.screen.show_failure(text)
-        review = self.review_screen()
-        if review is not None:
-            review.busy = ""
-            review.matching = False
-            review.update_status()
-            review.sync_bindings()
 
     def action_show_errors(self) -> None:
         """One errors screen for the whole run, composed on first use and reused after."""
@@ -216,8 +214,11 @@ class DedupApp(App[int]):
     def action_quit_now(self) -> None:
         review = self.review_screen()
         if review is not None:
-            review.save_state()
+            review.saved.save()
         self.exit(0)
+
+
+_IS_A_HOST: type[DedupHost] = DedupApp  # mypy: the screens' view of the app still holds
 
 
 def create_app(settings: RunSettings) -> DedupApp:

@@ -1,4 +1,8 @@
-"""Command palette (ctrl+p): rescan, method, threshold preset, export, preview mode, theme."""
+"""Command palette (ctrl+p): rescan, method, threshold preset, export, preview mode, theme.
+
+Textual builds the provider and hands it a bare ``App``; :class:`PaletteHost` is what the
+commands need of ours (the app module imports this one, so this one cannot import it).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,45 @@ import os
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import Any, Protocol, runtime_checkable
 
+from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui_dedup.engine.registry import METHODS, PRESETS
+from tui_dedup.engine.registry import METHODS, PRESETS, Threshold
+from tui_dedup.review.export import Result
+from tui_dedup.review.session import ReviewSession
 from tui_dedup.review.settings import PREVIEW_MODES
+
+
+class PreviewSwitch(Protocol):
+    """The review screen's preview pane, as the palette switches it."""
+
+    def available(self) -> bool: ...
+
+    def set_mode(self, mode: str) -> None: ...
+
+
+class ShownReview(Protocol):
+    """The review screen, as the palette sees it."""
+
+    @property
+    def preview(self) -> PreviewSwitch: ...
+
+
+@runtime_checkable
+class PaletteHost(Protocol):
+    """The app, as the palette's commands use it."""
+
+    session: ReviewSession | None
+
+    def start_scan(self) -> None: ...
+
+    def start_match(self, method: str, threshold: Threshold, *, first: bool = False) -> None: ...
+
+    def review_screen(self) -> ShownReview | None: ...
+
+    def action_show_errors(self) -> None: ...
 
 
 class DedupCommands(Provider):
@@ -18,6 +56,8 @@ class DedupCommands(Provider):
 
     def commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = self.app
+        if not isinstance(app, PaletteHost):
+            return []
         out: list[tuple[str, str, Callable[[], object]]] = [
             (
                 "Rescan",
@@ -25,8 +65,7 @@ class DedupCommands(Provider):
                 app.start_scan,
             ),
         ]
-        session = getattr(app, "session", None)
-        review = app.review_screen() if hasattr(app, "review_screen") else None
+        session, review = app.session, app.review_screen()
         if session is not None and review is not None:
             for name, m in METHODS.items():
                 out.append(
@@ -45,15 +84,15 @@ class DedupCommands(Provider):
                     (
                         f"Export {fmt.upper()}",
                         "write the pairs and groups shown to a file here",
-                        partial(export_result, app, fmt),
+                        partial(export_result, app, session, fmt),
                     )
                 )
-            for mode in PREVIEW_MODES if review.preview_available() else ():
+            for mode in PREVIEW_MODES if review.preview.available() else ():
                 out.append(
                     (
                         f"Preview: {mode}",
                         "how images are drawn in the preview pane",
-                        partial(review.set_preview_mode, mode),
+                        partial(review.preview.set_mode, mode),
                     )
                 )
         out.append(("Errors", "files the scan could not read", app.action_show_errors))
@@ -65,12 +104,13 @@ class DedupCommands(Provider):
 
     def _method(self, name: str) -> None:
         app = self.app
-        app.start_match(name, app.session.default_threshold(name))
+        if isinstance(app, PaletteHost) and app.session is not None:
+            app.start_match(name, app.session.default_threshold(name))
 
     def _preset(self, preset: str) -> None:
         app = self.app
-        s = app.session
-        app.start_match(s.method, s.preset_threshold(s.method, preset))
+        if isinstance(app, PaletteHost) and (s := app.session) is not None:
+            app.start_match(s.method, s.preset_threshold(s.method, preset))
 
     async def discover(self) -> Hits:
         for title, help_text, callback in self.commands():
@@ -85,27 +125,13 @@ class DedupCommands(Provider):
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
 
 
-def export_result(app, fmt: str) -> None:
+def export_result(app: App[Any], session: ReviewSession, fmt: str) -> None:
     """Export what the review shows (current method, threshold, skips and moves applied)."""
-    from tui_dedup.review.export import Result
-
-    s = app.session
-    result = Result(
-        roots=s.roots,
-        method=s.method,
-        threshold=s.threshold,
-        store=s.store,
-        pairs=s.pairs,
-        groups=s.groups,
-        errors=s.result.errors,
-        skipped=s.result.skipped,
-        cancelled=s.result.cancelled,
-    )
     path = os.path.abspath(time.strftime(f"dedup-tui-%Y%m%d-%H%M%S.{fmt}"))
-    _write_export(app, result, fmt, path)
+    _write_export(app, session.export_result(), fmt, path)
 
 
-def _write_export(app, result, fmt: str, path: str) -> None:
+def _write_export(app: App[Any], result: Result, fmt: str, path: str) -> None:
     from tui_dedup.review.export import write
     from tui_dedup.review.export_file import open_output
 

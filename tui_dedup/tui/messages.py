@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from tui_dedup.actions.plan import Plan
 from tui_dedup.engine.scan import ScanProgress, ScanResult
 from tui_dedup.review.session import MatchOutcome
 
@@ -52,6 +53,14 @@ class MatchFinished(Message):
         self.first = first
 
 
+class PlanReady(Message):
+    """The plan for the marked files is built; the screen shows it before anything moves."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
 class ApplyProgressed(Message):
     """How far applying a plan (or an undo) has come."""
 
@@ -66,13 +75,29 @@ class ApplyProgressed(Message):
 
 
 class FilesChanged(Message):
-    """A batch moved files away (``removed``) or undo brought them back (``restored``)."""
+    """A batch moved files away (``removed``, ``batch`` its name), an undo of ``undone`` brought
+    them back (``restored``), or either was refused (nothing changed); ``lines`` say which."""
 
     def __init__(
-        self, removed: list[str], restored: list[str], lines: list[str], batch: str | None = None
+        self,
+        removed: list[str],
+        restored: list[str],
+        lines: list[str],
+        batch: str | None = None,
+        undone: str | None = None,
     ) -> None:
         super().__init__()
         self.removed = removed
         self.restored = restored
         self.lines = lines
         self.batch = batch
+        self.undone = undone
+
+
+class SkipRemembered(Message):
+    """A "not a duplicate" pair is in the skips file, by content digest."""
+
+    def __init__(self, a_digest: str, b_digest: str) -> None:
+        super().__init__()
+        self.a_digest = a_digest
+        self.b_digest = b_digest

@@ -28,8 +28,8 @@ from tui_dedup.engine.matching.pairs import pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Pairs, ScanError
 from tui_dedup.engine.registry import DEFAULT_PRESET, METHODS
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
+from tui_dedup.tui.widgets.cells import format_similarity, printable
 from tui_dedup.tui.widgets.preview_text import badges, side_text
-from tui_dedup.tui.widgets.table_model import format_similarity, printable
 
 
 def one_pair(i: int, j: int, transform: int = 0) -> Pairs:

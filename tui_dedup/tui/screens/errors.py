@@ -18,7 +18,7 @@ from textual.widgets import Label, RichLog
 
 from tui_dedup.engine.model import ScanError
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
-from tui_dedup.tui.widgets.table_model import printable
+from tui_dedup.tui.widgets.cells import printable
 
 
 class ErrorsScreen(NoRepaintLoop, ModalScreen[None]):

@@ -23,6 +23,7 @@ from textual.worker import Worker, get_current_worker
 from tui_dedup.engine.scan import ScanProgress, ScanResult
 from tui_dedup.review.pipeline import scan_library
 from tui_dedup.tui.gc_policy import FullCollectionsPaused
+from tui_dedup.tui.host import host_of
 from tui_dedup.tui.messages import ScanFinished, ScanProgressed
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.widgets.footer import QuietFooter
@@ -40,7 +41,7 @@ class ScanScreen(NoRepaintLoop, Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker events do not bubble: hand failures to the app's single handler."""
-        self.app.report_worker_state(event)
+        host_of(self.app).report_worker_state(event)
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,9 +54,9 @@ class ScanScreen(NoRepaintLoop, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="scan-box"):
-            roots = ", ".join(self.app.settings.roots)
-            yield Label(f"Scanning {roots}", id="scan-roots", markup=False)
-            yield ScanProgressView(self.app.settings.roots, id="scan-progress")
+            roots = host_of(self.app).settings.roots
+            yield Label(f"Scanning {', '.join(roots)}", id="scan-roots", markup=False)
+            yield ScanProgressView(roots, id="scan-progress")
             yield Label("escape: stop and review what was found so far", id="scan-hint")
         yield QuietFooter()
 
@@ -73,11 +74,12 @@ class ScanScreen(NoRepaintLoop, Screen):
         def should_stop() -> bool:
             return self.stop_event.is_set() or worker.is_cancelled
 
+        def progress(p: ScanProgress) -> None:
+            self.post_message(ScanProgressed(p))
+
         try:
             scanned = scan_library(
-                self.app.settings,
-                on_progress=lambda p: self.post_message(ScanProgressed(p)),
-                should_stop=should_stop,
+                host_of(self.app).settings, on_progress=progress, should_stop=should_stop
             )
         finally:
             # the scan is over: the collector's own thresholds again, after one collection

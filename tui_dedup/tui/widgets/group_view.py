@@ -20,16 +20,16 @@ from textual.strip import Strip
 
 from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
 from tui_dedup.engine.model import Group, Pairs
-from tui_dedup.tui.widgets.cells import mark_glyph
-from tui_dedup.tui.widgets.table_model import (
-    PairTableModel,
+from tui_dedup.tui.widgets.cells import (
     fit,
     format_resolution,
     format_similarity,
     human_size,
+    mark_glyph,
     printable,
     shorten_middle,
 )
+from tui_dedup.tui.widgets.table_model import PairTableModel
 
 
 class GroupView(ScrollView, can_focus=True):

@@ -179,7 +179,7 @@ class PairTable(ScrollView, can_focus=True):
         return self._model.current() if self._model is not None else None
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by ``column`` (a key of ``table_model.COLUMNS``); the cursor keeps its pair."""
+        """Sort by ``column`` (a key of ``table_layout.COLUMNS``); the cursor keeps its pair."""
         if self._model is None:
             return
         self._model.sort_by(column, reverse)

@@ -13,8 +13,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui_dedup.engine.scan import STAGES, ScanProgress
+from tui_dedup.tui.widgets.cells import cell_width, printable, shorten_middle
 from tui_dedup.tui.widgets.status import ascii_only
-from tui_dedup.tui.widgets.table_model import cell_width, printable, shorten_middle
 
 
 def format_duration(seconds: float | None) -> str:

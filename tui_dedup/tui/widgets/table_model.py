@@ -22,10 +22,6 @@ import numpy as np
 
 from tui_dedup.engine.model import Pairs
 from tui_dedup.tui.widgets.cells import (
-    ELLIPSIS,
-    MARK_GLYPH,
-    Align,
-    cell_width,
     fit,
     format_date,
     format_resolution,
@@ -39,41 +35,11 @@ from tui_dedup.tui.widgets.cells import (
 from tui_dedup.tui.widgets.table_layout import (
     COLUMN_BY_KEY,
     COLUMN_KEYS,
-    COLUMNS,
-    SEPARATOR,
-    Column,
     FormattedRow,
     Layout,
     Side,
-    compute_layout,
 )
 from tui_dedup.tui.widgets.table_sort import float32_sort_code, offset_code, stable_order
-
-# The cell formatting moved to `cells`, the columns and their widths to `table_layout`; their
-# names stay importable from here (the group view, progress, details and errors screens and
-# benchmarks import cell formatting from here).
-__all__ = [
-    "COLUMNS",
-    "COLUMN_KEYS",
-    "ELLIPSIS",
-    "MARK_GLYPH",
-    "SEPARATOR",
-    "Align",
-    "Column",
-    "FormattedRow",
-    "Layout",
-    "PairTableModel",
-    "Side",
-    "cell_width",
-    "compute_layout",
-    "fit",
-    "format_date",
-    "format_resolution",
-    "format_similarity",
-    "human_size",
-    "printable",
-    "shorten_middle",
-]
 
 _ORDER_CACHE_SIZE = 4
 

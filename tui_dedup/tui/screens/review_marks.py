@@ -1,0 +1,102 @@
+"""What the user decides about pairs on the review screen, besides marking one file by hand:
+auto-mark by a keeper rule, the menu of rules, and "not a duplicate" (skip).
+
+Which rows a rule marks and which pairs a skip hides are the session's decisions
+(:mod:`tui_dedup.review`); here they meet the screen: the menu, the notification, and the
+thread that writes a skip to the skips file and reports back with :class:`SkipRemembered`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from textual.app import App
+from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.worker import Worker
+
+from tui_dedup.actions.skips import SkipStore
+from tui_dedup.review.decisions import rules_first
+from tui_dedup.review.keepers import RULES
+from tui_dedup.review.session import ReviewSession
+from tui_dedup.tui.messages import SkipRemembered
+from tui_dedup.tui.screens.confirm import ChoiceScreen
+
+
+class MarksHost(Protocol):
+    """What auto-mark and its menu need from the review screen."""
+
+    @property
+    def app(self) -> App[Any]: ...
+
+    @property
+    def session(self) -> ReviewSession: ...
+
+    def replace_marks(self, rows: Iterable[int]) -> None: ...
+
+    def notify(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information"
+    ) -> None: ...
+
+
+class SkipHost(Protocol):
+    """What a skip needs from the review screen."""
+
+    @property
+    def session(self) -> ReviewSession: ...
+
+    def pairs_changed(self) -> None: ...
+
+    def post_message(self, message: Message) -> bool: ...
+
+    def run_worker(
+        self,
+        work: Callable[[], object],
+        *,
+        group: str = "default",
+        description: str = "",
+        exit_on_error: bool = True,
+        thread: bool = False,
+    ) -> Worker[Any]: ...
+
+
+def auto_mark(host: MarksHost, rule: str | None = None) -> None:
+    """Mark, in every group, the keeper's direct partners; ``rule`` first, then the defaults."""
+    marked = host.session.auto_marks(rules_first(rule))
+    host.replace_marks(marked)
+    host.notify(
+        f"marked {len(marked)} file(s) by {rule or 'the default rules'}; "
+        "every group keeps one copy",
+        title="auto-mark",
+    )
+
+
+def choose_rule(host: MarksHost) -> None:
+    """The menu of keeper rules; the one chosen auto-marks."""
+    choices = [(name, f"{name}: {r.description}") for name, r in RULES.items()]
+
+    def chosen(rule: str | None) -> None:
+        if rule is not None:
+            auto_mark(host, rule)
+
+    host.app.push_screen(ChoiceScreen("Keep which copy in each group?", choices), chosen)
+
+
+def skip_pair(host: SkipHost, skips: SkipStore, i: int, j: int) -> None:
+    """Hide the pair now; remember it by content in the skips file, in a thread (digests may
+    need reading), which posts :class:`SkipRemembered` when the skip is on disk."""
+    session = host.session
+    session.skip_pair(i, j)
+    session.refilter()
+    host.pairs_changed()
+    digest, post = session.digest, host.post_message
+
+    def work() -> None:
+        a, b = digest(i), digest(j)
+        skips.add(a, b)  # SkipStore.add takes its lock: other threads may add too
+        post(SkipRemembered(a, b))
+
+    host.run_worker(
+        work, thread=True, group="skip", exit_on_error=False, description="remember skip"
+    )

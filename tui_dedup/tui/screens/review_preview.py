@@ -1,0 +1,124 @@
+"""The review screen's preview pane and details screen, kept on the selected pair.
+
+Why apart from the screen: which pair the pane shows must follow one rule (ask the screen for
+the selection afresh, never trust a cursor message), and the details screen is built once and
+reused, then let go with the review. Both are here, behind a few callables, so the screen only
+says *when* to sync.
+
+The preview module is imported only when a pane is wanted: it brings textual-image, which
+queries the terminal when imported, and ``--preview none`` must never do that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, ScreenStackError
+
+from tui_dedup.engine.features.store import FeatureStore
+
+if TYPE_CHECKING:
+    from tui_dedup.tui.widgets.preview import PreviewPane
+
+DETAILS_SCREEN = "details"  # installed-screen name of the one, reused, details screen
+
+#: (file A, file B, transform) of the selected row, or None when no row is selected.
+Selection = Callable[[], tuple[int, int, int] | None]
+
+
+def make_preview(mode: str) -> PreviewPane | None:
+    """The preview pane, or None with ``--preview none`` (then textual-image is never
+    imported while the app runs)."""
+    if mode == "none":
+        return None
+    try:
+        from tui_dedup.tui.widgets.preview import PreviewPane
+    except ImportError:  # pragma: no cover - the preview module ships with the app
+        return None
+    return PreviewPane(mode=mode, id="preview")
+
+
+class PreviewSync:
+    """The pane for ``mode`` (none for ``none``), kept on the selected pair."""
+
+    def __init__(self, mode: str, store: FeatureStore, selected: Selection) -> None:
+        self.pane = make_preview(mode)
+        self.store = store
+        self.selected = selected
+
+    def available(self) -> bool:
+        """A pane exists and is on screen (``--preview none`` has none)."""
+        return self.pane is not None and self.pane.is_attached
+
+    def shown(self) -> bool:
+        return self.available() and self.pane is not None and not self.pane.has_class("hidden")
+
+    def sync(self) -> None:
+        """Make the pane show the selected pair (or nothing when no row is selected).
+
+        The only path to the preview. It runs after anything that can change the selection
+        (cursor messages, switching views, filter, sort, re-match, skip, apply, undo) and reads
+        the selection afresh each time, so a stale message cannot put another pair on screen.
+        The same pair again is left alone: its pictures stay up, nothing is reloaded.
+        """
+        pane = self.pane
+        if pane is None or not self.shown():
+            return  # a hidden pane catches up when it is shown again
+        selected = self.selected()
+        if selected is None:
+            if pane.pair is not None:
+                pane.clear()
+        elif not pane.is_showing(self.store, *selected):
+            pane.show_pair(self.store, *selected)
+
+    def toggle(self) -> None:
+        if self.pane is not None:
+            self.pane.toggle_class("hidden")
+            self.sync()
+
+    def set_mode(self, mode: str) -> None:
+        """Another way of drawing the pictures (``none`` hides the pane)."""
+        pane = self.pane
+        if pane is None or not self.available():
+            return
+        if mode == "none":
+            pane.add_class("hidden")
+            return
+        pane.set_mode(mode)
+        pane.remove_class("hidden")
+        self.sync()
+
+
+def open_details(
+    app: App[Any],
+    store: FeatureStore,
+    method: str,
+    pair: tuple[int, int, int],
+    similarity: float | None,
+) -> None:
+    """Show the details screen for ``pair``: built on first use, then reused for every pair."""
+    from tui_dedup.tui.screens.details import DetailsScreen
+
+    i, j, transform = pair
+    screen = app.get_screen(DETAILS_SCREEN) if app.is_screen_installed(DETAILS_SCREEN) else None
+    if isinstance(screen, DetailsScreen):
+        screen.show_pair(store, i, j, method, similarity, transform)
+    else:
+        app.install_screen(
+            DetailsScreen(store, i, j, method, similarity, transform), DETAILS_SCREEN
+        )
+    app.push_screen(DETAILS_SCREEN)
+
+
+def forget_details(app: App[Any]) -> None:
+    """Let the reused details screen go with the review whose store it refers to (rescan)."""
+    if not app.is_screen_installed(DETAILS_SCREEN):
+        return
+    details = app.get_screen(DETAILS_SCREEN)
+    try:
+        app.uninstall_screen(DETAILS_SCREEN)
+    except ScreenStackError:  # still shown (the app is exiting): Textual cleans up
+        return
+    if details.is_attached:
+        details.remove()
