@@ -77,10 +77,9 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
 
 
 def _plan_from_args(args, settings):
-    from tui_dedup.actions.plan import build_plan
     from tui_dedup.cli.scanning import run_scan
     from tui_dedup.engine.matching.spec import MatchSpec
-    from tui_dedup.review.decisions import auto_mark, plan_groups, store_digests
+    from tui_dedup.review.decisions import auto_mark, plan_marked
     from tui_dedup.review.keepers import DEFAULT_RULES
 
     if args.action == "delete" and not args.allow_delete:  # say so before a long scan
@@ -95,16 +94,15 @@ def _plan_from_args(args, settings):
     result = run_scan(settings, show_progress=not getattr(args, "quiet", False))
     rules = args.auto_select or DEFAULT_RULES
     marked = auto_mark(result.store, result.pairs, result.groups, rules, args.keep_in)
-    groups = plan_groups(result.store, result.pairs, marked)
-    plan = build_plan(
-        groups,
-        {result.store.entries[m].path for m in marked},
+    plan = plan_marked(
+        result.store,
+        result.pairs,
+        marked,
         args.action,
+        spec=MatchSpec.from_settings(settings).to_dict(),
         move_to=args.move_to,
         keep_in=args.keep_in,
         allow_delete=args.allow_delete,
-        spec=MatchSpec.from_settings(settings).to_dict(),
-        digest_of=store_digests(result.store),
     )
     return result, plan
 
