@@ -68,3 +68,20 @@ def make_store() -> StoreFactory:
         return build_store(hash_size, entries, rows)
 
     return build
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths passed to compute_row (the read + decode of one file), in call order: how the
+    cache tests tell a cache hit from a decode."""
+    from tui_dedup.engine import scan as scan_mod
+
+    calls: list[str] = []
+    real = scan_mod.compute_row
+
+    def counting(entry, config, want_digest):
+        calls.append(entry.path)
+        return real(entry, config, want_digest)
+
+    monkeypatch.setattr(scan_mod, "compute_row", counting)
+    return calls

@@ -26,7 +26,6 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_demo_library, make_photo, write_jpeg
-from tui_dedup.engine import scan as scan_mod
 from tui_dedup.engine.cache import features as cache_mod
 from tui_dedup.engine.cache.features import FeatureCache, resolve_cache_path, settings_key
 from tui_dedup.engine.features import hashes as features
@@ -35,20 +34,6 @@ from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.scan import ScanConfig, scan
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Paths passed to compute_row, in call order (thread-safe append)."""
-    calls: list[str] = []
-    real = scan_mod.compute_row
-
-    def counting(entry, config, want_digest):
-        calls.append(entry.path)
-        return real(entry, config, want_digest)
-
-    monkeypatch.setattr(scan_mod, "compute_row", counting)
-    return calls
 
 
 @pytest.fixture

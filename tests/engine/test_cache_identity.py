@@ -30,20 +30,6 @@ from tui_dedup.engine.scan import ScanConfig, ScanResult, scan
 
 
 @pytest.fixture
-def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Paths passed to compute_row (the read + decode of one file), in call order."""
-    calls: list[str] = []
-    real = scan_mod.compute_row
-
-    def counting(entry, config, want_digest):
-        calls.append(entry.path)
-        return real(entry, config, want_digest)
-
-    monkeypatch.setattr(scan_mod, "compute_row", counting)
-    return calls
-
-
-@pytest.fixture
 def cache_path(tmp_path: Path) -> Path:
     return tmp_path / "cache" / "features.sqlite"
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from tui_dedup.demo import make_demo_library
-from tui_dedup.engine import scan as scan_mod
 from tui_dedup.engine.cache import snapshot as cache_snapshot
 from tui_dedup.engine.cache.features import FeatureCache
 from tui_dedup.engine.features import hashes as features
@@ -39,19 +38,6 @@ def sqlite_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(self, sid, entries, hash_size)
 
     monkeypatch.setattr(FeatureCache, "_get_rows", counting)
-    return calls
-
-
-@pytest.fixture
-def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-    real = scan_mod.compute_row
-
-    def counting(entry, config, want_digest):
-        calls.append(entry.path)
-        return real(entry, config, want_digest)
-
-    monkeypatch.setattr(scan_mod, "compute_row", counting)
     return calls
 
 
