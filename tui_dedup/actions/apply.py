@@ -213,7 +213,7 @@ class _Runner:
         k.run(self, step, [(src, dest), *zip(side_real, side_dest, strict=True)], expect)
 
 
-def _rechecked(plan: Plan) -> list[str | None]:
+def _rechecked(plan: Plan, cache_path: str | bool | None) -> list[str | None]:
     """Per step: why the pair no longer matches under the plan's settings (None: it does).
 
     A plan built in this process (no ``spec``) was matched moments ago by the caller; a plan
@@ -245,7 +245,7 @@ def _rechecked(plan: Plan) -> list[str | None]:
         which.append(n)
     out: list[str | None] = [None] * len(plan.steps)
     if pairs:
-        cache = _feature_cache()
+        cache = _feature_cache(cache_path)
         try:
             found = recheck_pairs(entries, pairs, spec, cache=cache)
         finally:
@@ -256,12 +256,15 @@ def _rechecked(plan: Plan) -> list[str | None]:
     return out
 
 
-def _feature_cache():
-    """The default feature cache (features of unchanged files are read, not decoded)."""
+def _feature_cache(cache_path: str | bool | None):
+    """The feature cache the re-check reads (features of unchanged files are not decoded
+    again): ``None`` the default one, a path that one, ``False`` none (``--no-cache``)."""
+    if cache_path is False:
+        return None
     try:
         from ..engine.cache.features import FeatureCache
 
-        return FeatureCache.open(None)
+        return FeatureCache.open(None if cache_path in (None, True) else str(cache_path))
     except Exception:  # the cache is an optimisation: never a reason to fail
         return None
 
@@ -274,8 +277,12 @@ def apply_plan(
     on_progress: Progress | None = None,
     confirm: str | None = None,
     checkpoint: Callable[[str], None] | None = None,
+    cache_path: str | bool | None = None,
 ) -> ApplyReport:
     """Carry out ``plan``. A permanent delete needs ``confirm`` == ``plan.confirm_word``.
+
+    ``cache_path``: the feature cache the pairs are re-matched from (None: the default one;
+    False: none, as with ``--no-cache``; a front end passes the one its scan used).
 
     ``dry_run`` performs every check (digests and re-matching included) and reports what would
     be done, without touching a file or the journal. Raises :class:`~.locks.TreeBusy` when
@@ -294,7 +301,7 @@ def apply_plan(
             "this plan file was edited, or made by another user or under sudo: "
             "every step was re-checked as for any plan"
         )
-    rechecked = _rechecked(plan)
+    rechecked = _rechecked(plan, cache_path)
     if dry_run:
         r.link_targets = active_symlink_targets(journal)
         return _run(r, plan, rechecked, on_progress)

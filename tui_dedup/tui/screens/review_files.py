@@ -144,6 +144,8 @@ class FileBatches:
 
     def _apply(self, plan: Plan) -> None:
         post = self.host.post_message
+        settings = self.host.session.settings  # re-match from the cache this scan used
+        cache: str | bool | None = settings.cache_path if settings.use_cache else False
 
         def work() -> None:
             worker = get_current_worker()
@@ -153,7 +155,7 @@ class FileBatches:
                     post(ApplyProgressed(done, total, path))
 
             try:
-                report = apply_plan(plan, journal=Journal(), on_progress=progress)
+                report = apply_plan(plan, journal=Journal(), on_progress=progress, cache_path=cache)
             except REFUSALS as e:
                 post(FilesChanged([], [], [f"refused: {e}", "nothing was changed"]))
                 return
