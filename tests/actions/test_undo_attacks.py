@@ -402,3 +402,37 @@ def test_undo_into_a_full_filesystem_keeps_the_copy_and_can_be_retried(tmp_path,
     assert report.ok, report.lines()
     assert Path(dup).read_bytes() == PICTURE
     assert files_under(dest) == [] and partials(tiny_fs, tmp_path) == []
+
+
+def test_copy_to_a_filesystem_without_hard_links_publishes_by_rename(photos, tmp_path, monkeypatch):
+    """A --move-to on vFAT/exFAT (most USB disks) has no hard links: the verified copy takes
+    its name with a no-replace rename instead, and undo brings it back."""
+    from conftest import exdev_for
+
+    root, group = photos
+    before = snapshot(root)
+    dest = tmp_path / "usb"
+    exdev_for(str(dest), monkeypatch)  # another filesystem...
+    across = os.link
+
+    def full(name, fd):
+        return os.path.join(os.readlink(f"/proc/self/fd/{fd}"), name) if fd is not None else name
+
+    def link(src, dst, *a, src_dir_fd=None, dst_dir_fd=None, **kw):
+        inside = [
+            full(p, fd).startswith(str(dest)) for p, fd in ((src, src_dir_fd), (dst, dst_dir_fd))
+        ]
+        if all(inside):  # ...without hard links, like vfat
+            raise OSError(errno.EPERM, "Operation not permitted")
+        return across(src, dst, *a, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd, **kw)
+
+    monkeypatch.setattr(os, "link", link)
+    plan = build_plan([group], {group[1].path}, "move", move_to=str(dest))
+    report = apply_plan(plan, journal=Journal())
+    assert report.ok, report.errors
+    assert any("copied" in n for n in report.notes)
+    assert not os.path.exists(group[1].path)
+    moved = [p for p in files_under(dest) if p.endswith("IMG_1.jpg")]
+    assert moved and not [p for p in files_under(dest) if "partial" in p]
+    assert undo().ok
+    assert snapshot(root) == before

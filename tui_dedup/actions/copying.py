@@ -75,10 +75,10 @@ def copy_verified(src: str, dst: str, tmp: str, expected_digest: str | None = No
                 raise
             os.close(out)
             try:
-                safefs.add_name(tmp, dst)
+                safefs.publish(tmp, dst)
             finally:
                 with contextlib.suppress(OSError):
-                    os.unlink(tname, dir_fd=dirfd)
+                    os.unlink(tname, dir_fd=dirfd)  # only if publishing failed
                 safefs.fsync_fd(dirfd)
     finally:
         os.close(sfd)

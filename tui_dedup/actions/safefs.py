@@ -203,6 +203,22 @@ def add_name(src: str, dst: str) -> None:
         fsync_fd(dfd)
 
 
+def publish(tmp: str, dst: str) -> None:
+    """Give our finished temporary file ``tmp`` its final name ``dst`` (same folder), never
+    replacing anything there: a hard link, or where the filesystem has none (vFAT, exFAT, many
+    USB disks) a no-replace rename. Either way ``tmp`` is gone afterwards."""
+    with parent(tmp) as (fd, tname), parent(dst) as (dfd, dname):
+        try:
+            os.link(tname, dname, src_dir_fd=fd, dst_dir_fd=dfd, follow_symlinks=False)
+        except OSError as e:
+            if e.errno not in _NO_LINK_SUPPORT:
+                raise
+            _rename_noreplace(fd, tname, dfd, dname, dst)
+        else:
+            os.unlink(tname, dir_fd=fd)
+        fsync_fd(dfd)
+
+
 def remove_name(path: str, expect: Ident | None = None) -> None:
     """Unlink ``path``; with ``expect``, only if it is still that inode (checked just before)."""
     with parent(path) as (fd, name):
