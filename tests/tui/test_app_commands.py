@@ -74,3 +74,45 @@ async def test_rescan_returns_to_review(settings):
         await wait_for_review(app, pilot)
         assert app.session is not first
         assert len(app.session.pairs) == len(first.pairs)
+
+
+async def test_the_open_palette_finds_review_commands_by_typing(settings):
+    """Issue #16 item 2: typing "method", "preset" or "export" in the palette found nothing,
+    because the commands were offered only while the review screen was the active screen —
+    which it is not while the palette is open."""
+    from textual.command import CommandInput, CommandList
+
+    app = create_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_review(app, pilot)
+        for query, expected in (
+            ("method", "Method: dhash"),
+            ("threshold", "Threshold: strict"),
+            ("export", "Export JSON"),
+        ):
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            palette = app.screen
+            assert isinstance(palette, CommandPalette)
+            palette.query_one(CommandInput).value = query
+            shown: list[str] = []
+            for _ in range(50):  # the search runs in the palette's own task
+                await pilot.pause()
+                hits = palette.query_one(CommandList)
+                shown = [str(hits.get_option_at_index(k).prompt) for k in range(hits.option_count)]
+                if any(expected in s for s in shown):
+                    break
+            assert any(expected in s for s in shown), (query, shown)
+            await pilot.press("escape")
+            await pilot.pause()
+
+
+def test_the_resume_dialog_speaks_of_what_was_saved_in_the_words_of_its_buttons():
+    from tui_dedup.tui.app import resume_lines
+
+    assert resume_lines(3, 0) == [
+        "Saved last time: 3 marked file(s).",
+        "Resume puts the marks back; Start fresh begins with no marks.",
+    ]
+    text = " ".join(resume_lines(0, 2))
+    assert "0 marked" not in text and "2 pair(s)" in text and "stay hidden" in text

@@ -83,7 +83,13 @@ class DedupApp(App[int]):
         return ", ".join(self.settings.roots)
 
     def review_screen(self) -> ReviewScreen | None:
-        return self.screen if isinstance(self.screen, ReviewScreen) else None
+        """The review screen, also while the palette or a dialog covers it (they are on top
+        of it in the stack: asking only for the active screen hid the palette's review
+        commands, and made a re-match that finished under a dialog rebuild the screen)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ReviewScreen):
+                return screen
+        return None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -166,10 +172,7 @@ class DedupApp(App[int]):
         self.push_screen(
             ConfirmScreen(
                 "Resume the last review of these folders?",
-                [
-                    f"{len(state.marks)} marked file(s), {len(state.skips)} pair(s) skipped.",
-                    "No starts with no marks (skipped pairs stay skipped).",
-                ],
+                resume_lines(len(state.marks), len(state.skips)),
                 yes="Resume",
                 no="Start fresh",
             ),
@@ -246,3 +249,14 @@ def run_app(settings: RunSettings) -> int:
     if app.return_code not in (None, 0):
         return app.return_code
     return int(result or 0)
+
+
+def resume_lines(marks: int, skips: int) -> list[str]:
+    """What the resume dialog says was saved, in words that match its buttons."""
+    saved = [f"{marks} marked file(s)"] if marks else []
+    saved += [f"{skips} pair(s) marked 'not a duplicate'"] if skips else []
+    return [
+        f"Saved last time: {' and '.join(saved)}.",
+        "Resume puts the marks back; Start fresh begins with no marks"
+        + (" (pairs marked 'not a duplicate' stay hidden)." if skips else "."),
+    ]
