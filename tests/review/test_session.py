@@ -182,3 +182,16 @@ def test_rules_first_puts_the_chosen_rule_before_the_defaults():
     assert picked[0] == "size"
     assert sorted(set(picked)) == sorted(set(DEFAULT_RULES) | {"size"})
     assert len(picked) == len(set(picked))
+
+
+def test_quick_steps_each_count_while_the_rematch_catches_up(library):
+    """Issue #16 item 8: five '-' in one burst moved the threshold one step."""
+    session = review_of(library)
+    start = session.threshold.max_distance
+    for _ in range(5):
+        th = session.step(looser=False)
+        assert th is not None
+        session.request(session.method, th)  # asked for; its match has not finished yet
+    assert session.wanted is not None and session.wanted[1].max_distance == start - 5
+    session.install(session.compute(session.method, session.wanted[1]))
+    assert session.threshold.max_distance == start - 5 and session.wanted is None

@@ -303,3 +303,17 @@ async def test_a_failed_plan_lets_the_user_try_again(settings, monkeypatch):
         assert "planning" not in status_text(app)
         assert app.screen.model.marked_files().size == 1
         assert app.screen.check_action("apply", ("move",)) is True
+
+
+async def test_five_quick_minus_presses_move_the_threshold_five_steps(settings):
+    """Issue #16 item 8: every press counts; only the re-match is coalesced."""
+    app = create_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_review(app, pilot)
+        start = app.session.threshold.max_distance
+        await pilot.press("minus", "minus", "minus", "minus", "minus")
+        await wait_for_review(app, pilot)
+        assert app.session.threshold.max_distance == start - 5
+        await pilot.press("plus", "plus")
+        await wait_for_review(app, pilot)
+        assert app.session.threshold.max_distance == start - 3

@@ -79,6 +79,8 @@ class ReviewSession:
         self.removed = np.zeros(n, bool)
         self.method = settings.method
         self.threshold = settings.threshold()
+        #: The method and threshold last asked for, while their match is still running.
+        self.wanted: tuple[str, Threshold] | None = None
         self.all_pairs = Pairs.empty()
         self.hidden_pair = np.zeros(0, bool)
         self.pairs = Pairs.empty()
@@ -120,10 +122,17 @@ class ReviewSession:
         )
         return MatchOutcome(method, threshold, pairs)
 
+    def request(self, method: str, threshold: Threshold) -> None:
+        """A match was asked for: further steps (+/-) start from it, not from the match shown,
+        so five quick presses move five steps while the re-match catches up."""
+        self.wanted = (method, threshold)
+
     def install(self, outcome: MatchOutcome) -> None:
         """Adopt a finished match (on the event loop)."""
         self.method = outcome.method
         self.threshold = outcome.threshold
+        if self.wanted == (outcome.method, outcome.threshold):
+            self.wanted = None
         self.all_pairs = outcome.pairs
         self.refilter()
 
@@ -149,7 +158,9 @@ class ReviewSession:
         return self.settings.threshold(method)
 
     def step(self, looser: bool) -> Threshold | None:
-        return step_threshold(self.method, self.store.hash_size, self.threshold, looser)
+        """One step looser/stricter from the last threshold asked for (None at a limit)."""
+        method, th = self.wanted or (self.method, self.threshold)
+        return step_threshold(method, self.store.hash_size, th, looser)
 
     def label(self) -> str:
         return threshold_label(self.method, self.threshold)

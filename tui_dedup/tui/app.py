@@ -133,6 +133,7 @@ class DedupApp(App[int]):
         """Re-match from the features in memory; a newer request cancels an older one."""
         if self.session is None:
             return
+        self.session.request(method, threshold)
         label = threshold_label(method, threshold)
         if isinstance(self.screen, ScanScreen):
             self.screen.show_matching(label)

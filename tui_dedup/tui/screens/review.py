@@ -237,8 +237,9 @@ class ReviewScreen(NoRepaintLoop, Screen):
 
     def action_threshold(self, direction: int) -> None:
         th = self.session.step(looser=direction == 1)
-        if th is not None:
-            host_of(self.app).start_match(self.session.method, th)
+        if th is not None:  # every press counts; only the re-match is coalesced
+            method = (self.session.wanted or (self.session.method, th))[0]
+            host_of(self.app).start_match(method, th)
 
     def action_toggle_preview(self) -> None:
         self.preview.toggle()
