@@ -305,15 +305,32 @@ async def test_a_failed_plan_lets_the_user_try_again(settings, monkeypatch):
         assert app.screen.check_action("apply", ("move",)) is True
 
 
-async def test_five_quick_minus_presses_move_the_threshold_five_steps(settings):
-    """Issue #16 item 8: every press counts; only the re-match is coalesced."""
+async def test_five_quick_minus_presses_move_the_threshold_five_steps(settings, monkeypatch):
+    """Issue #16 item 8: every press counts; only the re-match is coalesced. The re-match is
+    held until all presses are in, as on a large library where it takes a while."""
+    import threading
+
+    import tui_dedup.review.pipeline as pipeline_mod
+
     app = create_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for_review(app, pilot)
         start = app.session.threshold.max_distance
+        gate = threading.Event()
+        real = pipeline_mod.cached_match
+
+        def held(*args, **kwargs):
+            gate.wait(30)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(pipeline_mod, "cached_match", held)
         await pilot.press("minus", "minus", "minus", "minus", "minus")
+        assert app.session.threshold.max_distance == start  # nothing finished yet
+        gate.set()
         await wait_for_review(app, pilot)
         assert app.session.threshold.max_distance == start - 5
+        gate.clear()
         await pilot.press("plus", "plus")
+        gate.set()
         await wait_for_review(app, pilot)
         assert app.session.threshold.max_distance == start - 3
