@@ -219,6 +219,7 @@ OWN_FILES = {
     "tui_dedup.engine.cache.matches": "remembered match results in the cache dir",
     "tui_dedup.review.export_file": "the user's -o file, written beside it and renamed over it",
     "tui_dedup.stdio": "nothing on disk: file descriptors only",
+    "tui_dedup.demo": "the --demo library it generated in its own temp folder, at exit",
 }
 
 

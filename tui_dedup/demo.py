@@ -126,3 +126,24 @@ def make_demo_library(dest: str | os.PathLike[str], bases: int = 10, seed: int =
         write_jpeg(root / "2024/family" / f"DSC{u:05d}.jpg", img, 90)
     (root / "2024/family" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a photo")
     return root
+
+
+DEMO_PREFIX = "dedup-tui-demo-"
+
+
+def make_demo_folder() -> Path:
+    """A fresh demo library in its own temporary folder (``--demo``): ``<tmp>/Pictures``."""
+    import tempfile
+
+    return make_demo_library(Path(tempfile.mkdtemp(prefix=DEMO_PREFIX)) / "Pictures")
+
+
+def remove_demo_folder(library: Path) -> None:
+    """Remove what :func:`make_demo_folder` made when the demo ends, and nothing else: only a
+    folder of ours in the temp dir (named with :data:`DEMO_PREFIX`)."""
+    import shutil
+    import tempfile
+
+    top = library.parent
+    if top.parent == Path(tempfile.gettempdir()) and top.name.startswith(DEMO_PREFIX):
+        shutil.rmtree(top, ignore_errors=True)

@@ -15,10 +15,15 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tui_dedup import __version__
 from tui_dedup.cli.exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
 from tui_dedup.cli.options import UsageError, _Parser, add_scan_options, settings_from_args
+
+if TYPE_CHECKING:
+    from tui_dedup.review.settings import RunSettings
 
 # numpy's OpenBLAS starts a thread per core when numpy is imported, and each spins for a while
 # waiting for work: 0.1–0.2 CPU-s per run (measured), taken from our own threads on a 2-core
@@ -66,27 +71,37 @@ def _tui_parser() -> argparse.ArgumentParser:
 
 
 def run_tui(argv: Sequence[str]) -> int:
-    from tui_dedup.review.settings import preview_mode_from_env
-
     args = _tui_parser().parse_args(argv)
-    if args.demo:
-        import tempfile
-
-        from tui_dedup.demo import make_demo_library
-
-        demo = os.path.join(tempfile.mkdtemp(prefix="dedup-tui-demo-"), "Pictures")
-        make_demo_library(demo)
-        args.paths = [demo]
-    if not args.paths:
+    if not args.paths and not args.demo:
         raise UsageError(
             "give a folder to scan, e.g. `dedup-tui ~/Pictures`, or try `dedup-tui --demo`"
         )
-    settings = settings_from_args(args)
-    settings.preview = preview_mode_from_env(args.preview)
+    if not args.demo:
+        settings = settings_from_args(args)  # bad arguments are said before anything else
+        _need_terminal()
+        return _run_app(args, settings)
+    _need_terminal()
+    from tui_dedup.demo import make_demo_folder, remove_demo_folder
+
+    demo = make_demo_folder()
+    args.paths = [str(demo)]
+    try:
+        return _run_app(args, settings_from_args(args))
+    finally:  # generated for this run: nothing of the user's is in it
+        remove_demo_folder(demo)
+
+
+def _need_terminal() -> None:
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         raise UsageError(
             "the review app needs a terminal; for scripts use `dedup-tui scan PATH --format json`"
         )
+
+
+def _run_app(args: argparse.Namespace, settings: RunSettings) -> int:
+    from tui_dedup.review.settings import preview_mode_from_env
+
+    settings.preview = preview_mode_from_env(args.preview)
     # How long a lone ESC byte waits for the rest of an escape sequence (an arrow key is
     # ESC [ A) before it counts as the escape key; Textual reads ESCDELAY (ms) once, at import,
     # and waits 100 ms by default, a delay on every escape press. A terminal writes a key's
