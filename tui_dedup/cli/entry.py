@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from tui_dedup import __version__
 from tui_dedup.cli.exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-
 from tui_dedup.cli.options import UsageError, _Parser, add_scan_options, settings_from_args
 
 if TYPE_CHECKING:
