@@ -195,3 +195,13 @@ def test_quick_steps_each_count_while_the_rematch_catches_up(library):
     assert session.wanted is not None and session.wanted[1].max_distance == start - 5
     session.install(session.compute(session.method, session.wanted[1]))
     assert session.threshold.max_distance == start - 5 and session.wanted is None
+
+
+def test_the_saved_state_remembers_which_view_was_shown(library):
+    """Issue #16 item 10: group mode was not restored on resume."""
+    from tui_dedup.actions.skips import ReviewState
+
+    s = review_of(library)
+    s.saved_state([], cursor=1, group_mode=True).save()
+    again = ReviewState.load(s.roots)
+    assert again is not None and again.group_mode and again.cursor == 1

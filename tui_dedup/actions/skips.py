@@ -107,6 +107,7 @@ class ReviewState:
     marks: set[str] = field(default_factory=set)
     skips: list[tuple[str, str]] = field(default_factory=list)
     cursor: int = 0
+    group_mode: bool = False  # the groups view was shown (the pair table otherwise)
 
     @staticmethod
     def path_for(roots: Iterable[str]) -> str:
@@ -134,6 +135,7 @@ class ReviewState:
                 marks=set(d["marks"]),
                 skips=[(a, b) for a, b in d["skips"]],
                 cursor=int(d["cursor"]),
+                group_mode=bool(d.get("group_mode", False)),  # saved since 0.2
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None

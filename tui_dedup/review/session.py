@@ -227,13 +227,17 @@ class ReviewSession:
 
     # -- saved review state ----------------------------------------------------------------------
 
-    def saved_state(self, marked_rows: Iterable[int], cursor: int) -> ReviewState:
-        """What is saved as the user goes: marks (by path), this review's skips, the cursor."""
+    def saved_state(
+        self, marked_rows: Iterable[int], cursor: int, group_mode: bool = False
+    ) -> ReviewState:
+        """What is saved as the user goes: marks (by path), this review's skips, the cursor
+        and which view was shown."""
         return ReviewState(
             roots=self.roots,
             marks={self.entries[int(r)].path for r in marked_rows},
             skips=list(self.skip_digests),
             cursor=cursor,
+            group_mode=group_mode,
         )
 
     def resume(self, state: ReviewState) -> np.ndarray:

@@ -168,6 +168,10 @@ class ReviewScreen(NoRepaintLoop, Screen):
     def move_cursor(self, row: int) -> None:
         self.views.move_cursor(row)
 
+    @property
+    def group_mode(self) -> bool:
+        return self.views.group_mode
+
     @on(PairTable.CursorMoved)
     def _pair_cursor(self, message: PairTable.CursorMoved) -> None:
         self.sync_bindings()
@@ -214,6 +218,7 @@ class ReviewScreen(NoRepaintLoop, Screen):
 
     def action_toggle_groups(self) -> None:
         self.views.toggle()
+        self.schedule_save()  # the view is part of what a resume puts back
         self.sync_bindings()
         self.preview.sync()  # the other view's row: no cursor message says so
 

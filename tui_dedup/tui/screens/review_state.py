@@ -39,6 +39,11 @@ class StateHost(Protocol):
 
     def move_cursor(self, row: int) -> None: ...
 
+    @property
+    def group_mode(self) -> bool: ...
+
+    def action_toggle_groups(self) -> None: ...
+
     def set_timer(self, delay: float, callback: Callable[[], object]) -> Timer: ...
 
     def notify(
@@ -55,7 +60,9 @@ class SavedReview:
 
     def state(self) -> ReviewState:
         model = self.host.model
-        return self.host.session.saved_state(model.marked_files(), model.cursor)
+        return self.host.session.saved_state(
+            model.marked_files(), model.cursor, self.host.group_mode
+        )
 
     def schedule(self) -> None:
         """Save :data:`SAVE_DELAY` seconds from now (one write for a burst of changes)."""
@@ -80,6 +87,8 @@ class SavedReview:
         rows = self.host.session.resume(state)
         self.host.replace_marks(rows.tolist())
         self.host.move_cursor(state.cursor)
+        if state.group_mode != self.host.group_mode:
+            self.host.action_toggle_groups()
         if not quiet:
             self.host.notify(f"restored {rows.size} mark(s) from the last review", title="resumed")
 
