@@ -9,8 +9,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 # Names load on first use (PEP 562): a scan or `--help` needs this package's option lists
-# only, and importing every module here (journal, trash, apply...) cost ~35 ms of a process
-# start on every run.
+# only, and importing every module here (journal, trash, apply...) was a measurable part of
+# every process start (benchmarks/RESULTS.md, "Why the code is as it is").
 _HOME = {
     "ApplyReport": "apply",
     "apply_plan": "apply",

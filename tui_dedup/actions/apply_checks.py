@@ -144,7 +144,8 @@ class Seen:
 
     idents: dict[str, safefs.Ident] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
-    #: real_ctime() per device: reading the mount table for every file cost ~0.2 ms a step.
+    #: real_ctime() per device: reading the mount table for every file was a measurable cost
+    #: of every step (benchmarks/RESULTS.md, "Why the code is as it is").
     ctime_real: dict[int, bool] = field(default_factory=dict)
 
     def real_ctime(self, path: str, dev: int) -> bool:

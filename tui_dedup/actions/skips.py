@@ -73,9 +73,10 @@ class SkipStore:
         return isinstance(pair, tuple) and len(pair) == 2 and self.contains(*pair)
 
     def skipped_mask(self, digests_a: Sequence[str], digests_b: Sequence[str]) -> np.ndarray:
-        """True where the pair (a[i], b[i]) is a remembered skip; 100k pairs in tens of ms.
+        """True where the pair (a[i], b[i]) is a remembered skip.
 
-        A hash-set lookup per pair beats numpy string ops here (no temporary string arrays).
+        A hash-set lookup per pair beats numpy string ops here (no temporary string arrays;
+        benchmarks/RESULTS.md, "Why the code is as it is").
         """
         a = digests_a.tolist() if isinstance(digests_a, np.ndarray) else list(digests_a)
         b = digests_b.tolist() if isinstance(digests_b, np.ndarray) else list(digests_b)

@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from tui_dedup.review.settings import RunSettings
 
 # numpy's OpenBLAS starts a thread per core when numpy is imported, and each spins for a while
-# waiting for work: 0.1–0.2 CPU-s per run (measured), taken from our own threads on a 2-core
-# machine, though only histogram matching ever multiplies matrices. Idle BLAS threads now sleep
-# at once; matrix products still run on every core, as fast (a user's own setting wins). Set
-# here, before anything imports numpy.
+# waiting for work, taking CPU from our own threads on every run (measured on a 2-core machine:
+# benchmarks/RESULTS.md, "Why the code is as it is"), though only histogram matching ever
+# multiplies matrices. Idle BLAS threads now sleep at once; matrix products still run on every
+# core, as fast (a user's own setting wins). Set here, before anything imports numpy.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 SUBCOMMANDS = ("scan", "plan", "apply", "undo", "history", "eval")

@@ -3,9 +3,10 @@
 Why: every decode makes and frees many small buffers inside libjpeg/libpng/OpenCV on the decode
 threads, between the long-lived objects the scan keeps (file entries, feature blocks). glibc's
 allocator keeps the freed pieces for reuse and returns the top of its heaps only, so a cold scan
-of 10,000 small images held ~25 MB it no longer used, growing with the file count; a periodic
-``malloc_trim(0)`` (a few ms) hands those pages back. Elsewhere (musl, macOS, Windows) this is
-a no-op: those allocators return memory differently, and nothing depends on it.
+of small images held memory it no longer used, growing with the file count; a periodic
+``malloc_trim(0)``, cheap next to the scan, hands those pages back (benchmarks/RESULTS.md, "Why
+the code is as it is"). Elsewhere (musl, macOS, Windows) this is a no-op: those allocators
+return memory differently, and nothing depends on it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def release_free_memory() -> None:
         if sys.platform.startswith("linux"):
             try:
                 # ctypes loads on first use, and glibc by its soname: ctypes.util.find_library
-                # costs ~8 ms of every process start (it imports tempfile, random, ...)
+                # slows every process start (it imports tempfile, random, ...;
+                # benchmarks/RESULTS.md, "Why the code is as it is")
                 import ctypes
 
                 libc = ctypes.CDLL("libc.so.6")

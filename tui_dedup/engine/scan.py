@@ -110,9 +110,9 @@ CPU_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 #: Files smaller than this are worked on by one thread at a time. Their decode is so short that
 #: such a file is mostly Python holding the GIL (header parsing, a few dozen small numpy calls),
-#: so two threads only hand the GIL back and forth: on 600 files of 64x48 px (2 KB) four
-#: workers took 1.3x the wall time and 1.8x the CPU of one at a time; at 160x120 px (5 KB)
-#: they broke even, and from 320x240 px (12 KB) on parallel decoding wins (1.3x at 36 KB).
+#: so two threads only hand the GIL back and forth: measured at several file sizes, parallel
+#: workers cost more wall time and CPU than one at a time on the smallest files, broke even a
+#: little below this size and won above it (benchmarks/RESULTS.md, "Why the code is as it is").
 SERIAL_BELOW_BYTES = 8 * 1024
 _SMALL_FILES = threading.Lock()
 
@@ -145,7 +145,8 @@ def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector around the bulk phases (discovery, cache read,
     store build). They allocate ~10^5 long-lived objects without cycles (entries, stat
     results, path strings), and each allocation burst makes the collector rescan all of them:
-    0.2–0.5 s of a 1.5 s discovery of 100k files. Reference counting still frees everything;
+    a large share of a 100k-file discovery (benchmarks/RESULTS.md, "Why the code is as it
+    is"). Reference counting still frees everything;
     the collector is switched back on (if it was on) as soon as the phase ends.
     """
     was_enabled = gc.isenabled()

@@ -118,13 +118,14 @@ def iter_json(result: Result) -> Iterator[bytes]:
     """The same document as :func:`to_dict`, one pair, group or error per line, in chunks.
 
     A scan of 100,000 files can have 100,000 pairs (a 44 MB document): ``json.dumps(...,
-    indent=...)`` runs the pure-Python encoder (the C one has no indent), which took 15 s for
-    that. Here every distinct value is written once (paths with the C string encoder, numbers
+    indent=...)`` runs the pure-Python encoder (the C one has no indent), far too slow for
+    that (benchmarks/RESULTS.md, "Why the code is as it is"). Here every distinct value is
+    written once (paths with the C string encoder, numbers
     as ``json`` writes them: ``repr`` of the float), already joined to the constant text that
     follows it, into a table; the document is those texts picked by numpy indexing and laid out
     row by row, :data:`CHUNK_PAIRS` pairs at a time, each chunk joined and encoded on its own:
     no Python call per pair, and never the whole text in memory (built whole, the text, its
-    pieces and its UTF-8 copy were a 100k-file scan's peak: +120 MB). ``json.loads`` of the
+    pieces and its UTF-8 copy set a 100k-file scan's memory peak). ``json.loads`` of the
     chunks joined gives exactly what :func:`to_dict` holds.
     """
     pairs = result.pairs

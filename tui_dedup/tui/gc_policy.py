@@ -1,7 +1,8 @@
-"""Keep CPython's full garbage collections off the key path: each one stalled keys 0.2–0.6 s.
+"""Keep CPython's full garbage collections off the key path, where each one stalls the keys.
 
 A full (generation 2) collection walks every container object alive while holding the GIL, so
-with a result of 10^5 files in memory it stops the UI thread for a quarter to half a second.
+with a result of 10^5 files in memory it stops the UI thread for a time a user notices
+(benchmarks/RESULTS.md, "Why the code is as it is").
 Two screens hold a big heap for a long time, and each gets its own policy:
 
 - the scan screen (:class:`FullCollectionsPaused`): the heap grows all the time, so automatic
@@ -13,18 +14,18 @@ Two screens hold a big heap for a long time, and each gets its own policy:
   (:func:`collect_soon`), so an old result never stays in memory -- provided nothing
   else still refers to it, which Textual's thread workers did (:func:`use_fresh_context_executor`).
 
-The scan screen's numbers: during a scan the heap holds ~10^5 long-lived objects (the
-discovered files, the rows hashed so far, everything Textual and the libraries import), and a
-full collection took 200–440 ms on the UI thread, every 2–3 s of a 100,000-file scan, which was
-the tail of every key's latency. The young generations stay on (they are small and catch the
-short-lived cycles the UI makes). Reference counting frees acyclic garbage as always, so
-memory grows only by cyclic garbage that reached the old generation during the scan, and the
-catch-up collection frees that before the review screen freezes the heap.
+The scan screen: during a scan the heap holds ~10^5 long-lived objects (the discovered files,
+the rows hashed so far, everything Textual and the libraries import), and a full collection on
+the UI thread every few seconds of a 100,000-file scan was the tail of every key's latency
+(benchmarks/RESULTS.md, "Why the code is as it is"). The young generations stay on (they are
+small and catch the short-lived cycles the UI makes). Reference counting frees acyclic garbage
+as always, so memory grows only by cyclic garbage that reached the old generation during the
+scan, and the catch-up collection frees that before the review screen freezes the heap.
 
-The review screen's (benchmarks/bench_review_gc.py, 100,000 files and pairs): the heap holds
-~225,000 objects and a full collection took 0.18–0.27 s, 2 in 200 key presses (5 in 150 with
-objects kept alive between presses, as caches do), the slowest key 0.2–0.27 s; frozen, a full
-collection walks ~19,000 objects in 6–16 ms and the slowest key took 25–32 ms.
+The review screen (benchmarks/bench_review_gc.py, 100,000 files and pairs): unfrozen, a full
+collection walks the whole result and makes the slowest key; frozen, it walks only what was
+made since, and no key waits for it noticeably (benchmarks/RESULTS.md, "review gc" and "Why
+the code is as it is").
 """
 
 from __future__ import annotations
@@ -95,8 +96,9 @@ class HeapFrozen:
 
     The review screen holds it from mount to unmount: its result (a ``FileEntry`` per file,
     the groups, the screen's widgets, and Textual itself) lives as long as the screen, so
-    walking it on every full collection only costs time: 0.25 s at 100,000 files, on whichever
-    key press the collection happens to land on. Frozen objects are still freed by reference
+    walking it on every full collection only costs time (benchmarks/RESULTS.md, "Why the code
+    is as it is"), on whichever key press the collection happens to land on. Frozen objects
+    are still freed by reference
     counting; only cyclic garbage among them (a screen and its widgets, once removed) waits
     for :meth:`release`, which hands everything back to the oldest generation (``gc.unfreeze``,
     constant time) so that the next full collection can free an old result. Both calls are

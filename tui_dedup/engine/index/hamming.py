@@ -37,7 +37,9 @@ every mirror, which is a reflection) undo themselves."""
 _CELLS = 1 << 19  # probe cells per MIH step: amortises numpy per-call cost, ~7 MB buffers
 _TILE_CELLS = 1 << 18  # brute-force tile: its uint64 XOR buffer (2 MB) stays in L2/L3
 _MIN_COLS = 256  # brute-force tiles are at least this wide (long inner loops), up to 8192
-_TASK_CELLS = 1 << 24  # brute-force cells per pool task (~12 ms): overhead vs cancel latency
+# brute-force cells per pool task: per-task overhead vs cancel latency (how long a task takes:
+# benchmarks/RESULTS.md, "Why the code is as it is")
+_TASK_CELLS = 1 << 24
 _THREADS = max(1, min(4, os.cpu_count() or 1))
 
 Result = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -97,7 +99,8 @@ def _used_bits(codes: np.ndarray, variants: np.ndarray) -> int:
 
     Bits that never vary add nothing to any distance, and chunking or flipping them wastes
     probes: pHash's top bit (the DC term) is always set, so its codes are chunked as 63 bits
-    (measured ~2x faster multi-index search at radius 15 on the 100k-image library).
+    (a faster multi-index search at radius 15, measured on the 100k-image library:
+    benchmarks/RESULTS.md, "Why the code is as it is").
     """
     flat = variants.reshape(-1, codes.shape[1])
     ored = np.bitwise_or.reduce(flat ^ flat[0], axis=0)
@@ -215,7 +218,8 @@ def brute_force_pairs(
 ) -> Result:
     """Every pair checked: row blocks XORed against long column blocks + ``np.bitwise_count``.
 
-    The reference implementation (~0.7 ns of CPU per pair, word and direction on the dev box).
+    The reference implementation (its CPU cost per pair: benchmarks/RESULTS.md, "Why the code
+    is as it is").
     Same contract as :func:`radius_pairs`.
     """
     codes, variants, inv = _prepare(codes, variants, inverse)
@@ -240,11 +244,11 @@ def _brute_candidates(
     ``rv < 0`` skips the variants. Every hit is exact, so the pairs need no verification.
 
     Why this shape: a tile is ``rows`` codes (a short block) XORed against a long contiguous
-    column block, so numpy's inner loop is a long scalar-broadcast XOR (0.22 ns/cell, against
-    0.65 for square 512x512 tiles), then ``bitwise_count`` into uint8 (0.43 ns/cell, the floor)
-    and one ``min`` that rejects the usual hit-free tile. A task is a run of row blocks against
-    all later columns (~``_TASK_CELLS``): Python overhead stays ~1% and memory is a few per-thread
-    buffers of ``_TILE_CELLS``.
+    column block, so numpy's inner loop is a long scalar-broadcast XOR (much cheaper per cell
+    than square tiles), then ``bitwise_count`` into uint8 (the floor) and one ``min`` that
+    rejects the usual hit-free tile. A task is a run of row blocks against all later columns
+    (~``_TASK_CELLS``): Python overhead stays small and memory is a few per-thread buffers of
+    ``_TILE_CELLS``. The costs per cell: benchmarks/RESULTS.md, "Why the code is as it is".
     """
     n, words = codes.shape
     kk = variants.shape[1] if rv >= 0 else 1
@@ -407,7 +411,8 @@ def _buffer(name: str, size: int, dtype: type) -> np.ndarray:
     """This thread's reusable buffer ``name`` of at least ``size`` items.
 
     Fresh multi-MB numpy arrays come from mmap and page-fault on first touch; in the hot loops
-    that measured 2-4x slower than the arithmetic itself, so per-cell arrays are reused.
+    that measured slower than the arithmetic itself (benchmarks/RESULTS.md, "Why the code is as
+    it is"), so per-cell arrays are reused.
     """
     buf = getattr(_local, name, None)
     if buf is None or buf.size < size or buf.dtype != dtype:

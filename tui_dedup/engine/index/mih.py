@@ -17,14 +17,16 @@ and a popcount, not an ``np.repeat`` (slow, and it holds the GIL); per-cell arra
 reused per thread (fresh multi-MB arrays page-fault). Work is cut into tasks of ~2M cells on a
 small thread pool (numpy's ufuncs and gathers release the GIL). One chunk table is alive at
 a time, tables keep only word 0 per layer (positions come from the CSR offsets), and big
-buckets are expanded in slices: at 100k real pHashes (K=8, radius 15, variants 10) the search
-adds ~90 MB; at 1M random codes ~50 MB for K=1 and ~260 MB with K=8.
+buckets are expanded in slices, so the search's own memory stays bounded even for real,
+clustered pHashes (measured at 100k real pHashes and 1M random codes: benchmarks/RESULTS.md,
+"Why the code is as it is").
 
 Variants (rotations/mirrors): the distance is ``min over k`` in both directions, so the search
 is the plain codes-vs-codes search plus a join of every code against a second table holding
 all non-identity variants (``(K - 1) * n`` rows). That join has no symmetry to halve and 7x
-the candidates per probe, which is why K=8 costs ~5x K=1 at radius 8; ``variant_max_distance``
-trades recall of rotated copies for speed (see :func:`radius_pairs`).
+the candidates per probe, which is why K=8 costs several times K=1 at radius 8
+(benchmarks/RESULTS.md, "Why the code is as it is"); ``variant_max_distance`` trades recall
+of rotated copies for speed (see :func:`radius_pairs`).
 """
 
 from __future__ import annotations
@@ -88,9 +90,10 @@ def _flip_masks(bits: int, radius: int) -> list[np.ndarray]:
 
 
 def _argsort_keys(keys: np.ndarray) -> np.ndarray:
-    """Stable argsort of small non-negative int32 keys, 3-5x faster than ``np.argsort``.
+    """Stable argsort of small non-negative int32 keys, faster than ``np.argsort``.
 
-    (key << 32 | index) sorted as int64 takes numpy's SIMD sort and is stable by construction.
+    (key << 32 | index) sorted as int64 takes numpy's SIMD sort and is stable by construction
+    (measured: benchmarks/RESULTS.md, "Why the code is as it is").
     """
     packed = (keys.astype(np.int64) << 32) | np.arange(keys.size, dtype=np.int64)
     packed.sort()

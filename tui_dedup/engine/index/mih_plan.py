@@ -71,10 +71,11 @@ def _budget_bits(rows: int) -> int:
     """Widest chunk whose table fits ``_TABLE_BUDGET`` (more for tables of many rows).
 
     A table costs ~13 B per bucket (offsets, one layer of word 0, overflow flags) whatever
-    its row count: at 22 bits that is 54 MB, a third of a 100k-file scan's peak, for a few
-    percent fewer candidates than at 21 bits. At 100k files (100k codes, 700k rotated
-    variants) 20-bit tables instead of 21 lower the scan's peak by ~20 MB and cost ~9 % more
-    matching time (6.1 vs 5.7 s); from 500k rows on, the 32 B per row allowance decides.
+    its row count: at 22 bits that is 54 MB, a large share of a 100k-file scan's peak, for
+    only slightly fewer candidates than at 21 bits. At 100k files (100k codes, 700k rotated
+    variants) 20-bit tables instead of 21 lower the scan's peak for a little more matching
+    time (benchmarks/RESULTS.md, "Why the code is as it is"); from 500k rows on, the 32 B per
+    row allowance decides.
     """
     budget = max(_TABLE_BUDGET, 32 * rows)
     return max(8, min(_MAX_CHUNK_BITS, (budget // 13).bit_length() - 1))

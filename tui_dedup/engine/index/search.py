@@ -7,9 +7,10 @@ between one image's code and any dihedral variant of the other's is ``<= max_dis
 Three strategies, one answer:
 
 * :func:`brute_force_pairs` XORs row blocks against long column blocks of the upper triangle
-  and counts bits with ``np.bitwise_count`` (~1 ns of CPU per pair). It is the reference the
-  others are tested against and the fastest path up to a few thousand rows at small radius
-  (it never builds an n×n matrix: tiles of 256k cells).
+  and counts bits with ``np.bitwise_count`` (its CPU cost per pair: benchmarks/RESULTS.md,
+  "Why the code is as it is"). It is the reference the others are tested against and the
+  fastest path up to a few thousand rows at small radius (it never builds an n×n matrix:
+  tiles of 256k cells).
 * :func:`mih_pairs` is multi-index hashing. The used bits are cut into ``m`` chunks of about
   ``log2(n)`` bits. The generalised pigeonhole principle (Qin et al., "GPH", ICDE 2018) says: if
   chunk thresholds ``t_c >= -1`` sum to ``r - m + 1``, any pair within ``r`` is within ``t_c`` on
@@ -110,17 +111,17 @@ def radius_pairs(
 
     ``variant_max_distance`` (default ``max_distance``) is a stricter radius for the
     non-identity variants only: the plain comparison keeps ``max_distance``. It exists for
-    speed at large N with variants (at 1M rows, K=8: radius 8 everywhere ~45 CPU-s, rotations
-    within 5 ~14 CPU-s; see benchmarks/results/matching.md); results still follow the rule
-    exactly, so brute force and MIH agree for any value.
+    speed at large N with variants (at 1M rows with rotations, a smaller rotation radius saves
+    most of the time: benchmarks/RESULTS.md, "matching" and "Why the code is as it is");
+    results still follow the rule exactly, so brute force and MIH agree for any value.
 
     ``method``: "brute", "mih", or "auto", where a cost model fitted on the dev box picks per
     half of the search (exact equality always sorts): the plain part and the variant join are
     independent, so at 10k rows, radius 15 with rotations within 10, the plain part is brute
     force (MIH at radius 15 needs 4 chunks at 3 flips: more probes than pairs are worth) and
     the variants go through MIH (at radius 10, 3 chunks); from ~40k rows both halves use MIH.
-    Measured crossover for 64-bit codes, K=1: MIH is faster from ~3k rows at radius 2-8, from
-    ~5k at radius 12 and from ~40k at radius 15.
+    Where MIH overtakes brute force (64-bit codes, K=1) was measured per radius: later the
+    larger the radius (benchmarks/RESULTS.md, "Why the code is as it is").
     Raises :class:`Cancelled` when ``should_stop()`` turns True (polled between tasks).
     """
     if method not in ("auto", "brute", "mih"):

@@ -56,7 +56,8 @@ def match(
     else:
         found = _hist_pairs(store, method, threshold, usable, should_stop)
     # Each stage's index tables (tens of MB) were freed into the C heap, where glibc keeps
-    # them: hand them back before the next stage builds its own (100k files: -35 MB).
+    # them: hand them back before the next stage builds its own (it lowers a scan's memory
+    # peak: benchmarks/RESULTS.md, "Why the code is as it is").
     release_free_memory()
     if opts.local_edits:
         found = concat([found, _local_edit_pairs(store, method, found, usable, opts, should_stop)])

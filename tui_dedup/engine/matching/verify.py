@@ -274,8 +274,8 @@ def verify_pairs(
     ``accepted`` (optional, int8, written in place) gets the orientation the dense check
     accepted a pair in.
 
-    Fills missing local features first (:func:`ensure_local`). Cost: ~0.1–0.3 ms per pair on
-    one core for ORB once the keypoints are there, ~1–2 ms more when the dense check runs.
+    Fills missing local features first (:func:`ensure_local`). Cost per pair, for ORB and for
+    the dense check when it runs: benchmarks/RESULTS.md, "Why the code is as it is".
     """
     opts = options or VerifyOptions()
     out = np.zeros(len(i), np.int32)

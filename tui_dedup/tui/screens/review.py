@@ -77,7 +77,7 @@ class ReviewScreen(NoRepaintLoop, Screen):
         self.saved = SavedReview(self)
         self.preview = PreviewSync(preview_mode, session.store, self.views.selected_pair)
         self.keys = KeyState(self)
-        self._frozen = HeapFrozen()  # no 0.25 s full GC walking the result on a key press
+        self._frozen = HeapFrozen()  # no full GC walking the result on a key press
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -47,7 +47,7 @@ class ScanScreen(NoRepaintLoop, Screen):
         super().__init__()
         self.stop_event = threading.Event()
         self.finished = False
-        self._gc_pause = FullCollectionsPaused()  # no 0.2–0.45 s full GC while keys wait
+        self._gc_pause = FullCollectionsPaused()  # no full GC while keys wait
         self._latest: ScanProgress | None = None
         self._last_shown = 0.0  # monotonic time the view last took a report
 
@@ -92,8 +92,9 @@ class ScanScreen(NoRepaintLoop, Screen):
     @on(ScanProgressed)
     def show_progress(self, message: ScanProgressed) -> None:
         # Under the palette (or any screen that lets this one show through) Textual repaints
-        # the whole top screen for any change down here: ~8 KB to the terminal per progress
-        # tick instead of ~1 KB, and a full render the keys wait behind. Covered, the figures
+        # the whole top screen for any change down here: the whole screen to the terminal per
+        # progress tick instead of the lines that changed, and a full render the keys wait
+        # behind (benchmarks/RESULTS.md, "Why the code is as it is"). Covered, the figures
         # move once a second; the latest are shown the moment this screen is on top again.
         self._latest = message.progress
         now = time.monotonic()

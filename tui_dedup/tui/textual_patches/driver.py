@@ -5,9 +5,10 @@ thread that waits in ``select()`` with a fixed 0.1 s timeout, and checks the par
 timeout only when that wait ends. A lone ESC byte (the escape key, as opposed to the start of an
 arrow key's ``ESC [ A``) therefore reaches the app after max(ESCDELAY, ~100 ms), whatever
 ``ESCDELAY`` says: lowering the delay alone changes nothing. Escape closes every dialog and the
-palette and stops a scan; with this patch and the CLI's ESCDELAY of 25 ms, benchmarks/RESULTS.md
-has closing the palette or the errors screen with escape through tmux at p50 36–39 ms, p95
-44–45 ms, which Textual's loop could not go below ~100 ms.
+palette and stops a scan; with this patch and the CLI's ESCDELAY of 25 ms, closing the palette
+or the errors screen with escape through tmux stays well below the ~100 ms that Textual's loop
+could not go under (benchmarks/RESULTS.md: the tmux rows of "ui load", and "Why the code is as
+it is").
 
 The fix: :class:`PromptEscapeLinuxDriver` waits in ``select()`` no longer than the parser's
 pending timeout, so the key arrives when the parser gives up on a sequence. Everything else is

@@ -4,7 +4,8 @@ Upstream behaviour (Textual 8.2): ``Footer`` recomposes (removes and mounts ever
 then styles them) whenever its screen publishes "bindings updated": on every focus change and
 every time a modal screen above it opens or closes. Closing the command palette to run a
 command thus rebuilt the footer of the screen underneath before the command's screen could open
-(10–20 ms of an otherwise ~50 ms key, measured when this was written).
+(a large share of such a key's time, measured when this was written: benchmarks/RESULTS.md,
+"Why the code is as it is").
 
 The fix (:class:`KeysUnchangedFooter`, mixed into ``tui_dedup.tui.widgets.footer.QuietFooter``):
 compare what the footer would show with what it shows, and skip the rebuild when they are equal;

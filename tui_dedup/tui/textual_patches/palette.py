@@ -13,9 +13,9 @@ Upstream behaviour (Textual 8.2), three habits that cost a lot over a slow link 
   it, and resets it on every later opening (:meth:`QuietCommandPalette.reopen`, which re-does
   what Textual's ``CommandPalette._on_mount`` sets up).
 
-benchmarks/RESULTS.md ("Keys through tmux"): with these and the ``repaint`` patch, opening the
-palette through tmux went from p50 139 / p95 176 ms to 56 / 82 ms, and all keys during a scan
-to p95 90 ms (74 ms through tmux's control client). Off: ctrl+p is Textual's own
+With these and the ``repaint`` patch, opening the palette through tmux, and every key during a
+scan, got markedly faster (before and after: benchmarks/RESULTS.md, "Keys through tmux" and
+"Why the code is as it is"). Off: ctrl+p is Textual's own
 ``App.action_command_palette`` (``tui_dedup.tui.palette`` decides).
 
 Private names touched: ``CommandPalette._watch__show_busy`` (overridden, calls Textual's),

@@ -6,9 +6,10 @@ changes, ``Screen._compositor_refresh`` passes the changed regions up to the top
 marks the covered screen for a full repaint (``_repaint_required = True``). That full repaint
 dirties the whole covered screen, whose regions are passed up again and mark another full
 repaint: from the first change on, each message the covered screen handles repaints it and the
-screen on top in full, for as long as the top screen stays open. Measured (benchmarks/RESULTS.md,
-"Keys through tmux"): ~11 full frames a second with the palette open over the scan screen, ~8 KB
-each at 120×36, with key presses waiting behind those renders.
+screen on top in full, for as long as the top screen stays open. Measured with the palette open
+over the scan screen: many full frames a second, each the whole terminal, with key presses
+waiting behind those renders (benchmarks/RESULTS.md, "Keys through tmux" and "Why the code is
+as it is").
 
 The fix: a covered screen passes up the regions that changed, repaints itself in full once as
 Textual does (its widgets may not have been rendered into it yet), and stops when that repaint's
