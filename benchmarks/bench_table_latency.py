@@ -69,14 +69,13 @@ def make_data(n_pairs: int, seed: int = 0):
         f"IMG_{f:07d}.jpg"
         for f in range(n_files)
     ]
-    files = dict(
-        paths=paths,
-        sizes=rng.integers(20_000, 25_000_000, n_files),
-        widths=rng.choice([640, 1920, 4032], n_files),
-        heights=rng.choice([480, 1080, 3024], n_files),
-        mtimes=rng.uniform(1.1e9, 1.75e9, n_files),
-    )
-    return pairs, files
+    facts = {
+        "size": rng.integers(20_000, 25_000_000, n_files),
+        "width": rng.choice([640, 1920, 4032], n_files),
+        "height": rng.choice([480, 1080, 3024], n_files),
+        "mtime": rng.uniform(1.1e9, 1.75e9, n_files),
+    }
+    return pairs, paths, facts
 
 
 class TimedApp(App):
@@ -158,6 +157,7 @@ class DataTableApp(TimedApp):
 def datatable_rows(model: PairTableModel, n: int) -> list[tuple]:
     """The same cells as PairTable shows, preformatted (DataTable needs every row up front)."""
     p, out = model.pairs, []
+    size, width, height = model.fact("size"), model.fact("width"), model.fact("height")
     for k in range(n):
         a, b = int(p.i[k]), int(p.j[k])
         out.append(
@@ -165,11 +165,11 @@ def datatable_rows(model: PairTableModel, n: int) -> list[tuple]:
                 format_similarity(float(p.similarity[k])),
                 "phash",
                 model.paths[a],
-                human_size(int(model.sizes[a])),
-                format_resolution(int(model.widths[a]), int(model.heights[a])),
+                human_size(int(size[a])),
+                format_resolution(int(width[a]), int(height[a])),
                 model.paths[b],
-                human_size(int(model.sizes[b])),
-                format_resolution(int(model.widths[b]), int(model.heights[b])),
+                human_size(int(size[b])),
+                format_resolution(int(width[b]), int(height[b])),
             )
         )
     return out
@@ -282,16 +282,16 @@ def main() -> None:
     args = ap.parse_args()
 
     load_before = os.getloadavg()[0]
-    pairs, files = make_data(args.pairs)
+    pairs, paths, facts = make_data(args.pairs)
     t = time.perf_counter()
-    model = PairTableModel(pairs, method="phash", **files)
+    model = PairTableModel(pairs, paths, facts, {"method": "phash"})
     build = time.perf_counter() - t
     print(f"PairTableModel({args.pairs:,} pairs): {build * 1000:.0f} ms", file=sys.stderr)
     ours = asyncio.run(bench_pair_table(model, args.presses))
     print("PairTable done", file=sys.stderr)
 
-    peer_pairs, peer_files = make_data(args.peer_rows)
-    peer_model = PairTableModel(peer_pairs, method="phash", **peer_files)
+    peer_pairs, peer_paths, peer_facts = make_data(args.peer_rows)
+    peer_model = PairTableModel(peer_pairs, peer_paths, peer_facts, {"method": "phash"})
     rows = datatable_rows(peer_model, args.peer_rows)
     peer = asyncio.run(bench_datatable(rows, args.peer_presses, budget=60))
     print("DataTable done", file=sys.stderr)

@@ -30,7 +30,8 @@ def synthetic(n_files: int, n_pairs: int) -> tuple[PairTableModel, Pairs]:
     )
     paths = [f"folder{f % 97}/IMG_{f:06d}.jpg" for f in range(n_files)]
     ones = np.ones(n_files)
-    model = PairTableModel(pairs, paths, ones * 1000, ones * 640, ones * 480, ones * 1.7e9, "phash")
+    facts = {"size": ones * 1000, "width": ones * 640, "height": ones * 480, "mtime": ones * 1.7e9}
+    model = PairTableModel(pairs, paths, facts, {"method": "phash"})
     return model, pairs
 
 

@@ -13,7 +13,8 @@ from tui_dedup.engine.model import Pairs
 from tui_dedup.tui.widgets import cells
 from tui_dedup.tui.widgets import table_model as tm
 from tui_dedup.tui.widgets.pair_table import PairTable
-from tui_dedup.tui.widgets.table_layout import COLUMN_BY_KEY, COLUMN_KEYS, compute_layout
+from tui_dedup.tui.widgets.table_columns import COLUMN_BY_KEY, COLUMN_KEYS
+from tui_dedup.tui.widgets.table_layout import compute_layout
 from tui_dedup.tui.widgets.table_model import PairTableModel
 
 # ---------------------------------------------------------------------------------------------
@@ -37,11 +38,13 @@ def make_model(n_pairs: int, n_files: int, seed: int = 0, **kw) -> PairTableMode
     return PairTableModel(
         pairs,
         paths,
-        sizes=rng.integers(1, 5, n_files) * 1_000_000,
-        widths=rng.choice([640, 4032], n_files),
-        heights=rng.choice([480, 3024], n_files),
-        mtimes=1.7e9 + rng.integers(0, 3, n_files) * 86_400.0,
-        method="phash",
+        facts={
+            "size": rng.integers(1, 5, n_files) * 1_000_000,
+            "width": rng.choice([640, 4032], n_files),
+            "height": rng.choice([480, 3024], n_files),
+            "mtime": 1.7e9 + rng.integers(0, 3, n_files) * 86_400.0,
+        },
+        labels={"method": "phash"},
         **kw,
     )
 
@@ -212,7 +215,7 @@ def test_marks_are_per_file_and_survive_sort_filter_and_rematch():
     m.set_pairs(m.pairs.take(np.unique(sub)))
     assert m.is_marked(f)
     assert m.current()[1:] == keep[1:]
-    assert m.method_names == ["phash"]
+    assert m.labels("method").names == ("phash",)
 
 
 def test_format_row_shows_marks_per_side():
@@ -244,10 +247,10 @@ def test_layout_fits_and_gives_paths_the_rest(width):
 
 def test_method_per_pair():
     m = make_model(6, 10)
-    m.set_pairs(m.pairs, ["phash", "dhash", "phash", "colorhist", "dhash", "phash"])
+    m.set_pairs(m.pairs, {"method": ["phash", "dhash", "phash", "colorhist", "dhash", "phash"]})
     m.sort_by("method")
-    names = [m.method_names[c] for c in m.method_codes[m.view]]
-    assert names == sorted(names)
+    names = [COLUMN_BY_KEY["method"].text(m, int(p)) for p in m.view]
+    assert names == ["colorhist", "dhash", "dhash", "phash", "phash", "phash"]
 
 
 # ---------------------------------------------------------------------------------------------

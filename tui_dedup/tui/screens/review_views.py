@@ -14,21 +14,13 @@ from textual.widgets import Input
 from tui_dedup.review.session import ReviewSession
 from tui_dedup.tui.widgets.group_view import GroupView
 from tui_dedup.tui.widgets.pair_table import PairTable
+from tui_dedup.tui.widgets.table_columns import file_facts, pair_labels
 from tui_dedup.tui.widgets.table_model import PairTableModel
 
 
 def table_model(session: ReviewSession) -> PairTableModel:
     """The pair table's model over the session's pairs and the files' facts."""
-    column = session.store.column
-    return PairTableModel(
-        session.pairs,
-        session.paths,
-        column("size"),
-        column("width"),
-        column("height"),
-        column("mtime"),
-        session.pair_methods(),
-    )
+    return PairTableModel(session.pairs, session.paths, file_facts(session), pair_labels(session))
 
 
 class ReviewViews:
@@ -66,7 +58,7 @@ class ReviewViews:
 
     def pairs_changed(self) -> None:
         """The session's pairs changed (re-match, skip, move, undo)."""
-        self.table.set_pairs(self.session.pairs, self.session.pair_methods())
+        self.table.set_pairs(self.session.pairs, pair_labels(self.session))
         if self.group_mode:
             self.fill_groups()
 

@@ -222,7 +222,7 @@ class GroupView(ScrollView, can_focus=True):
         f = int(self.line_file[line])
         if f < 0:
             style = base + self.get_component_rich_style("group-view--header")
-            copies = int(model.sizes[g.members[1:]].sum())
+            copies = int(model.fact("size")[g.members[1:]].sum())
             text = (
                 f"Group {int(self.line_group[line]) + 1}: {len(g.members)} files, "
                 f"copies take {human_size(copies)}"
@@ -237,9 +237,10 @@ class GroupView(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style("group-view--marked", partial=True)
         role = "keep" if f == g.keeper else "copy"
         sim = "" if f == g.keeper else format_similarity(self.similarity(g.keeper, f) or 0.0)
-        res = format_resolution(int(model.widths[f]), int(model.heights[f]))
+        res = format_resolution(int(model.fact("width")[f]), int(model.fact("height")[f]))
         glyph = mark_glyph() if marked else " "
-        tail = f" {fit(sim, 6, 'right')} {fit(human_size(int(model.sizes[f])), 7, 'right')}"
+        size = human_size(int(model.fact("size")[f]))
+        tail = f" {fit(sim, 6, 'right')} {fit(size, 7, 'right')}"
         if width >= 70:
             tail += f" {fit(res, 9, 'right')}"
         head = f"  {glyph} {role} "

@@ -11,10 +11,9 @@ Line 0 of the widget is a fixed header; the rows scroll beneath it. The virtual 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import ClassVar
 
-import numpy as np
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -24,9 +23,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_dedup.engine.model import Pairs
-from tui_dedup.tui.widgets.pair_table_rows import RowCache, row_strip
-from tui_dedup.tui.widgets.table_layout import COLUMN_KEYS, Layout, Side, compute_layout
-from tui_dedup.tui.widgets.table_model import PairTableModel
+from tui_dedup.tui.widgets.pair_table_rows import RowCache, cell_styles, row_strip
+from tui_dedup.tui.widgets.table_columns import Side
+from tui_dedup.tui.widgets.table_layout import Layout, compute_layout
+from tui_dedup.tui.widgets.table_model import LabelValue, PairTableModel
 
 HEADER_HEIGHT = 1
 
@@ -179,7 +179,7 @@ class PairTable(ScrollView, can_focus=True):
         return self._model.current() if self._model is not None else None
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by ``column`` (a key of ``table_layout.COLUMNS``); the cursor keeps its pair."""
+        """Sort by ``column`` (a key of ``table_columns.COLUMNS``); the cursor keeps its pair."""
         if self._model is None:
             return
         self._model.sort_by(column, reverse)
@@ -189,8 +189,7 @@ class PairTable(ScrollView, can_focus=True):
     def cycle_sort(self) -> None:
         """Sort by the next column to the right (wrapping)."""
         if self._model is not None:
-            at = COLUMN_KEYS.index(self._model.sort_column)
-            self.sort_by(COLUMN_KEYS[(at + 1) % len(COLUMN_KEYS)])
+            self.sort_by(self._model.next_sort_column())
 
     def reverse_sort(self) -> None:
         if self._model is not None:
@@ -203,11 +202,12 @@ class PairTable(ScrollView, can_focus=True):
         self._model.set_filter(text)
         self._after_view_change()
 
-    def set_pairs(self, pairs: Pairs, method: str | Sequence[str] | np.ndarray = "") -> None:
-        """Show re-matched pairs; marks and the cursor's pair are kept."""
+    def set_pairs(self, pairs: Pairs, labels: Mapping[str, LabelValue] | None = None) -> None:
+        """Show re-matched pairs and their labels (the method...); marks and the cursor's pair
+        are kept."""
         if self._model is None:
             return
-        self._model.set_pairs(pairs, method)
+        self._model.set_pairs(pairs, labels)
         self._after_view_change()
 
     def toggle_mark_current(self) -> tuple[int, bool] | None:
@@ -383,18 +383,14 @@ class PairTable(ScrollView, can_focus=True):
         row_style = (
             base + self.get_component_rich_style("pair-table--cursor") if is_cursor else base
         )
-        marked = self.get_component_rich_style("pair-table--marked", partial=True)
-        side_style = self.get_component_rich_style("pair-table--side", partial=True)
-        marks = {"a": row.marked_a, "b": row.marked_b}
-        styles = []
-        for col in layout.columns:
-            style = row_style
-            if col.side is not None:
-                if marks[col.side]:
-                    style = style + marked
-                if is_cursor and col.side == model.side:
-                    style = style + side_style
-            styles.append(style)
+        styles = cell_styles(
+            layout,
+            row,
+            row_style,
+            marked=self.get_component_rich_style("pair-table--marked", partial=True),
+            side=self.get_component_rich_style("pair-table--side", partial=True),
+            chosen=model.side if is_cursor else None,
+        )
         return self._strip(row.cells, styles, row_style)
 
     def _strip(self, cells, styles: list[Style], fill: Style) -> Strip:

@@ -2,8 +2,8 @@
 
 Apart from the widget because neither needs it: the cache only knows that a row's text
 changes when the model's ``version`` or the layout does (a cursor or side move only restyles,
-so holding a key down reformats nothing), and a strip is cells joined by the separator, each
-in its own style, padded to the width.
+so holding a key down reformats nothing), a cell's style follows from its column's side, and a
+strip is cells joined by the separator, each in its own style, padded to the width.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from tui_dedup.tui.widgets.table_columns import Side
 from tui_dedup.tui.widgets.table_layout import SEPARATOR, FormattedRow, Layout
 from tui_dedup.tui.widgets.table_model import PairTableModel
 
@@ -42,6 +43,24 @@ class RowCache:
         if row is None:
             row = self._rows[p] = model.format_row(pos, layout)
         return row
+
+
+def cell_styles(
+    layout: Layout, row: FormattedRow, base: Style, marked: Style, side: Style, chosen: Side | None
+) -> list[Style]:
+    """Each cell's style: ``base``, plus ``marked`` on a marked file's cells, plus ``side`` on
+    the ``chosen`` side's cells (the cursor row's side; None elsewhere)."""
+    marks = {"a": row.marked_a, "b": row.marked_b}
+    styles = []
+    for col in layout.columns:
+        style = base
+        if col.side is not None:
+            if marks[col.side]:
+                style = style + marked
+            if col.side == chosen:
+                style = style + side
+        styles.append(style)
+    return styles
 
 
 def row_strip(cells: Sequence[str], styles: Sequence[Style], fill: Style, width: int) -> Strip:

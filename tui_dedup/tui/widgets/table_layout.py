@@ -1,4 +1,5 @@
-"""Which columns the pair table shows at a given width, how wide each is, and a row's text.
+"""Which of the declared columns (``table_columns``) fit a given width, how wide each is, and a
+row's text.
 
 Apart from the model because it depends only on the terminal's width, not on the pairs: the
 widget recomputes a :class:`Layout` on resize, the model fills a :class:`FormattedRow` per
@@ -8,49 +9,10 @@ visible row to the layout it is given, and both are plain values (no Textual, no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from tui_dedup.tui.widgets.cells import Align
-
-Side = Literal["a", "b"]
+from tui_dedup.tui.widgets.table_columns import COLUMNS, Column
 
 SEPARATOR = " "
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One table column.
-
-    ``width`` 0 means a path column that shares the space left over by the fixed columns.
-    ``min_path`` is how wide each path column must stay for this column to be shown, so narrow
-    terminals drop the least useful columns first (modified dates, then the method).
-    """
-
-    key: str
-    title: str
-    width: int
-    side: Side | None = None
-    align: Align = "left"
-    min_path: int = 0
-    default_reverse: bool = False
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("similarity", "Sim", 6, align="right", default_reverse=True),
-    Column("method", "Method", 7, min_path=22),
-    Column("file_a", "File A", 0, side="a"),
-    Column("size_a", "Size", 7, side="a", align="right", min_path=14),
-    Column("res_a", "Res", 9, side="a", align="right", min_path=16),
-    Column("modified_a", "Modified", 10, side="a", min_path=26),
-    Column("file_b", "File B", 0, side="b"),
-    Column("size_b", "Size", 7, side="b", align="right", min_path=14),
-    Column("res_b", "Res", 9, side="b", align="right", min_path=16),
-    Column("modified_b", "Modified", 10, side="b", min_path=26),
-)
-COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
-COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
-# Which optional columns to add first when there is room: sizes, resolutions, method, dates.
-_ADD_ORDER = ("size", "res", "method", "modified")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +52,33 @@ class FormattedRow:
 
 
 def compute_layout(width: int, min_path: int = 8) -> Layout:
-    """Choose columns and widths for ``width`` cells; the two path columns share the rest."""
+    """Choose columns and widths for ``width`` cells; the path columns share the rest.
+
+    Columns come in by ``show_rank`` (see :class:`~.table_columns.Column`), each rank only if
+    every path column keeps its ``min_path``; a rank that does not fit does not stop the next.
+    """
     sep = len(SEPARATOR)
-    shown = {"similarity", "file_a", "file_b"}
+    n_flex = sum(c.flex for c in COLUMNS)
+    shown = {c.key for c in COLUMNS if c.show_rank == 0}
 
     def fixed_cost(keys: set[str]) -> int:
         cols = [c for c in COLUMNS if c.key in keys]
-        return sum(c.width for c in cols) + sep * (len(cols) - 1)
+        return sum(c.width for c in cols if not c.flex) + sep * (len(cols) - 1)
 
-    for prefix in _ADD_ORDER:
-        group = {c.key for c in COLUMNS if c.key.startswith(prefix)}
-        need = max(COLUMN_BY_KEY[k].min_path for k in group)
-        trial = shown | group
-        if (width - fixed_cost(trial)) // 2 >= need:
+    for rank in sorted({c.show_rank for c in COLUMNS} - {0}):
+        group = [c for c in COLUMNS if c.show_rank == rank]
+        trial = shown | {c.key for c in group}
+        if (width - fixed_cost(trial)) // n_flex >= max(c.min_path for c in group):
             shown = trial
     columns = tuple(c for c in COLUMNS if c.key in shown)
-    spare = max(2 * min_path, width - fixed_cost(shown))
-    path_a = spare - spare // 2
-    path_b = spare // 2
-    widths = tuple(
-        (path_a if c.key == "file_a" else path_b) if c.width == 0 else c.width for c in columns
-    )
-    return Layout(columns, widths)
+    spare = max(n_flex * min_path, width - fixed_cost(shown))
+    # The first path columns get the odd cells: with two, A gets ceil(spare / 2).
+    flex_widths = [spare // n_flex + (k < spare % n_flex) for k in range(n_flex)]
+    widths, k = [], 0
+    for c in columns:
+        if c.flex:
+            widths.append(flex_widths[k])
+            k += 1
+        else:
+            widths.append(c.width)
+    return Layout(columns, tuple(widths))

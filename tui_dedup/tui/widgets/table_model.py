@@ -12,36 +12,28 @@ Vocabulary:
 
 Marks belong to file rows and the cursor to a pair's identity ``(i, j)``, so both survive a
 resort, a new filter and a re-match (:meth:`PairTableModel.set_pairs`).
+
+The columns are declared in :mod:`~tui_dedup.tui.widgets.table_columns`; the model holds the
+data they read (per-file *facts*, per-pair *labels*) under the names declared there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from tui_dedup.engine.model import Pairs
-from tui_dedup.tui.widgets.cells import (
-    fit,
-    format_date,
-    format_resolution,
-    format_similarity,
-    human_size,
-    mark_glyph,
-    printable,
-    shorten_middle,
-    sort_arrow,
-)
-from tui_dedup.tui.widgets.table_layout import (
-    COLUMN_BY_KEY,
-    COLUMN_KEYS,
-    FormattedRow,
-    Layout,
-    Side,
-)
-from tui_dedup.tui.widgets.table_sort import float32_sort_code, offset_code, stable_order
+from tui_dedup.tui.widgets.cells import fit, sort_arrow
+from tui_dedup.tui.widgets.table_columns import COLUMN_BY_KEY, COLUMN_KEYS, FILE_FACTS, Side
+from tui_dedup.tui.widgets.table_layout import FormattedRow, Layout
+from tui_dedup.tui.widgets.table_sort import Labels, offset_code, stable_order
 
 _ORDER_CACHE_SIZE = 4
+
+
+#: A per-pair text: one for all pairs, or one per pair.
+LabelValue = str | Sequence[str] | np.ndarray
 
 
 def _as_array(values: Sequence | np.ndarray, dtype, n: int, name: str) -> np.ndarray:
@@ -52,36 +44,35 @@ def _as_array(values: Sequence | np.ndarray, dtype, n: int, name: str) -> np.nda
 
 
 class PairTableModel:
-    """Pairs plus per-file columns, with the shown rows, sort, filter, marks, side and cursor.
+    """Pairs plus per-file facts, with the shown rows, sort, filter, marks, side and cursor.
 
     Args:
-        pairs: the candidate pairs; ``i``/``j`` index the per-file columns below.
+        pairs: the candidate pairs; ``i``/``j`` index the per-file arrays.
         paths: display path of each file (relative to its scan root).
-        sizes: size in bytes of each file.
-        widths, heights: pixel size of each file (0 when unknown).
-        mtimes: modification time of each file, POSIX seconds (0 when unknown).
-        method: the method name for all pairs, or one name per pair.
+        facts: one array per file for each name in ``table_columns.FILE_FACTS`` (size in
+            bytes, pixel width and height, modification time in POSIX seconds; 0 when unknown).
+        labels: per-pair texts by name (``table_columns.PAIR_LABELS``), e.g. ``{"method":
+            "phash"}``: one text for all pairs, or one per pair.
     """
 
     def __init__(
         self,
         pairs: Pairs,
         paths: Sequence[str],
-        sizes: Sequence[int] | np.ndarray,
-        widths: Sequence[int] | np.ndarray,
-        heights: Sequence[int] | np.ndarray,
-        mtimes: Sequence[float] | np.ndarray,
-        method: str | Sequence[str] | np.ndarray = "",
+        facts: Mapping[str, Sequence[float] | np.ndarray],
+        labels: Mapping[str, LabelValue] | None = None,
         *,
         sort: str = "similarity",
         reverse: bool | None = None,
     ) -> None:
         n = len(paths)
+        missing = FILE_FACTS.keys() - facts.keys()
+        if missing:
+            raise ValueError(f"facts: missing {', '.join(sorted(missing))}")
         self.paths: Sequence[str] = paths
-        self.sizes = _as_array(sizes, np.int64, n, "sizes")
-        self.widths = _as_array(widths, np.int64, n, "widths")
-        self.heights = _as_array(heights, np.int64, n, "heights")
-        self.mtimes = _as_array(mtimes, np.float64, n, "mtimes")
+        self.facts = {
+            name: _as_array(values, FILE_FACTS.get(name), n, name) for name, values in facts.items()
+        }
         self.marked = np.zeros(n, dtype=bool)
         self.side: Side = "a"
         self.filter_text = ""
@@ -98,7 +89,8 @@ class PairTableModel:
         self._file_mask_query = ""
         self._cursor = 0
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
-        self._install_pairs(pairs, method)
+        self._labels: dict[str, Labels] = {}
+        self._install_pairs(pairs, labels or {})
         self._rebuild(keep=None)
 
     # -- basic facts --------------------------------------------------------------------------
@@ -116,9 +108,20 @@ class PairTableModel:
         """Number of rows shown (after the filter)."""
         return int(self.view.shape[0])
 
-    # -- pairs and methods --------------------------------------------------------------------
+    # -- the data the columns read -------------------------------------------------------------
 
-    def _install_pairs(self, pairs: Pairs, method: str | Sequence[str] | np.ndarray) -> None:
+    def fact(self, name: str) -> np.ndarray:
+        """The per-file array ``name`` (see ``table_columns.FILE_FACTS``)."""
+        return self.facts[name]
+
+    def labels(self, name: str) -> Labels:
+        """The per-pair text ``name`` (see ``table_columns.PAIR_LABELS``); "" when not given."""
+        got = self._labels.get(name)
+        if got is None:
+            got = self._labels[name] = Labels.of("", len(self.pairs), name)
+        return got
+
+    def _install_pairs(self, pairs: Pairs, labels: Mapping[str, LabelValue]) -> None:
         n = len(pairs)
         if n and (
             int(pairs.i.max(initial=0)) >= self.n_files
@@ -127,27 +130,24 @@ class PairTableModel:
             raise ValueError("pairs refer to file rows beyond the file table")
         self.pairs = pairs
         self._orders = {}
-        if isinstance(method, str):
-            self.method_names: list[str] = [method]
-            self.method_codes = np.zeros(n, dtype=np.int32)
-        else:
-            names, codes = np.unique(np.asarray(method, dtype=str), return_inverse=True)
-            if codes.shape != (n,):
-                raise ValueError(f"method: expected one name per pair ({n}), got {codes.shape}")
-            self.method_names = [str(x) for x in names]
-            self.method_codes = codes.astype(np.int32)
+        old, self._labels = self._labels, {}
+        for name in {*old, *labels}:
+            value = labels.get(name, "")
+            prev = old.get(name)
+            if isinstance(value, str) and not value and prev is not None and len(prev.names) == 1:
+                value = prev.names[0]  # a re-match with the same single text (one method)
+            self._labels[name] = Labels.of(value, n, name)
 
-    def set_pairs(self, pairs: Pairs, method: str | Sequence[str] | np.ndarray = "") -> None:
-        """Swap in new pairs (a re-match) over the same file table.
+    def set_pairs(self, pairs: Pairs, labels: Mapping[str, LabelValue] | None = None) -> None:
+        """Swap in new pairs (a re-match) over the same file table, with their labels.
 
         Marks are kept (they are per file); the cursor stays on the same ``(i, j)`` pair if it
-        is still listed and shown, otherwise on the same position.
+        is still listed and shown, otherwise on the same position. A label not given keeps its
+        text if it had one for all pairs (a re-match with the same method).
         """
         keep = self.current()
         old_pos = self._cursor
-        if isinstance(method, str) and not method and len(self.method_names) == 1:
-            method = self.method_names[0]  # a re-match with the same single method
-        self._install_pairs(pairs, method)
+        self._install_pairs(pairs, labels or {})
         key = None
         if keep is not None:
             _, ci, cj = keep
@@ -173,24 +173,11 @@ class PairTableModel:
         Keys are non-negative integers (uint64), which lets :meth:`_order` sort packed
         ``key << k | pair`` values instead of calling ``argsort`` (see ``table_sort``).
         """
-        p = self.pairs
-        if column == "similarity":
-            return float32_sort_code(p.similarity)
-        if column == "method":
-            return self.method_codes.astype(np.uint64)
-        kind, _, side = column.rpartition("_")
-        rows = {"a": p.i, "b": p.j}.get(side)
-        if rows is None or kind not in ("file", "size", "res", "modified"):
-            raise KeyError(column)
-        if kind == "file":
-            per_file = self.path_rank()
-        elif kind == "size":
-            per_file = self.sizes
-        elif kind == "res":
-            per_file = self.widths * self.heights
-        else:  # modified, to the second
-            per_file = np.floor(np.nan_to_num(self.mtimes)).astype(np.int64)
-        return offset_code(per_file)[rows]
+        col = COLUMN_BY_KEY[column]
+        key = col.sort(self)
+        if col.side is None:
+            return key
+        return offset_code(key)[self.pairs.i if col.side == "a" else self.pairs.j]
 
     def _order(self) -> np.ndarray:
         """Pair indices in sort order; ties keep the engine's pair order in both directions
@@ -220,9 +207,13 @@ class PairTableModel:
     def reverse_sort(self) -> None:
         self.sort_by(self.sort_column, not self.sort_reverse)
 
+    def next_sort_column(self) -> str:
+        """The column after the sort column, in display order (wrapping)."""
+        return COLUMN_KEYS[(COLUMN_KEYS.index(self.sort_column) + 1) % len(COLUMN_KEYS)]
+
     def cycle_sort(self) -> str:
         """Sort by the next column (in display order); returns its key."""
-        k = COLUMN_KEYS[(COLUMN_KEYS.index(self.sort_column) + 1) % len(COLUMN_KEYS)]
+        k = self.next_sort_column()
         self.sort_by(k)
         return k
 
@@ -364,28 +355,8 @@ class PairTableModel:
         """Text of the row at view position ``pos``, each cell fitted to ``layout``."""
         self.rows_formatted += 1
         p = int(self.view[pos])
-        files = {"a": int(self.pairs.i[p]), "b": int(self.pairs.j[p])}
-        marks = {s: bool(self.marked[f]) for s, f in files.items()}
-        mark = mark_glyph()
-        cells = []
-        for col, w in zip(layout.columns, layout.widths, strict=True):
-            kind, _, side = col.key.rpartition("_")
-            f = files.get(side, -1)
-            if col.key == "similarity":
-                text = format_similarity(float(self.pairs.similarity[p]))
-            elif col.key == "method":
-                text = self.method_names[int(self.method_codes[p])]
-            elif kind == "file":
-                glyph = mark if marks[side] else " "
-                cells.append(glyph + " " + shorten_middle(printable(self.paths[f]), w - 2))
-                continue
-            elif kind == "size":
-                text = human_size(int(self.sizes[f]))
-            elif kind == "res":
-                text = format_resolution(int(self.widths[f]), int(self.heights[f]))
-            elif kind == "modified":
-                text = format_date(float(self.mtimes[f]))
-            else:  # pragma: no cover - COLUMNS and this method are edited together
-                raise KeyError(col.key)
-            cells.append(fit(text, w, col.align))
-        return FormattedRow(p, tuple(cells), marks["a"], marks["b"])
+        i, j = int(self.pairs.i[p]), int(self.pairs.j[p])
+        cells = tuple(
+            col.cell(self, p, i, j, w) for col, w in zip(layout.columns, layout.widths, strict=True)
+        )
+        return FormattedRow(p, cells, bool(self.marked[i]), bool(self.marked[j]))

@@ -3,12 +3,37 @@
 Apart from the model because it is pure numpy on one array of keys: every column's values are
 first mapped to non-negative uint64 codes in the same order (:func:`float32_sort_code`,
 :func:`offset_code`), which is what lets :func:`stable_order` sort packed integers instead of
-calling a stable ``argsort``.
+calling a stable ``argsort``. A text value per pair (the method, say) is kept as
+:class:`Labels`: a few names and one small code per pair, whose order is the names' order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """A text per pair as codes into sorted ``names``: 4 bytes a pair, sortable as integers."""
+
+    names: tuple[str, ...]
+    codes: np.ndarray  # int32, one per pair
+
+    @classmethod
+    def of(cls, value: str | Sequence[str] | np.ndarray, n: int, name: str) -> Labels:
+        """One text for all ``n`` pairs, or one per pair."""
+        if isinstance(value, str):
+            return cls((value,), np.zeros(n, dtype=np.int32))
+        names, codes = np.unique(np.asarray(value, dtype=str), return_inverse=True)
+        if codes.shape != (n,):
+            raise ValueError(f"{name}: expected one text per pair ({n}), got {codes.shape}")
+        return cls(tuple(str(x) for x in names), codes.astype(np.int32))
+
+    def text(self, p: int) -> str:
+        return self.names[int(self.codes[p])]
 
 
 def float32_sort_code(x: np.ndarray) -> np.ndarray:

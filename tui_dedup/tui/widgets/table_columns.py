@@ -1,0 +1,206 @@
+"""The pair table's columns, declared once: title, width rules, cell text, sort, alignment.
+
+Why one declaration: the model (sort keys, row text, header), the layout (what fits at a given
+width), the widget (clicks, per-side styles) and the group view all read :data:`COLUMNS`, so no
+other module names a column or keeps an array in column order. No Textual here.
+
+Adding a column. Declare a :class:`Column` in :data:`PER_PAIR` (one cell per pair, left of
+the files) or :data:`PER_FILE` (one cell per side; keys get ``_a`` / ``_b``): ``text`` reads the
+model's arrays through :class:`TableData`, ``sort`` returns integers, ``width`` and
+``show_rank`` / ``min_path`` say when it fits (at 80 cells: similarity, both paths, sizes and
+resolutions; the method from 96 cells, the dates from 126). If it shows what the model already
+holds (the pairs' fields, the paths, a fact in :data:`FILE_FACTS` or a label in
+:data:`PAIR_LABELS`), or a per-file number ``FeatureStore.column`` already gives (add its name
+to :data:`FILE_FACTS`), this file is the only one to touch. A value the review session works
+out (a per-pair ``kind``, say) adds its entry to :data:`PAIR_LABELS` and its method in
+``review/session.py``; a per-file number the store lacks adds its branch to
+``FeatureStore.column`` (``engine/features/store.py``): two files. The sort and layout tests
+run over every declared column; the SVG snapshots (100 cells wide) change if it shows there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
+
+import numpy as np
+
+from tui_dedup.engine.model import Pairs
+from tui_dedup.review.session import ReviewSession
+from tui_dedup.tui.widgets.cells import (
+    Align,
+    fit,
+    format_date,
+    format_resolution,
+    format_similarity,
+    human_size,
+    mark_glyph,
+    printable,
+    shorten_middle,
+)
+from tui_dedup.tui.widgets.table_sort import Labels, float32_sort_code
+
+Side = Literal["a", "b"]
+
+
+class TableData(Protocol):
+    """What a column reads: the model's arrays (the model is one; tests may pass another)."""
+
+    pairs: Pairs
+    paths: Sequence[str]
+    marked: np.ndarray
+
+    def fact(self, name: str) -> np.ndarray:
+        """A per-file array named in :data:`FILE_FACTS`."""
+        ...
+
+    def labels(self, name: str) -> Labels:
+        """A per-pair text named in :data:`PAIR_LABELS`."""
+        ...
+
+    def path_rank(self) -> np.ndarray: ...
+
+
+#: A cell's text: ``(data, index)`` where index is a pair index (per-pair columns) or a file row.
+Text = Callable[[TableData, int], str]
+#: Sort key: uint64 codes, one per pair (per-pair columns), or integers, one per file.
+SortKey = Callable[[TableData], np.ndarray]
+#: Text fitted to exactly ``width`` cells.
+Cut = Callable[[str, int, Align], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column. ``flex`` columns (the paths) share what the fixed-``width`` ones leave.
+
+    ``show_rank`` 0 is always shown; the others are added in rank order (equal ranks together)
+    while each path column keeps at least ``min_path`` cells, so narrow terminals drop the
+    highest ranks first. ``side`` is set on the two copies of a :data:`PER_FILE` column.
+    """
+
+    key: str
+    title: str
+    text: Text
+    sort: SortKey
+    width: int = 0
+    flex: bool = False
+    align: Align = "left"
+    show_rank: int = 0
+    min_path: int = 0
+    default_reverse: bool = False
+    cut: Cut = fit
+    side: Side | None = None
+
+    def cell(self, data: TableData, p: int, i: int, j: int, width: int) -> str:
+        """This column's cell for pair ``p`` of files ``i`` (side A) and ``j`` (side B)."""
+        index = p if self.side is None else i if self.side == "a" else j
+        return self.cut(self.text(data, index), width, self.align)
+
+
+def _path_text(d: TableData, f: int) -> str:
+    return (mark_glyph() if d.marked[f] else " ") + " " + printable(d.paths[f])
+
+
+def _cut_path(text: str, width: int, align: Align) -> str:
+    """Keep the mark and its space, cut the path's middle (its file name stays)."""
+    return text[:2] + shorten_middle(text[2:], width - 2)
+
+
+def _mtime_seconds(d: TableData) -> np.ndarray:
+    return np.floor(np.nan_to_num(d.fact("mtime"))).astype(np.int64)
+
+
+PER_PAIR: tuple[Column, ...] = (
+    Column(
+        "similarity",
+        "Sim",
+        lambda d, p: format_similarity(float(d.pairs.similarity[p])),
+        lambda d: float32_sort_code(d.pairs.similarity),
+        width=6,
+        align="right",
+        default_reverse=True,
+    ),
+    Column(
+        "method",
+        "Method",
+        lambda d, p: d.labels("method").text(p),
+        lambda d: d.labels("method").codes.astype(np.uint64),
+        width=7,
+        show_rank=3,
+        min_path=22,
+    ),
+)
+PER_FILE: tuple[Column, ...] = (
+    Column("file", "File {side}", _path_text, lambda d: d.path_rank(), flex=True, cut=_cut_path),
+    Column(
+        "size",
+        "Size",
+        lambda d, f: human_size(int(d.fact("size")[f])),
+        lambda d: d.fact("size"),
+        width=7,
+        align="right",
+        show_rank=1,
+        min_path=14,
+    ),
+    Column(
+        "res",
+        "Res",
+        lambda d, f: format_resolution(int(d.fact("width")[f]), int(d.fact("height")[f])),
+        lambda d: d.fact("width") * d.fact("height"),
+        width=9,
+        align="right",
+        show_rank=2,
+        min_path=16,
+    ),
+    Column(
+        "modified",
+        "Modified",
+        lambda d, f: format_date(float(d.fact("mtime")[f])),
+        _mtime_seconds,
+        width=10,
+        show_rank=4,
+        min_path=26,
+    ),
+)
+
+
+def _side(col: Column, side: Side) -> Column:
+    title = col.title.format(side=side.upper())
+    return replace(col, key=f"{col.key}_{side}", title=title, side=side)
+
+
+#: Every column in display order: per-pair ones, then side A's files, then side B's.
+COLUMNS: tuple[Column, ...] = (
+    *PER_PAIR,
+    *(_side(c, "a") for c in PER_FILE),
+    *(_side(c, "b") for c in PER_FILE),
+)
+COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
+
+# -- where the data comes from -----------------------------------------------------------------
+
+#: Per-file facts the model holds, by ``FeatureStore.column`` name, with the dtype they are kept
+#: in (the group view reads them too).
+FILE_FACTS: dict[str, type] = {
+    "size": np.int64,
+    "width": np.int64,
+    "height": np.int64,
+    "mtime": np.float64,
+}
+#: Per-pair texts the model holds, and how the review session gives them for its current pairs
+#: (one text for all pairs, or one per pair).
+PAIR_LABELS: dict[str, Callable[[ReviewSession], str | np.ndarray]] = {
+    "method": lambda s: s.pair_methods(),
+}
+
+
+def file_facts(session: ReviewSession) -> dict[str, np.ndarray]:
+    """The session's per-file facts that the table shows."""
+    return {name: session.store.column(name) for name in FILE_FACTS}
+
+
+def pair_labels(session: ReviewSession) -> Mapping[str, str | np.ndarray]:
+    """The session's per-pair texts for its current pairs."""
+    return {name: get(session) for name, get in PAIR_LABELS.items()}
