@@ -198,7 +198,7 @@ def _kill_at(point: str, monkeypatch, quarantined: str) -> Callable[[], None]:
         dead = True
         raise Killed(point)
 
-    real_fill, real_add_name, real_remove = copying._fill, safefs.add_name, safefs.remove_name
+    real_fill, real_publish, real_remove = copying._fill, safefs.publish, safefs.remove_name
 
     def fill(sfd, out, st, expected, src):
         if point == "writing":
@@ -209,10 +209,11 @@ def _kill_at(point: str, monkeypatch, quarantined: str) -> Callable[[], None]:
             die()
         return notes
 
-    def add_name(src, dst):
-        real_add_name(src, dst)
-        if point == "published" and src.endswith(".dedup-tui-partial"):
+    def publish(tmp, dst):
+        if point == "published" and tmp.endswith(".dedup-tui-partial"):
+            safefs.add_name(tmp, dst)  # the copy has its name; its temporary one is not gone
             die()
+        return real_publish(tmp, dst)
 
     def remove_name(path, expect=None):
         if point == "restored" and path == quarantined:
@@ -221,13 +222,13 @@ def _kill_at(point: str, monkeypatch, quarantined: str) -> Callable[[], None]:
 
     monkeypatch.setattr(os, "unlink", unlink)
     monkeypatch.setattr(copying, "_fill", fill)
-    monkeypatch.setattr(safefs, "add_name", add_name)
+    monkeypatch.setattr(safefs, "publish", publish)
     monkeypatch.setattr(safefs, "remove_name", remove_name)
 
     def restore() -> None:
         monkeypatch.setattr(os, "unlink", real_unlink)
         monkeypatch.setattr(copying, "_fill", real_fill)
-        monkeypatch.setattr(safefs, "add_name", real_add_name)
+        monkeypatch.setattr(safefs, "publish", real_publish)
         monkeypatch.setattr(safefs, "remove_name", real_remove)
 
     return restore
