@@ -54,12 +54,11 @@ sys.path.insert(0, str(ROOT))
 import tui_dedup.review.pipeline as scan_screen_mod  # noqa: E402  (where the scan runs)
 import tui_dedup.tui.app as app_module  # noqa: E402
 import tui_dedup.tui.gc_policy as gc_policy  # noqa: E402
-from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, VARIANTS  # noqa: E402
+from tui_dedup.engine.features.columns import zeros as feature_zeros  # noqa: E402
 from tui_dedup.engine.features.meta_columns import MetaColumns  # noqa: E402
 from tui_dedup.engine.features.store import FeatureBlock, StoreBuilder  # noqa: E402
 from tui_dedup.engine.files.digest import DIGEST_SIZE  # noqa: E402
 from tui_dedup.engine.model import FileEntry, Pairs  # noqa: E402
-from tui_dedup.engine.registry import HASH_METHODS  # noqa: E402
 from tui_dedup.engine.scan import ScanResult  # noqa: E402
 from tui_dedup.review.session import MatchOutcome, ReviewSession  # noqa: E402
 from tui_dedup.review.settings import RunSettings  # noqa: E402
@@ -89,7 +88,6 @@ def synthetic_result(root: str, n_files: int, hash_size: int = 8) -> ScanResult:
         )
         for f in range(n_files)
     ]
-    words = (hash_size * hash_size + 63) // 64
     metas = MetaColumns(
         rng.choice([640, 1920, 4032], n_files).astype(np.int64),
         rng.choice([480, 1080, 3024], n_files).astype(np.int64),
@@ -101,14 +99,10 @@ def synthetic_result(root: str, n_files: int, hash_size: int = 8) -> ScanResult:
         np.zeros(n_files, bool),
         np.zeros(n_files, np.float64),
     )
+    hashes, features = feature_zeros(n_files, hash_size)
+    features["detail"][:] = 40.0  # above the low-detail limit
     block = FeatureBlock(
-        metas,
-        {m: np.zeros((n_files, VARIANTS, words), np.uint64) for m in HASH_METHODS},
-        np.zeros((n_files, 3 * HIST3_BINS), np.float32),
-        np.zeros((n_files, HIST1_BINS), np.float32),
-        np.full(n_files, 40.0, np.float32),
-        np.zeros((n_files, DIGEST_SIZE), np.uint8),
-        np.zeros(n_files, bool),
+        metas, hashes, features, np.zeros((n_files, DIGEST_SIZE), np.uint8), np.zeros(n_files, bool)
     )
     builder = StoreBuilder(hash_size)
     builder.add_block(entries, block)

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tui_dedup.engine.features.hashes import extract, tile_signature
+from tui_dedup.engine.features.columns import extract
 from tui_dedup.engine.features.store import FeatureRow, FeatureStore, StoreBuilder, with_sharpness
 from tui_dedup.engine.files.decode import (
     DecodeLimits,
@@ -133,11 +133,10 @@ def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> Feat
         decoded = decode_data(entry.path, data, config.limits, want_digest=want_digest)
         if isinstance(decoded, ScanError):
             return decoded
-        hashes, h3, h1, detail, sharp = extract(decoded.image, config.hash_size)
-        tiles = tile_signature(decoded.image)
+        hashes, features, sharp = extract(decoded.image, config.hash_size)  # every column
     meta = with_sharpness(decoded.meta, sharp)
     edge = edge_digest_bytes(data)  # for the cache's re-check after a rename or chmod
-    return FeatureRow(meta, hashes, h3, h1, detail, decoded.digest, tiles=tiles, edge=edge)
+    return FeatureRow(meta, hashes, features=features, digest=decoded.digest, edge=edge)
 
 
 @contextlib.contextmanager

@@ -37,9 +37,10 @@ from tui_dedup.engine.cache.snapshot import (
     snapshot_name,
     write_snapshot,
 )
+from tui_dedup.engine.features import columns as _columns
 from tui_dedup.engine.features import hashes as _features
 from tui_dedup.engine.files import decode as _decode
-from tui_dedup.engine.registry import DEFAULT_HASH_SIZE, HASH_METHODS
+from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
 
 if TYPE_CHECKING:
     from tui_dedup.engine.features.store import FeatureStore
@@ -104,11 +105,15 @@ def resolve_cache_path(path: str | os.PathLike[str] | None) -> str:
 
 
 def settings_key(hash_size: int) -> str:
-    """Everything that changes stored features; rows of another key are never reused."""
+    """Everything that changes stored features; rows of another key are never reused.
+
+    The feature version, the hash and decode sizes, then each feature column's parameters as
+    the column declaration states them (engine/features/columns.py), e.g.
+    ``v3;hash=8;decode=64;variants=8;methods=phash,dhash,ahash;hist=32x3,64``.
+    """
     return (
         f"v{_features.FEATURE_VERSION};hash={hash_size};decode={_decode.MIN_DECODE_SIDE};"
-        f"variants={_features.VARIANTS};methods={','.join(HASH_METHODS)};"
-        f"hist={_features.HIST3_BINS}x3,{_features.HIST1_BINS}"
+        f"{_columns.settings_part()}"
     )
 
 

@@ -1,11 +1,13 @@
 """The fixed binary layout of one feature-cache row: :class:`FeatureRow` ↔ ``data`` blob.
 
-Layout, per row: the hashes of all methods in :data:`HASH_METHODS` order as one little-endian uint64
-blob of shape (methods, VARIANTS, words); histograms as little-endian float32 blobs (so a warm scan
-reproduces a cold one bit for bit); numeric meta. Format, camera and digest are SQL columns of their
-own (see :mod:`tui_dedup.engine.cache.db`), as are ctime_ns and the edge digest, which only the
-identity rules read (:mod:`tui_dedup.engine.cache.identity`). Paths are stored as the bytes of
-``os.fsencode`` (:data:`FS_ENCODING`, ``surrogateescape``) so every POSIX file name round-trips.
+Layout, per row: numeric meta, then every declared feature column
+(:data:`tui_dedup.engine.features.columns.PARTS`: detail, the hashes of each method in registry
+order as (VARIANTS, words) uint64, the histograms as float32 — so a warm scan reproduces a cold
+one bit for bit — and the tile signature), all little-endian. Format, camera and digest are SQL
+columns of their own (see :mod:`tui_dedup.engine.cache.db`), as are ctime_ns and the edge
+digest, which only the identity rules read (:mod:`tui_dedup.engine.cache.identity`). Paths are
+stored as the bytes of ``os.fsencode`` (:data:`FS_ENCODING`, ``surrogateescape``) so every POSIX
+file name round-trips.
 
 Writing packs rows one by one (:func:`pack_records`); reading never does:
 :class:`RecordColumns` parses a chunk of hit blobs with numpy straight into preallocated
@@ -18,74 +20,70 @@ import sys
 
 import numpy as np
 
-from tui_dedup.engine.features import hashes as _features
+from tui_dedup.engine.features import columns as _columns
 from tui_dedup.engine.features.meta_columns import MetaColumns
 from tui_dedup.engine.features.store import FeatureBlock, FeatureRow
 from tui_dedup.engine.files.digest import DIGEST_SIZE
 from tui_dedup.engine.model import FileEntry
-from tui_dedup.engine.registry import HASH_METHODS
 
-_U64 = np.dtype("<u8")
-_F32 = np.dtype("<f4")
 #: Paths are stored as ``path.encode(FS_ENCODING, "surrogateescape")``.
 FS_ENCODING = sys.getfilesystemencoding()
 
 
-def record_dtype(hash_size: int) -> np.dtype:
-    """The fixed-width ``data`` blob of one row: numeric meta, then all features.
+#: The numeric meta that begins every blob. Size and mtime_ns stay first: engine.cache.identity
+#: reads them before a re-check.
+_META = [
+    ("size", "<i8"),
+    ("mtime_ns", "<i8"),
+    ("width", "<i4"),
+    ("height", "<i4"),
+    ("has_gps", "u1"),
+    ("taken", "<f8"),  # NaN = unknown
+    ("sharpness", "<f8"),
+]
 
-    Packed, little-endian: size and mtime_ns (again, so a hit is checked in numpy; they stay
-    first, engine.cache_identity reads them before a re-check), width,
-    height, has_gps, taken (NaN = unknown), sharpness, detail, the hashes of
-    :data:`HASH_METHODS` as (methods, VARIANTS, words) uint64, hist3 and hist1 as float32,
-    the tile signature as TILE_SIDE² uint8.
+
+def record_dtype(hash_size: int) -> np.dtype:
+    """The fixed-width ``data`` blob of one row: numeric meta, then every feature column.
+
+    Packed, little-endian: size and mtime_ns (again, so a hit is checked in numpy), width,
+    height, has_gps, taken, sharpness, then each part of the column declaration in its order
+    and stored dtype (detail float64, ``hashes/<method>`` uint64 (VARIANTS, words) per hash
+    method, hist3 and hist1 float32, the tile signature uint8).
     """
-    words = (hash_size * hash_size + 63) // 64
     return np.dtype(
-        [
-            ("size", "<i8"),
-            ("mtime_ns", "<i8"),
-            ("width", "<i4"),
-            ("height", "<i4"),
-            ("has_gps", "u1"),
-            ("taken", "<f8"),
-            ("sharpness", "<f8"),
-            ("detail", "<f8"),
-            ("hashes", _U64, (len(HASH_METHODS), _features.VARIANTS, words)),
-            ("hist3", _F32, (3 * _features.HIST3_BINS,)),
-            ("hist1", _F32, (_features.HIST1_BINS,)),
-            ("tiles", "u1", (_features.TILE_SIDE * _features.TILE_SIDE,)),
-        ]
+        _META + [(p.name, p.column.blob_dtype(), p.column.shape(hash_size)) for p in _columns.PARTS]
     )
 
 
 def pack_records(items: list[tuple[FileEntry, FeatureRow]], hash_size: int) -> list[bytes]:
-    """The ``data`` blob of each item (see :func:`record_dtype`).
+    """The ``data`` blob of each item (see :func:`record_dtype`); a column a row lacks (not
+    computed) is zeros.
 
-    Raises ValueError for a row whose hashes do not fit ``hash_size``.
+    Raises ValueError for a row whose hashes (or any column) do not fit ``hash_size``.
     """
-    rec = np.zeros(len(items), record_dtype(hash_size))
-    want = rec.dtype["hashes"].shape[1:]
-    for k, (e, r) in enumerate(items):
-        hashes = [np.asarray(r.hashes[m]) for m in HASH_METHODS]
-        if any(h.shape != want for h in hashes):
-            raise ValueError(f"hash shape {hashes[0].shape} does not fit hash size {hash_size}")
-        m = r.meta
-        rec[k] = (
-            e.size,
-            e.mtime_ns,
-            m.width,
-            m.height,
-            m.has_gps,
-            np.nan if m.taken is None else m.taken,
-            m.sharpness,
-            r.detail,
-            hashes,
-            r.hist3,
-            r.hist1,
-            0 if r.tiles is None else r.tiles,
-        )
-    return [rec[k].tobytes() for k in range(len(items))]
+    n = len(items)
+    rec = np.zeros(n, record_dtype(hash_size))
+    rec["size"] = np.fromiter((e.size for e, _ in items), np.int64, n)
+    rec["mtime_ns"] = np.fromiter((e.mtime_ns for e, _ in items), np.int64, n)
+    metas = [r.meta for _, r in items]
+    rec["width"] = np.fromiter((m.width for m in metas), np.int64, n)
+    rec["height"] = np.fromiter((m.height for m in metas), np.int64, n)
+    rec["has_gps"] = np.fromiter((m.has_gps for m in metas), bool, n)
+    rec["taken"] = np.fromiter((np.nan if m.taken is None else m.taken for m in metas), float, n)
+    rec["sharpness"] = np.fromiter((m.sharpness for m in metas), float, n)
+    for p in _columns.PARTS:
+        col = rec[p.name]
+        want = col.shape[1:]
+        for k, (_, r) in enumerate(items):
+            value = p.of(r)
+            if value is None:
+                continue
+            value = np.asarray(value)
+            if value.shape != want:
+                raise ValueError(f"{p.name} shape {value.shape} does not fit hash size {hash_size}")
+            col[k] = value
+    return [rec[k].tobytes() for k in range(n)]
 
 
 def _records(blobs: list[bytes], rec: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -106,25 +104,14 @@ class RecordColumns:
 
     def __init__(self, n: int, hash_size: int) -> None:
         self.rec = record_dtype(hash_size)
-        shape = self.rec["hashes"].shape
         self.count = 0
         # np.empty: pages are touched only as rows arrive, so unused capacity costs no memory
         self.index = np.empty(n, np.int64)
-        self.hashes = np.empty((n, *shape), np.uint64)
-        self.hist3 = np.empty((n, *self.rec["hist3"].shape), np.float32)
-        self.hist1 = np.empty((n, *self.rec["hist1"].shape), np.float32)
-        self.tiles = np.empty((n, *self.rec["tiles"].shape), np.uint8)
-        self.num = np.empty(
-            n,
-            [
-                ("width", "<i4"),
-                ("height", "<i4"),
-                ("has_gps", "u1"),
-                ("taken", "<f8"),
-                ("sharpness", "<f8"),
-                ("detail", "<f8"),
-            ],
-        )
+        self.parts = {
+            p.name: np.empty((n, *p.column.shape(hash_size)), p.column.dtype)
+            for p in _columns.PARTS
+        }
+        self.num = np.empty(n, [f for f in _META if f[0] not in ("size", "mtime_ns")])
         self.digests = np.zeros((n, DIGEST_SIZE), np.uint8)
         self.has_digest = np.zeros(n, bool)
         self.formats: dict[str, int] = {}
@@ -146,10 +133,8 @@ class RecordColumns:
         m = len(k_arr)
         lo, hi = self.count, self.count + m
         self.index[lo:hi] = k_arr
-        self.hashes[lo:hi] = data["hashes"]
-        self.hist3[lo:hi] = data["hist3"]
-        self.hist1[lo:hi] = data["hist1"]
-        self.tiles[lo:hi] = data["tiles"]
+        for name, col in self.parts.items():
+            col[lo:hi] = data[name]  # detail: float64 in the blob, float32 here
         for name in self.num.dtype.names or ():
             self.num[name][lo:hi] = data[name]
         del data
@@ -172,7 +157,6 @@ class RecordColumns:
     def finish(self) -> tuple[np.ndarray, FeatureBlock]:
         c = self.count
         num = self.num[:c]
-        hashes = self.hashes[:c]
         metas = MetaColumns(
             num["width"].astype(np.int64),
             num["height"].astype(np.int64),
@@ -184,14 +168,6 @@ class RecordColumns:
             num["has_gps"] == 1,
             num["sharpness"].copy(),
         )
-        block = FeatureBlock(
-            metas,
-            {m: hashes[:, i] for i, m in enumerate(HASH_METHODS)},
-            self.hist3[:c],
-            self.hist1[:c],
-            num["detail"].astype(np.float32),
-            self.digests[:c],
-            self.has_digest[:c],
-            self.tiles[:c],
-        )
+        hashes, features = _columns.split({name: a[:c] for name, a in self.parts.items()})
+        block = FeatureBlock(metas, hashes, features, self.digests[:c], self.has_digest[:c])
         return self.index[:c], block

@@ -19,7 +19,8 @@ from dataclasses import astuple
 
 import numpy as np
 
-from tui_dedup.engine.features.hashes import FEATURE_VERSION
+from tui_dedup.engine.features import columns as _columns
+from tui_dedup.engine.features import hashes as _hashes
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.matching.match import match
 from tui_dedup.engine.matching.pairs import MatchOptions
@@ -28,18 +29,22 @@ from tui_dedup.engine.registry import Threshold
 
 KEEP = 4  # most recent results kept
 _FIELDS = ("i", "j", "distance", "similarity", "transform", "exact")
-FORMAT = 1
+FORMAT = 2  # 2: the feature columns come from engine/features/columns.py, in its order
 
 
 def match_key(store: FeatureStore, method: str, threshold: Threshold, options: MatchOptions) -> str:
-    """BLAKE2b of every array and setting that matching reads (a few ms at 100k files)."""
+    """BLAKE2b of every array and setting that matching reads (a few ms at 100k files): the
+    digests, every feature column that every match reads, and the column named like the
+    method (a histogram's), as the column declaration says (engine/features/columns.py)."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(repr((FORMAT, FEATURE_VERSION, store.hash_size, len(store), method)).encode())
+    h.update(repr((FORMAT, _hashes.FEATURE_VERSION, store.hash_size, len(store), method)).encode())
     h.update(repr((threshold.similarity, threshold.max_distance, astuple(options))).encode())
-    arrays = [store.detail, store.digests, store.has_digest, store.tiles]
-    arrays += [store.hashes[m] for m in sorted(store.hashes)]
-    if method in ("hist3", "hist1"):
-        arrays.append(store.hist3 if method == "hist3" else store.hist1)
+    arrays = [store.digests, store.has_digest]
+    for p in _columns.PARTS:
+        if p.column.always_matched or p.column.name == method:
+            a = p.of(store)
+            if a is not None:
+                arrays.append(a)
     if options.crop_tolerant:  # the verify stage reads the files themselves
         arrays.append(np.array([(e.size, e.mtime_ns) for e in store.entries], np.int64))
     for a in arrays:

@@ -20,7 +20,10 @@ sees half a file.
 
 Layout: ``MAGIC`` (8 bytes), header length and CRC-32 (two little-endian uint32), the header
 (JSON: format, token, settings key, hash size, row count, format/camera tables, and for each
-array its dtype, shape and offset), then the arrays, each 64-byte aligned.
+array its dtype, shape and offset), then the arrays, each 64-byte aligned: the identity and
+meta columns, the digests, and one array per part of the feature-column declaration
+(:data:`tui_dedup.engine.features.columns.PARTS`, named like the part: ``hist3``,
+``hashes/phash``...), so a new column is saved and checked with no change here.
 """
 
 from __future__ import annotations
@@ -41,12 +44,11 @@ from operator import attrgetter
 import numpy as np
 
 from tui_dedup.engine.cache.layout import FS_ENCODING
-from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, TILE_SIDE, VARIANTS
+from tui_dedup.engine.features import columns as _columns
 from tui_dedup.engine.features.meta_columns import MetaColumns
 from tui_dedup.engine.features.store import FeatureBlock, FeatureStore
 from tui_dedup.engine.files.digest import DIGEST_SIZE
 from tui_dedup.engine.model import FileEntry
-from tui_dedup.engine.registry import HASH_METHODS
 
 MAGIC = b"DDTSNAP1"
 FORMAT = 2  # 2: ctime_ns is part of a row's identity, dev and ino are not
@@ -77,9 +79,8 @@ def new_token() -> str:
 def _expected(n: int, hash_size: int, path_bytes: int) -> dict[str, tuple[np.dtype, tuple]]:
     """Every array a snapshot of ``n`` rows holds, with its exact dtype and shape: a header
     that says anything else is rejected, so a damaged header cannot make odd arrays."""
-    words = (hash_size * hash_size + 63) // 64
-    i8, u8, i4, f8 = np.dtype("<i8"), np.dtype("<u8"), np.dtype("<i4"), np.dtype("<f8")
-    f4, b1, u1 = np.dtype("<f4"), np.dtype("?"), np.dtype("u1")
+    i8, i4, f8 = np.dtype("<i8"), np.dtype("<i4"), np.dtype("<f8")
+    b1, u1 = np.dtype("?"), np.dtype("u1")
     out: dict[str, tuple[np.dtype, tuple]] = {
         "paths": (u1, (path_bytes,)),
         "size": (i8, (n,)),
@@ -92,28 +93,24 @@ def _expected(n: int, hash_size: int, path_bytes: int) -> dict[str, tuple[np.dty
         "taken": (f8, (n,)),
         "has_gps": (b1, (n,)),
         "sharpness": (f8, (n,)),
-        "hist3": (f4, (n, 3 * HIST3_BINS)),
-        "hist1": (f4, (n, HIST1_BINS)),
-        "detail": (f4, (n,)),
         "digests": (u1, (n, DIGEST_SIZE)),
         "has_digest": (b1, (n,)),
-        "tiles": (u1, (n, TILE_SIDE * TILE_SIDE)),
     }
-    for m in HASH_METHODS:
-        out[f"hashes/{m}"] = (u8, (n, VARIANTS, words))
+    for p in _columns.PARTS:
+        out[p.name] = (p.column.dtype.newbyteorder("<"), (n, *p.column.shape(hash_size)))
     return out
 
 
-#: The fields this format saves and restores. A store or block that grows another column must
+#: The fields this format saves and restores; the feature columns are all in ``features`` and
+#: ``hashes`` (see engine/features/columns.py). A store or block that grows another field must
 #: teach this module about it: until then no snapshot is written or read (never a store that
-#: silently lacks the new column).
+#: silently lacks the new field).
 _STORE_FIELDS = frozenset(
-    {"hash_size", "entries", "metas", "hashes", "hist3", "hist1", "detail", "digests"}
-    | {"has_digest", "tiles"}
+    {"hash_size", "entries", "metas", "hashes", "features", "digests", "has_digest"}
 )
 #: Made on demand (engine.verify, sorting), never cached: a store may have them or not.
 _TRANSIENT = frozenset({"local", "crop_thumbs", "_cols"})
-_BLOCK_FIELDS = ("metas", "hashes", "hist3", "hist1", "detail", "digests", "has_digest", "tiles")
+_BLOCK_FIELDS = ("metas", "hashes", "features", "digests", "has_digest")
 
 
 def layout_known() -> bool:
@@ -122,7 +119,7 @@ def layout_known() -> bool:
     return store == _STORE_FIELDS and block == _BLOCK_FIELDS
 
 
-def _columns(store: FeatureStore) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+def _columns_of(store: FeatureStore) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
     if not layout_known():
         raise ValueError("the store has columns this snapshot format does not know")
     entries = store.entries
@@ -143,16 +140,13 @@ def _columns(store: FeatureStore) -> tuple[dict[str, np.ndarray], list[str], lis
         "taken": metas.taken,
         "has_gps": metas.has_gps,
         "sharpness": metas.sharpness,
-        "hist3": store.hist3,
-        "hist1": store.hist1,
-        "detail": store.detail,
         "digests": store.digests,
         "has_digest": store.has_digest,
-        # a store made without tile signatures has none: zeros mean the same
-        "tiles": store.tiles if len(store.tiles) == n else np.zeros((n, TILE_SIDE**2), np.uint8),
     }
-    for m in HASH_METHODS:
-        cols[f"hashes/{m}"] = store.hashes[m]
+    for p in _columns.PARTS:
+        a = p.of(store)
+        # a store made without a column (tile signatures, say) has none: zeros mean the same
+        cols[p.name] = a if a is not None and len(a) == n else p.column.zeros(n, store.hash_size)
     return cols, list(metas.formats), list(metas.cameras)
 
 
@@ -160,7 +154,7 @@ def write_snapshot(path: str, token: str, settings_key: str, store: FeatureStore
     """Write ``store`` to ``path`` atomically (temp file + rename). Raises OSError/ValueError;
     the caller turns that into "no snapshot" (it loses only time)."""
     n = len(store)
-    cols, formats, cameras = _columns(store)
+    cols, formats, cameras = _columns_of(store)
     want = _expected(n, store.hash_size, len(cols["paths"]))
     arrays: dict[str, list] = {}
     parts: list[np.ndarray] = []
@@ -332,16 +326,8 @@ def _parse(buf: np.ndarray, token: str, settings_key: str, hash_size: int) -> Sn
         cols["has_gps"],
         cols["sharpness"],
     )
-    block = FeatureBlock(
-        metas,
-        {m: cols[f"hashes/{m}"] for m in HASH_METHODS},
-        cols["hist3"],
-        cols["hist1"],
-        cols["detail"],
-        cols["digests"],
-        cols["has_digest"],
-        cols["tiles"],
-    )
+    hashes, features = _columns.split(cols)
+    block = FeatureBlock(metas, hashes, features, cols["digests"], cols["has_digest"])
     return Snapshot(paths, cols["size"], cols["mtime_ns"], cols["ctime_ns"], block)
 
 

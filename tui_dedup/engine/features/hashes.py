@@ -162,24 +162,38 @@ def hash_features(gray: np.ndarray, n: int, *, variants: bool = True) -> dict[st
     }
 
 
-def histograms(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """sqrt-normalised 3×32-bin BGR histogram and 64-bin grey histogram (float32)."""
+def hist_bgr(image: np.ndarray) -> np.ndarray:
+    """sqrt-normalised 3×32-bin BGR histogram (float32) of a BGR image."""
     h3 = np.concatenate(
         [cv2.calcHist([image], [c], None, [HIST3_BINS], [0, 256]).ravel() for c in range(3)]
     )
-    h3 = np.sqrt(h3 / max(h3.sum() / 3.0, 1.0) / 3.0).astype(np.float32)
-    gray = to_gray(image)
+    return np.sqrt(h3 / max(h3.sum() / 3.0, 1.0) / 3.0).astype(np.float32)
+
+
+def hist_grey(gray: np.ndarray) -> np.ndarray:
+    """sqrt-normalised 64-bin grey histogram (float32)."""
     h1 = cv2.calcHist([gray], [0], None, [HIST1_BINS], [0, 256]).ravel()
-    h1 = np.sqrt(h1 / max(h1.sum(), 1.0)).astype(np.float32)
-    return h3, h1
+    return np.sqrt(h1 / max(h1.sum(), 1.0)).astype(np.float32)
+
+
+def histograms(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sqrt-normalised 3×32-bin BGR histogram and 64-bin grey histogram (float32)."""
+    return hist_bgr(image), hist_grey(to_gray(image))
+
+
+def detail_std(gray: np.ndarray) -> float:
+    """Grey std of a 64×64 thumbnail: how far from flat the image is (see is_low_detail)."""
+    return float(_area(gray, 64, 64).std())
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Laplacian variance, higher is sharper: image metadata (ImageMeta.sharpness), not a column."""
+    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
 
 
 def detail_and_sharpness(gray: np.ndarray) -> tuple[float, float]:
     """Grey std of a 64×64 thumbnail (flatness) and Laplacian variance (sharpness)."""
-    thumb = _area(gray, 64, 64)
-    std = float(thumb.std())
-    sharp = float(cv2.Laplacian(gray, cv2.CV_32F).var())
-    return std, sharp
+    return detail_std(gray), sharpness(gray)
 
 
 def is_low_detail(std: float) -> bool:
@@ -246,7 +260,12 @@ TILE_SIDE = 12
 
 def tile_signature(image: np.ndarray) -> np.ndarray:
     """The image as TILE_SIDE × TILE_SIDE grey cells (area means), row-major, uint8."""
-    cells = _area(to_gray(image), TILE_SIDE, TILE_SIDE)
+    return tile_cells(to_gray(image))
+
+
+def tile_cells(gray: np.ndarray) -> np.ndarray:
+    """:func:`tile_signature` of an image already in grey."""
+    cells = _area(gray, TILE_SIDE, TILE_SIDE)
     return np.ascontiguousarray(cells, dtype=np.uint8).reshape(TILE_SIDE * TILE_SIDE)
 
 

@@ -2,24 +2,29 @@
 
 Why columnar: 100,000 files must match in seconds and fit in a few tens of MB, which rules out
 an object per file on the hot path. Matching reads whole columns; the TUI turns only the visible
-rows into text. Rows are appended by the scan — one :class:`FeatureRow` per decoded file, or a
-whole :class:`FeatureBlock` of columns from the cache — and frozen into arrays once by
-:meth:`StoreBuilder.build`. Image metadata is columnar too (:class:`MetaColumns`, in
+rows into text. Which feature columns there are is declared once, in
+:mod:`tui_dedup.engine.features.columns`: rows, blocks and the store hold the hashes in
+``hashes`` (one array per hash method) and every other column in ``features`` (by column name),
+and nothing here names a column except the read-only shortcuts (``store.hist3``, ...) for code
+that reads those by name. Rows are appended by the scan — one :class:`FeatureRow` per decoded
+file, or a whole :class:`FeatureBlock` of columns from the cache — and frozen into arrays once
+by :meth:`StoreBuilder.build`. Image metadata is columnar too (:class:`MetaColumns`, in
 :mod:`tui_dedup.engine.features.meta_columns`, re-exported here): ``store.metas[row]`` makes the
 :class:`ImageMeta` when asked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, TILE_SIDE, VARIANTS
+from tui_dedup.engine.features import columns as _columns
+from tui_dedup.engine.features.hashes import TILE_SIDE
 from tui_dedup.engine.features.meta_columns import MetaColumns
 from tui_dedup.engine.files.digest import DIGEST_SIZE
 from tui_dedup.engine.model import FileEntry, ImageMeta
-from tui_dedup.engine.registry import HASH_METHODS
 
 __all__ = [
     "FeatureBlock",
@@ -32,25 +37,66 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FeatureRow:
-    """Features of one file, as produced by one decode (or read back from the cache)."""
+    """Features of one file, as produced by one decode (or read back from the cache).
+
+    ``FeatureRow(meta, hashes, features={...}, digest=...)``; the positional ``hist3, hist1,
+    detail`` and the ``tiles`` argument are the older spelling of ``features`` for the columns
+    that existed before the declaration (engine/scan.py, tests and scripts still use it).
+    """
 
     meta: ImageMeta
     hashes: dict[str, np.ndarray]  # method -> (VARIANTS, words) uint64
-    hist3: np.ndarray  # (3*HIST3_BINS,) float32, sqrt-normalised
-    hist1: np.ndarray  # (HIST1_BINS,) float32, sqrt-normalised
-    detail: float  # grey std of a 64×64 thumbnail
-    digest: bytes | None = None
+    # column name -> this file's value (columns.FEATURES); a column not computed is absent
+    # (zeros in the store: e.g. a flat tile signature that the local-edit check never accepts)
+    features: dict[str, np.ndarray]
+    digest: bytes | None
     # ORB keypoints, (k, LOCAL_ROW_BYTES) uint8 (features.local_features); None = not computed
-    local: np.ndarray | None = None
-    # (TILE_SIDE², ) uint8 grey cells (features.tile_signature); None = not computed (all zero
-    # in the store: a flat signature that the local-edit check never accepts)
-    tiles: np.ndarray | None = None
+    local: np.ndarray | None
     # The file's edge digest (engine.digest.edge_digest_bytes) when it was read for these
     # features: the feature cache stores it to re-check the file cheaply after its ctime moved
     # (rename, chmod). Not a store column; None = unknown (such a cache row is never re-checked).
-    edge: bytes | None = None
+    edge: bytes | None
+
+    def __init__(
+        self,
+        meta: ImageMeta,
+        hashes: dict[str, np.ndarray],
+        hist3: np.ndarray | None = None,
+        hist1: np.ndarray | None = None,
+        detail: float | None = None,
+        digest: bytes | None = None,
+        local: np.ndarray | None = None,
+        tiles: np.ndarray | None = None,
+        edge: bytes | None = None,
+        *,
+        features: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        self.meta = meta
+        self.hashes = hashes
+        named = {"hist3": hist3, "hist1": hist1, "detail": detail, "tiles": tiles}
+        self.features = dict(features or {})
+        self.features.update((k, np.asarray(v)) for k, v in named.items() if v is not None)
+        self.digest = digest
+        self.local = local
+        self.edge = edge
+
+    @property
+    def hist3(self) -> np.ndarray:
+        return self.features["hist3"]
+
+    @property
+    def hist1(self) -> np.ndarray:
+        return self.features["hist1"]
+
+    @property
+    def detail(self) -> float:
+        return float(self.features["detail"])
+
+    @property
+    def tiles(self) -> np.ndarray | None:
+        return self.features.get("tiles")
 
 
 @dataclass(slots=True)
@@ -58,42 +104,34 @@ class FeatureBlock:
     """Features of many files as columns, e.g. a bulk read from the cache (row k: file k).
 
     Goes into the store without a :class:`FeatureRow` per file; :meth:`row` makes one when a
-    single file needs to travel alone (a cached file that now needs its digest).
+    single file needs to travel alone (a cached file that now needs its digest). A block holds
+    every declared column (:func:`tui_dedup.engine.features.columns.zeros` makes placeholders).
     """
 
     metas: MetaColumns
     hashes: dict[str, np.ndarray]  # method -> (n, VARIANTS, words) uint64
-    hist3: np.ndarray  # (n, 3*HIST3_BINS) float32
-    hist1: np.ndarray  # (n, HIST1_BINS) float32
-    detail: np.ndarray  # (n,) float32
+    features: dict[str, np.ndarray]  # column name -> (n, *shape), every columns.FEATURES
     digests: np.ndarray  # (n, DIGEST_SIZE) uint8
     has_digest: np.ndarray  # (n,) bool
-    tiles: np.ndarray | None = None  # (n, TILE_SIDE²) uint8; None = none computed (zeros)
 
     def __len__(self) -> int:
-        return int(self.detail.shape[0])
+        return int(self.has_digest.shape[0])
 
     def row(self, k: int) -> FeatureRow:
         return FeatureRow(
             self.metas[k],
             {m: h[k] for m, h in self.hashes.items()},
-            self.hist3[k],
-            self.hist1[k],
-            float(self.detail[k]),
-            self.digests[k].tobytes() if self.has_digest[k] else None,
-            tiles=None if self.tiles is None else self.tiles[k],
+            digest=self.digests[k].tobytes() if self.has_digest[k] else None,
+            features={name: a[k] for name, a in self.features.items()},
         )
 
     def take(self, rows: np.ndarray) -> FeatureBlock:
         return FeatureBlock(
             MetaColumns.concat([self.metas], rows),
             {m: h[rows] for m, h in self.hashes.items()},
-            self.hist3[rows],
-            self.hist1[rows],
-            self.detail[rows],
+            {name: a[rows] for name, a in self.features.items()},
             self.digests[rows],
             self.has_digest[rows],
-            None if self.tiles is None else self.tiles[rows],
         )
 
     @classmethod
@@ -102,70 +140,45 @@ class FeatureBlock:
         return cls(
             MetaColumns.concat([b.metas for b in blocks]),
             {m: np.concatenate([b.hashes[m] for b in blocks]) for m in blocks[0].hashes},
-            np.concatenate([b.hist3 for b in blocks]),
-            np.concatenate([b.hist1 for b in blocks]),
-            np.concatenate([b.detail for b in blocks]),
+            {k: np.concatenate([b.features[k] for b in blocks]) for k in blocks[0].features},
             np.concatenate([b.digests for b in blocks]),
             np.concatenate([b.has_digest for b in blocks]),
-            None
-            if all(b.tiles is None for b in blocks)
-            else np.concatenate([_tiles_of(b) for b in blocks]),
         )
 
     @classmethod
     def from_rows(cls, hash_size: int, rows: list[FeatureRow]) -> FeatureBlock:
         n = len(rows)
-        words = (hash_size * hash_size + 63) // 64
-        hashes = {
-            m: (
-                np.stack([r.hashes[m] for r in rows])
-                if n
-                else np.zeros((0, VARIANTS, words), np.uint64)
-            )
-            for m in HASH_METHODS
-        }
-        hist3 = np.stack([r.hist3 for r in rows]) if n else np.zeros((0, 3 * HIST3_BINS))
-        hist1 = np.stack([r.hist1 for r in rows]) if n else np.zeros((0, HIST1_BINS))
+        hashes, features = _columns.stack(rows, hash_size)
         digests = np.zeros((n, DIGEST_SIZE), np.uint8)
         has_digest = np.zeros(n, bool)
-        tiles = np.zeros((n, TILE_SIDE * TILE_SIDE), np.uint8)
         for k, r in enumerate(rows):
-            if r.tiles is not None:
-                tiles[k] = r.tiles
             if r.digest is not None:
                 digests[k] = np.frombuffer(r.digest, np.uint8)
                 has_digest[k] = True
         return cls(
-            MetaColumns.from_metas(r.meta for r in rows),
-            hashes,
-            hist3.astype(np.float32, copy=False),
-            hist1.astype(np.float32, copy=False),
-            np.array([r.detail for r in rows], np.float32),
-            digests,
-            has_digest,
-            tiles,
+            MetaColumns.from_metas(r.meta for r in rows), hashes, features, digests, has_digest
         )
+
+
+_NO_TILES = np.zeros((0, TILE_SIDE * TILE_SIDE), np.uint8)
+_NO_TILES.flags.writeable = False
 
 
 @dataclass(slots=True)
 class FeatureStore:
-    """Columns for n files. ``hashes[m]`` is (n, VARIANTS, words); variant 0 is the image."""
+    """Columns for n files. ``hashes[m]`` is (n, VARIANTS, words); variant 0 is the image.
+
+    ``features`` holds every other declared column by name (columns.FEATURES), (n, *shape).
+    """
 
     hash_size: int
     entries: list[FileEntry]
     metas: MetaColumns  # a sequence of ImageMeta, one per row (made on access)
     hashes: dict[str, np.ndarray]
-    hist3: np.ndarray
-    hist1: np.ndarray
-    detail: np.ndarray  # float32
+    features: dict[str, np.ndarray]
     digests: np.ndarray  # (n, DIGEST_SIZE) uint8
     has_digest: np.ndarray  # bool
     _cols: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    # (n, TILE_SIDE²) uint8 grey cells for the local-edit check (engine.tiles); all-zero rows
-    # have none. Empty (0 rows) in a store made without them: the check is then skipped.
-    tiles: np.ndarray = field(
-        default_factory=lambda: np.zeros((0, TILE_SIDE * TILE_SIDE), np.uint8), repr=False
-    )
     # Per-row ORB keypoints for engine.verify ((k, 36) uint8 each, ~2 KB); None where a row has
     # none yet (verify computes those on demand). A list, not a column: k varies per file.
     local: list[np.ndarray | None] = field(default_factory=list, repr=False)
@@ -175,6 +188,26 @@ class FeatureStore:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    # Shortcuts for the columns that code reads by name (a new column needs none).
+
+    @property
+    def hist3(self) -> np.ndarray:  # (n, 3*HIST3_BINS) float32, sqrt-normalised
+        return self.features["hist3"]
+
+    @property
+    def hist1(self) -> np.ndarray:  # (n, HIST1_BINS) float32, sqrt-normalised
+        return self.features["hist1"]
+
+    @property
+    def detail(self) -> np.ndarray:  # (n,) float32, grey std of a 64×64 thumbnail
+        return self.features["detail"]
+
+    @property
+    def tiles(self) -> np.ndarray:
+        """(n, TILE_SIDE²) uint8 grey cells for the local-edit check (engine.tiles); all-zero
+        rows have none. Empty (0 rows) in a store made without them: the check is skipped."""
+        return self.features.get("tiles", _NO_TILES)
 
     @property
     def words(self) -> int:
@@ -301,7 +334,6 @@ def _scatter(
     Each block column is dropped once copied, so the peak is the store plus one column.
     """
     n = len(entries)
-    words = (hash_size * hash_size + 63) // 64
     if len(blocks) == 1 and blocks[0][0] == 0 and bool((order == np.arange(n)).all()):
         # one block already in path order (a whole snapshot): its columns are the store's
         b = blocks[0][1]
@@ -309,56 +341,52 @@ def _scatter(
             hash_size=hash_size,
             entries=entries,
             metas=b.metas,
-            hashes={m: b.hashes[m] for m in HASH_METHODS},
-            hist3=b.hist3,
-            hist1=b.hist1,
-            detail=b.detail,
+            hashes={p.method: b.hashes[p.method] for p in _columns.PARTS if p.method},
+            features=b.features,
             digests=b.digests,
             has_digest=b.has_digest,
             local=local,
-            tiles=_tiles_of(b),
         )
+    places = [rank[start : start + len(b)] for start, b in blocks]
 
-    def column(name: str, shape: tuple[int, ...], dtype: type, method: str = "") -> np.ndarray:
+    def gather(
+        shape: tuple[int, ...], dtype: np.dtype, take: Callable[[FeatureBlock], np.ndarray | None]
+    ) -> np.ndarray:
         out: np.ndarray = np.empty((n, *shape), dtype)
-        for start, b in blocks:
-            if method:
-                part = b.hashes.pop(method)
-            else:
-                part = getattr(b, name)
-                setattr(b, name, np.empty((0, *shape), dtype))
-            out[rank[start : start + len(part)]] = part
+        for (_, b), at in zip(blocks, places, strict=True):
+            part = take(b)
+            out[at] = 0 if part is None else part  # None: a block made without this column
             del part
         return out
 
-    tiles = np.zeros((n, TILE_SIDE * TILE_SIDE), np.uint8)
-    for start, b in blocks:
-        if b.tiles is not None:
-            tiles[rank[start : start + len(b)]] = b.tiles
-            b.tiles = None
+    arrays: dict[str, np.ndarray] = {}
+    for p in _columns.PARTS:
+        held, key = ("hashes", p.method) if p.method else ("features", p.name)
 
-    hashes = {m: column("", (VARIANTS, words), np.uint64, m) for m in HASH_METHODS}
+        def take(b: FeatureBlock, held: str = held, key: str = key) -> np.ndarray | None:
+            return getattr(b, held).pop(key, None)
+
+        arrays[p.name] = gather(p.column.shape(hash_size), p.column.dtype, take)
+    hashes, features = _columns.split(arrays)
+    del arrays
+
+    def drop_digests(b: FeatureBlock) -> np.ndarray:
+        part, b.digests = b.digests, np.empty((0, DIGEST_SIZE), np.uint8)
+        return part
+
+    digests = gather((DIGEST_SIZE,), np.dtype(np.uint8), drop_digests)
+    has_digest = gather((), np.dtype(bool), lambda b: b.has_digest)
     metas = MetaColumns.concat([b.metas for _, b in blocks], order)
     return FeatureStore(
         hash_size=hash_size,
         entries=entries,
         metas=metas,
         hashes=hashes,
-        hist3=column("hist3", (3 * HIST3_BINS,), np.float32),
-        hist1=column("hist1", (HIST1_BINS,), np.float32),
-        detail=column("detail", (), np.float32),
-        digests=column("digests", (DIGEST_SIZE,), np.uint8),
-        has_digest=column("has_digest", (), bool),
+        features=features,
+        digests=digests,
+        has_digest=has_digest,
         local=local,
-        tiles=tiles,
     )
-
-
-def _tiles_of(b: FeatureBlock) -> np.ndarray:
-    """The block's tile signatures, zeros (none) where it has none."""
-    if b.tiles is not None:
-        return b.tiles
-    return np.zeros((len(b), TILE_SIDE * TILE_SIDE), np.uint8)
 
 
 def build_store(hash_size: int, entries: list[FileEntry], rows: list[FeatureRow]) -> FeatureStore:

@@ -29,7 +29,8 @@ VERIFY_DISTANCE = 26
 VERIFY_PARTNERS = 32
 # Local-edit stage (engine.tiles): dHash candidates up to this distance (of 64 bits) that the
 # primary match did not find, checked cell by cell on the stored tile signatures. On by
-# default: it recovers logo/caption copies at ~1/3 of the primary search's cost.
+# default: it recovers logo/caption copies at a fraction of the primary search's cost
+# (benchmarks/RESULTS.md, "Why the code is as it is").
 LOCAL_EDIT_DISTANCE = 8
 LOCAL_EDIT_MAX_PHASH = 24  # overlay copies on the tune half: 16-24 bits
 LOCAL_EDIT_PARTNERS = 32
@@ -97,8 +98,9 @@ def rotated_limit(max_distance: int) -> int:
     Comparing against eight orientations gives a random pair eight chances to fall under the
     limit, so a match that needed a rotation must be closer. Measured on the accuracy
     benchmark's tune half: precision rose (the unrelated pairs that crept in through a rotation
-    vanished) for 0.3 points of recall (benchmarks/RESULTS.md). It also makes the index three
-    times faster with rotations on (fewer probes for the seven extra orientations).
+    vanished) for 0.3 points of recall (benchmarks/RESULTS.md). It also makes the index faster
+    with rotations on (fewer probes for the seven extra orientations; benchmarks/RESULTS.md,
+    "Why the code is as it is").
     """
     return (2 * max_distance) // 3
 
@@ -201,12 +203,15 @@ def best_variant_distance(hv: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.nd
     return np.minimum(d_ij, d_ji)
 
 
+def hist_matrix(store: FeatureStore, method: str) -> np.ndarray:
+    """The (n, bins) sqrt-normalised histograms of a "hist" method: the feature column named
+    like the method (engine/features/columns.py), so a dot product is their Bhattacharyya
+    coefficient."""
+    return store.features[method]
+
+
 #: Pairs scored at once: gathering two (p, 96) float32 histogram rows for 10^5 pairs at once
 #: was an 80 MB transient, at the end of a scan's memory peak.
-def hist_matrix(store: FeatureStore, method: str) -> np.ndarray:
-    return store.hist3 if method == "hist3" else store.hist1
-
-
 SCORE_BLOCK = 8192
 
 

@@ -39,6 +39,7 @@ from tui_dedup.engine.features.store import FeatureRow, FeatureStore, build_stor
 from tui_dedup.engine.matching.pairs import (
     MatchOptions,
     best_variant_distance,
+    hist_matrix,
     low_detail_mask,
     rotated_limit,
 )
@@ -238,7 +239,7 @@ def _primary(
     each pair the reason it would fail."""
     allows = "the loose limit allows" if was_capped else "the plan allows"
     if METHODS[spec.method].kind == "hist":
-        mat = store.hist3 if spec.method == "hist3" else store.hist1
+        mat = hist_matrix(store, spec.method)
         sim = np.einsum("ij,ij->i", mat[i], mat[j])
         ok = sim >= np.float32(th.similarity)
         needs = "the loose limit needs" if was_capped else "the plan needs"
