@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import entry, files_under, snapshot, write
+from conftest import entry, exdev_for, files_under, snapshot, write
 
 from tui_dedup.actions import Journal, apply_plan, build_plan, copying, safefs, undo
 from tui_dedup.cli.commands import cmd_undo
@@ -408,7 +408,6 @@ def test_undo_into_a_full_filesystem_keeps_the_copy_and_can_be_retried(tmp_path,
 def test_copy_to_a_filesystem_without_hard_links_publishes_by_rename(photos, tmp_path, monkeypatch):
     """A --move-to on vFAT/exFAT (most USB disks) has no hard links: the verified copy takes
     its name with a no-replace rename instead, and undo brings it back."""
-    from conftest import exdev_for
 
     root, group = photos
     before = snapshot(root)
