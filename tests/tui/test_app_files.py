@@ -157,6 +157,9 @@ async def test_quit_leaves_every_file_untouched(settings, demo_dir):
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for_review(app, pilot)
         await pilot.press("a")  # auto-mark: lots of marks, nothing moved
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # more than 20 marks: asks first
+        await pilot.press("y")
         assert app.screen.model.marked_files().size > 0
         await pilot.press("q")
         await pilot.pause()

@@ -214,6 +214,9 @@ async def test_auto_mark_menu_keeps_one_per_group(settings):
         assert app.screen.__class__.__name__ == "ChoiceScreen"
         await pilot.press("down", "down", "enter")  # "size": keep the largest file
         await pilot.pause()
+        if app.screen.__class__.__name__ == "ConfirmScreen":  # more than 20 marks: asks first
+            await pilot.press("y")
+            await pilot.pause()
         review = app.screen
         marked = set(review.model.marked_files().tolist())
         assert marked

@@ -66,6 +66,35 @@ class SkipStore:
                 os.fsync(f.fileno())
             self._pairs.add(p)
 
+    def remove(self, a_digest: str, b_digest: str) -> bool:
+        """Forget the pair (an unskip); False when it was not remembered.
+
+        The file is append-only, so a removal rewrites it whole (temp + fsync + rename: a
+        crash leaves the old or the new list), from what is on disk now — another process
+        may have appended since we read it — less this pair.
+        """
+        p = _pair(a_digest, b_digest)
+        with self._lock:
+            on_disk: list[tuple[str, str]] = []
+            try:
+                with open(self.path, encoding="ascii") as f:
+                    for line in f:
+                        try:
+                            a, b = json.loads(line)
+                        except (ValueError, TypeError):
+                            continue
+                        on_disk.append(_pair(a, b))
+            except FileNotFoundError:
+                pass
+            self._pairs.update(on_disk)
+            if p not in self._pairs:
+                return False
+            self._pairs.discard(p)
+            if p in on_disk:
+                kept = dict.fromkeys(q for q in on_disk if q != p)
+                atomic_write(self.path, "".join(json.dumps(list(q)) + "\n" for q in kept))
+            return True
+
     def contains(self, a_digest: str, b_digest: str) -> bool:
         return _pair(a_digest, b_digest) in self._pairs
 

@@ -13,6 +13,8 @@ everything a person can decide is a plain method, testable without a screen.
   takes back, the state saved between runs, what an export shows.
 - :mod:`.decisions` — auto-mark, keeper-rule order, the groups a plan is checked against, the
   plan for marked rows.
+- :mod:`.marks` — the one timeline ``u`` undoes (mark changes, skips, file batches) and the
+  bulk mark operations (invert, mark by folder or pattern) that never empty a group.
 - :mod:`.keepers` — the one registry of keeper rules the CLI and the app read.
 - :mod:`.settings` — what one run was asked to do.
 - :mod:`.export`, :mod:`.export_file` — JSON / CSV / text results, written whole.

@@ -23,6 +23,7 @@ from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_thres
 from tui_dedup.engine.scan import ScanResult
 from tui_dedup.review import decisions
 from tui_dedup.review.export import Result
+from tui_dedup.review.marks import BATCH, SKIP, Change, Timeline, mark_change
 from tui_dedup.review.pipeline import file_digests, match_library
 from tui_dedup.review.settings import RunSettings
 
@@ -93,6 +94,8 @@ class ReviewSession:
         self.batches: list[str] = []
         #: Pairs skipped in this review, as content digests: saved with the marks.
         self.skip_digests: list[tuple[str, str]] = []
+        #: Every mark change, skip and batch of this review: what ``u`` takes back, newest first.
+        self.timeline = Timeline()
 
     @property
     def n_files(self) -> int:
@@ -174,11 +177,66 @@ class ReviewSession:
     # -- hiding --------------------------------------------------------------------------------
 
     def skip_pair(self, i: int, j: int) -> None:
-        self.skipped_keys.add((min(i, j), max(i, j)))
+        """Hide the pair (the caller refilters); a step of the timeline."""
+        key = (min(i, j), max(i, j))
+        self.skipped_keys.add(key)
+        label = f"not a duplicate: {self.paths[key[0]]} / {self.paths[key[1]]}"
+        self.timeline.record(Change(SKIP, label, pair=key))
 
     def skip_remembered(self, a_digest: str, b_digest: str) -> None:
         """A skip is on disk (the skips file): the saved review state lists it too."""
         self.skip_digests.append((a_digest, b_digest))
+
+    def still_skipped(self, a_digest: str, b_digest: str) -> bool:
+        """False when the pair was unskipped (undo) while its skip was being written: the
+        front end then removes it from the skips file again."""
+        return any({a_digest, b_digest} == self.skip_digest_pair(k) for k in self.skipped_keys)
+
+    def skip_digest_pair(self, key: tuple[int, int]) -> set[str]:
+        return {self.digest(key[0]), self.digest(key[1])}
+
+    def unskip(self, i: int, j: int, forget: bool = True) -> tuple[str, str]:
+        """The pair comes back (refiltered); returns its digests, for the skips file.
+
+        ``forget``: unskipped from the skips list, so the skip leaves the timeline too."""
+        key = (min(i, j), max(i, j))
+        self.skipped_keys.discard(key)
+        pair = self.skip_digest_pair(key)
+        self.skip_digests = [d for d in self.skip_digests if set(d) != pair]
+        if forget:
+            self.timeline.forget(lambda c: c.pair == key)
+        self.refilter()
+        return self.digest(key[0]), self.digest(key[1])
+
+    def is_matched(self, i: int, j: int) -> bool:
+        """The pair is in the last match (else only a re-match can show it again)."""
+        p, a, b = self.all_pairs, min(i, j), max(i, j)
+        return bool(((p.i == a) & (p.j == b)).any())
+
+    # -- the timeline: marks, skips and batches, undone newest first ---------------------------
+
+    def record_marks(self, label: str, before: Iterable[int], after: Iterable[int]) -> None:
+        """Marks went from ``before`` to ``after``: one step of the timeline."""
+        change = mark_change(label, before, after)
+        if change is not None:
+            self.timeline.record(change)
+
+    def undo(self) -> Change | None:
+        """Take back the newest mark or skip change (a skipped pair comes back); the caller
+        puts the marks to ``change.before(marked)``. None when the newest is a file batch
+        (undone by the actions package, after asking) or there is none."""
+        change = self.timeline.take_undo()
+        if change is not None and change.pair is not None:
+            self.unskip(*change.pair, forget=False)
+        return change
+
+    def redo(self) -> Change | None:
+        """Make the newest undone change again (marks: ``change.after(marked)``)."""
+        change = self.timeline.take_redo()
+        if change is not None and change.pair is not None:
+            self.skipped_keys.add(change.pair)
+            self.refilter()
+        return change
 
     def mark_removed(self, paths: list[str]) -> list[int]:
         rows = [self.row_of_path[p] for p in paths if p in self.row_of_path]
@@ -209,6 +267,7 @@ class ReviewSession:
         rows = self.mark_removed(removed)
         if batch and removed:
             self.batches.append(batch)
+            self.timeline.record(Change(BATCH, f"file batch ({len(removed)} files)", batch=batch))
         self.refilter()
         return rows
 
@@ -221,6 +280,7 @@ class ReviewSession:
         (those it could not restore stay hidden). Returns the rows back."""
         if batch in self.batches:
             self.batches.remove(batch)
+        self.timeline.forget(lambda c: c.batch == batch)
         rows = self.mark_restored(restored)
         self.refilter()
         return rows

@@ -6,6 +6,7 @@ worker message to what handles it. The data and the decisions are the session's
 reaching the screen through a small typed Protocol of its own (none imports this module):
 :mod:`.review_views` (table or groups, filter, selection), :mod:`.review_keys` (which keys
 apply), :mod:`.review_files` (plan, apply, undo), :mod:`.review_marks` (auto-mark, skips),
+:mod:`.review_timeline` (every mark and skip change, undo and redo, asking before many),
 :mod:`.review_state` (autosave, resume, quit), :mod:`.review_preview` (preview, details).
 """
 
@@ -25,14 +26,14 @@ from textual.worker import Worker, WorkerState
 from tui_dedup.review.session import ReviewSession
 from tui_dedup.tui.gc_policy import HeapFrozen
 from tui_dedup.tui.host import host_of
-from tui_dedup.tui.messages import ApplyProgressed, FilesChanged, PlanReady, SkipRemembered
+from tui_dedup.tui.messages import ApplyProgressed, FilesChanged, PlanReady
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.screens.help import open_help
 from tui_dedup.tui.screens.review_files import WORKER_GROUP, FileBatches
 from tui_dedup.tui.screens.review_keys import KeyState, key_applies
-from tui_dedup.tui.screens.review_marks import auto_mark, choose_rule, skip_pair
 from tui_dedup.tui.screens.review_preview import PreviewSync, forget_details, open_details
 from tui_dedup.tui.screens.review_state import SavedReview
+from tui_dedup.tui.screens.review_timeline import MarkKeys, ReviewTimeline
 from tui_dedup.tui.screens.review_views import ReviewViews
 from tui_dedup.tui.widgets.footer import QuietFooter
 from tui_dedup.tui.widgets.group_view import GroupView
@@ -40,7 +41,7 @@ from tui_dedup.tui.widgets.pair_table import PairTable
 from tui_dedup.tui.widgets.status import StatusBar
 
 
-class ReviewScreen(NoRepaintLoop, Screen):
+class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
     """Pairs of similar images; mark copies, then move or trash them (undoable)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -51,6 +52,11 @@ class ReviewScreen(NoRepaintLoop, Screen):
         Binding("m", "apply('move')", "Move", id="review.move"),
         Binding("t", "apply('trash')", "Trash", id="review.trash"),
         Binding("u", "undo", "Undo", id="review.undo"),
+        Binding("U,ctrl+r", "redo", "Redo (marks, skips)", show=False, id="review.redo"),
+        Binding("c", "edit_marks('unmark_all')", "Unmark all", show=False, id="review.unmark_all"),
+        Binding("i", "edit_marks('invert')", "Invert marks", show=False, id="review.invert"),
+        Binding("f", "edit_marks('pattern')", "Mark by folder...", show=False, id="review.pattern"),
+        Binding("S", "skips", "Skipped pairs (unskip)...", show=False, id="review.skips"),
         Binding("g", "toggle_groups", "Groups", id="review.groups"),
         Binding("slash", "filter", "Filter", id="review.filter"),
         Binding("o", "sort_next", "Next sort column", show=False, id="review.sort_next"),
@@ -74,6 +80,7 @@ class ReviewScreen(NoRepaintLoop, Screen):
         self.model = self.views.model
         self.matching = False
         self.files = FileBatches(self)
+        self.timeline = ReviewTimeline(self)
         self.saved = SavedReview(self)
         self.preview = PreviewSync(preview_mode, session.store, self.views.selected_pair)
         self.keys = KeyState(self)
@@ -185,28 +192,10 @@ class ReviewScreen(NoRepaintLoop, Screen):
 
     # -- keys ----------------------------------------------------------------------------------
 
-    def action_mark(self) -> None:
-        f = self.views.current_file()
-        if f is not None:
-            self.model.toggle_mark(f)
-            self.marks_changed()
-
-    def action_auto_mark(self, rule: str | None = None) -> None:
-        auto_mark(self, rule)
-
-    def action_auto_menu(self) -> None:
-        choose_rule(self)
-
-    def action_skip(self) -> None:
-        pair = self.current_pair()
-        if pair is not None:
-            skip_pair(self, host_of(self.app).skips, *pair)
+    # space, a, A, s, u, U, c, i, f, S: :class:`MarkKeys` (marks, skips, undo and redo)
 
     def action_apply(self, action: str) -> None:
         self.files.plan(action)
-
-    def action_undo(self) -> None:
-        self.files.undo()
 
     def action_sort_next(self) -> None:
         self.views.table.cycle_sort()
@@ -300,7 +289,3 @@ class ReviewScreen(NoRepaintLoop, Screen):
 
     def on_files_changed(self, message: FilesChanged) -> None:
         self.files.changed(message)
-
-    def on_skip_remembered(self, message: SkipRemembered) -> None:
-        self.session.skip_remembered(message.a_digest, message.b_digest)
-        self.schedule_save()

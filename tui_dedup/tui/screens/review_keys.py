@@ -63,7 +63,15 @@ def key_applies(host: KeysHost, action: str, parameters: tuple[object, ...]) -> 
         return None
     if action in ("auto_mark", "auto_menu"):
         return None if (busy or not session.groups) else True
-    if action == "undo" and (busy or session.undoable_batch() is None):
+    if action == "undo" and (busy or session.timeline.newest() is None):
+        return None
+    if action == "redo" and (busy or session.timeline.next_redo() is None):
+        return None
+    if action == "edit_marks":  # unmark all needs marks; invert and pattern, groups
+        if parameters[:1] == ("unmark_all",):
+            return True if host.views.model.marked_files().size else None
+        return True if session.groups else None
+    if action == "skips" and not session.skipped_keys:
         return None
     if action in ("sort_next", "sort_reverse") and host.views.group_mode:
         return None

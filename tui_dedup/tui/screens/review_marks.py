@@ -1,19 +1,20 @@
 """What the user decides about pairs on the review screen, besides marking one file by hand:
-auto-mark by a keeper rule, the menu of rules, and "not a duplicate" (skip).
+auto-mark by a keeper rule, the menu of rules, and "not a duplicate" (skip) and its undo.
 
 Which rows a rule marks and which pairs a skip hides are the session's decisions
-(:mod:`tui_dedup.review`); here they meet the screen: the menu, the notification, and the
-thread that writes a skip to the skips file and reports back with :class:`SkipRemembered`.
+(:mod:`tui_dedup.review`); here they meet the screen: the menu, and the threads that write a
+skip to the skips file (reporting back with :class:`SkipRemembered`) or take it out again.
+An auto-mark is proposed to :mod:`.review_timeline`, which asks first when it changes many
+marks and makes it one undo step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from textual.app import App
 from textual.message import Message
-from textual.notifications import SeverityLevel
 from textual.worker import Worker
 
 from tui_dedup.actions.skips import SkipStore
@@ -25,7 +26,7 @@ from tui_dedup.tui.screens.confirm import ChoiceScreen
 
 
 class MarksHost(Protocol):
-    """What auto-mark and its menu need from the review screen."""
+    """What auto-mark and its menu need: the review's mark changes (:mod:`.review_timeline`)."""
 
     @property
     def app(self) -> App[Any]: ...
@@ -33,15 +34,16 @@ class MarksHost(Protocol):
     @property
     def session(self) -> ReviewSession: ...
 
-    def replace_marks(self, rows: Iterable[int]) -> None: ...
-
-    def notify(
-        self, message: str, *, title: str = "", severity: SeverityLevel = "information"
-    ) -> None: ...
+    def propose_marks(self, label: str, rows: Iterable[int], notes: Sequence[str] = ()) -> None:
+        """Mark exactly ``rows``: one undo step, asked first when many marks change."""
+        ...
 
 
 class SkipHost(Protocol):
     """What a skip needs from the review screen."""
+
+    @property
+    def app(self) -> App[Any]: ...
 
     @property
     def session(self) -> ReviewSession: ...
@@ -64,12 +66,8 @@ class SkipHost(Protocol):
 def auto_mark(host: MarksHost, rule: str | None = None) -> None:
     """Mark, in every group, the keeper's direct partners; ``rule`` first, then the defaults."""
     marked = host.session.auto_marks(rules_first(rule))
-    host.replace_marks(marked)
-    host.notify(
-        f"marked {len(marked)} file(s) by {rule or 'the default rules'}; "
-        "every group keeps one copy",
-        title="auto-mark",
-    )
+    label = f"auto-mark by {rule}" if rule else "auto-mark"
+    host.propose_marks(label, marked, ["every group keeps one copy"])
 
 
 def choose_rule(host: MarksHost) -> None:
@@ -84,13 +82,18 @@ def choose_rule(host: MarksHost) -> None:
 
 
 def skip_pair(host: SkipHost, skips: SkipStore, i: int, j: int) -> None:
-    """Hide the pair now; remember it by content in the skips file, in a thread (digests may
-    need reading), which posts :class:`SkipRemembered` when the skip is on disk."""
+    """Hide the pair now (a step of the timeline); remember it on disk (:func:`remember_skip`)."""
     session = host.session
     session.skip_pair(i, j)
     session.refilter()
     host.pairs_changed()
-    digest, post = session.digest, host.post_message
+    remember_skip(host, skips, i, j)
+
+
+def remember_skip(host: SkipHost, skips: SkipStore, i: int, j: int) -> None:
+    """Remember the pair by content in the skips file, in a thread (digests may need reading),
+    which posts :class:`SkipRemembered` when the skip is on disk."""
+    digest, post = host.session.digest, host.post_message
 
     def work() -> None:
         a, b = digest(i), digest(j)
@@ -100,3 +103,21 @@ def skip_pair(host: SkipHost, skips: SkipStore, i: int, j: int) -> None:
     host.run_worker(
         work, thread=True, group="skip", exit_on_error=False, description="remember skip"
     )
+
+
+def forget_skip(
+    host: SkipHost,
+    skips: SkipStore,
+    a_digest: str,
+    b_digest: str,
+    then: Callable[[], object] | None = None,
+) -> None:
+    """Take a skip out of the skips file, in a thread (it rewrites the file); ``then`` runs on
+    the event loop afterwards (a re-match, when only a re-match can show the pair again)."""
+
+    def work() -> None:
+        skips.remove(a_digest, b_digest)  # under its lock, like add
+        if then is not None:
+            host.app.call_from_thread(then)
+
+    host.run_worker(work, thread=True, group="skip", exit_on_error=False, description="forget skip")
