@@ -38,7 +38,10 @@ async def test_move_then_undo(settings, demo_dir):
         assert len(model) < n_pairs
         assert f not in set(model.pairs.i.tolist()) | set(model.pairs.j.tolist())
         assert model.marked_files().size == 0
-        await pilot.press("u")
+        await pilot.press("u")  # files would move again: it asks first
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and "Undo" in app.screen.title_text
+        await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert src.exists() and not dest.exists()

@@ -175,7 +175,9 @@ def test_review_move_undo_quit_over_ssh(ssh_server, tmux, demo_dir, tmp_path):
     assert {k: v for k, v in before.items() if k != rel} == now
 
     # Undo: the file is back, the quarantine copy gone, the pairs are back.
-    tmux.send("u")
+    tmux.send("u")  # files move again: the app asks first
+    tmux.wait_for("Undo the last batch", STEP_TIMEOUT)
+    tmux.send("y")
     tmux.wait_for("restored 1 file(s)", STEP_TIMEOUT)
     wait_status(tmux, lambda p, g, m: p == n_pairs, f"{n_pairs} pairs again")
     assert (demo_dir / rel).is_file()

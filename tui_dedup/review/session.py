@@ -267,7 +267,7 @@ class ReviewSession:
         rows = self.mark_removed(removed)
         if batch and removed:
             self.batches.append(batch)
-            self.timeline.record(Change(BATCH, f"file batch ({len(removed)} files)", batch=batch))
+            self.timeline.record(Change(BATCH, f"batch of {len(removed)} file(s)", batch=batch))
         self.refilter()
         return rows
 

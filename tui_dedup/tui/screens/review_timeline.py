@@ -214,8 +214,23 @@ class ReviewTimeline:
         newest = self.session.timeline.newest()
         if newest is None or self.host.files.busy:
             return
-        if newest.kind == BATCH:
-            self.host.files.undo()
+        if newest.kind == BATCH:  # files move again: ask first, as for the batch itself
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.host.files.undo()
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Undo the last {newest.title}?",
+                    [
+                        "The files go back where they were; nothing that appeared there since"
+                        " is overwritten."
+                    ],
+                    yes="Undo",
+                ),
+                answer,
+            )
             return
         change = self.session.undo()
         if change is not None:
