@@ -65,3 +65,16 @@ def screen_text(app) -> str:
     import html
 
     return html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+
+def record_notifications(app) -> list[str]:
+    """Every message the app shows as a notification, as text (appended as they come)."""
+    shown: list[str] = []
+    notify = app.notify
+
+    def record(message, *a, **kw):
+        shown.append(str(message))
+        return notify(message, *a, **kw)
+
+    app.notify = record
+    return shown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import tree_digests, wait_for_review
+from conftest import record_notifications, tree_digests, wait_for_review
 
 from tui_dedup.actions.skips import ReviewState
 from tui_dedup.tui.app import create_app
@@ -50,19 +50,6 @@ async def test_move_then_undo(settings, demo_dir):
     assert after == before
 
 
-def _record_notifications(app) -> list[str]:
-    """Every message the app shows as a notification, as text."""
-    shown: list[str] = []
-    notify = app.notify
-
-    def record(message, *a, **kw):
-        shown.append(str(message))
-        return notify(message, *a, **kw)
-
-    app.notify = record
-    return shown
-
-
 async def _mark_b_and_press_m(app, pilot):
     """Mark file B of the first pair and press m; returns (file B's path, the keeper's path)."""
     await wait_for_review(app, pilot)
@@ -80,7 +67,7 @@ async def test_keeper_changed_after_review_is_refused_at_m(settings, demo_dir):
     """Issue #13: the copy that stays was replaced after the review (same size, mtime put
     back): `m` refuses that file with its reason and nothing moves."""
     app = create_app(settings)
-    shown = _record_notifications(app)
+    shown = record_notifications(app)
     async with app.run_test(size=(120, 36)) as pilot:
         marked, keeper = await _mark_b_and_press_m(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -120,7 +107,7 @@ async def test_lock_held_by_another_process_is_refused_at_m(settings, demo_dir):
         assert holder.stdout.readline().strip() == "held"
         before = tree_digests(demo_dir)
         app = create_app(settings)
-        shown = _record_notifications(app)
+        shown = record_notifications(app)
         async with app.run_test(size=(120, 36)) as pilot:
             marked, _keeper = await _mark_b_and_press_m(app, pilot)
             await pilot.press("y")

@@ -9,23 +9,11 @@ from __future__ import annotations
 
 import re
 
-from conftest import wait_for_review
+from conftest import record_notifications, wait_for_review
 
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.screens.confirm import ConfirmScreen
 from tui_dedup.tui.screens.marks_dialogs import PatternScreen, SkipsScreen
-
-
-def record_notifications(app) -> list[str]:
-    shown: list[str] = []
-    notify = app.notify
-
-    def record(message, *a, **kw):
-        shown.append(str(message))
-        return notify(message, *a, **kw)
-
-    app.notify = record
-    return shown
 
 
 def marked(screen) -> set[int]:

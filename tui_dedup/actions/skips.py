@@ -28,6 +28,22 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
+def _read_pairs(path: str) -> list[tuple[str, str]]:
+    """The pairs in a skips file, in file order; a torn or corrupt line is skipped."""
+    out: list[tuple[str, str]] = []
+    try:
+        with open(path, encoding="ascii") as f:
+            for line in f:
+                try:
+                    a, b = json.loads(line)
+                except (ValueError, TypeError):
+                    continue  # torn last line
+                out.append(_pair(a, b))
+    except FileNotFoundError:
+        pass
+    return out
+
+
 class SkipStore:
     """Pairs marked "not a duplicate"; an append-only JSON-lines file in the state dir.
 
@@ -39,16 +55,7 @@ class SkipStore:
         self.path = path or os.path.join(state_dir(), "skips.jsonl")
         self._pairs: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
-        try:
-            with open(self.path, encoding="ascii") as f:
-                for line in f:
-                    try:
-                        a, b = json.loads(line)
-                    except (ValueError, TypeError):
-                        continue  # torn last line
-                    self._pairs.add(_pair(a, b))
-        except FileNotFoundError:
-            pass
+        self._pairs.update(_read_pairs(self.path))
 
     def __len__(self) -> int:
         return len(self._pairs)
@@ -75,17 +82,7 @@ class SkipStore:
         """
         p = _pair(a_digest, b_digest)
         with self._lock:
-            on_disk: list[tuple[str, str]] = []
-            try:
-                with open(self.path, encoding="ascii") as f:
-                    for line in f:
-                        try:
-                            a, b = json.loads(line)
-                        except (ValueError, TypeError):
-                            continue
-                        on_disk.append(_pair(a, b))
-            except FileNotFoundError:
-                pass
+            on_disk = _read_pairs(self.path)
             self._pairs.update(on_disk)
             if p not in self._pairs:
                 return False
