@@ -48,3 +48,35 @@ def test_only_a_few_results_are_kept_and_a_broken_file_is_recomputed(make_store,
     fresh = mc.cached_match(store, "phash", th, opts, str(tmp_path))
     (tmp_path / f"{mc.match_key(store, 'phash', th, opts)}.npz").write_bytes(b"garbage")
     _same(mc.cached_match(store, "phash", th, opts, str(tmp_path)), fresh)
+
+
+def test_a_change_to_the_matching_code_is_a_miss(make_store, monkeypatch) -> None:
+    """The package version does not change between commits: the key carries a digest of the
+    deciding modules' source, so a moved tuning constant never serves old pairs."""
+    import tui_dedup.engine.cache.engine_digest as ed
+
+    store = make_store(30)
+    th, opts = Threshold(1 - 20 / 64, 20), MatchOptions()
+    key = mc.match_key(store, "phash", th, opts)
+    monkeypatch.setattr(mc, "engine_digest", lambda: "another build")
+    assert mc.match_key(store, "phash", th, opts) != key
+    files = [f for name in ed.DECIDING for f in ed._files(name)]
+    assert any(f.endswith("matching/pairs.py") for f in files)
+    assert any("verdicts" in f for f in files)
+
+
+def test_the_engine_digest_follows_the_source(tmp_path, monkeypatch) -> None:
+    import tui_dedup.engine.cache.engine_digest as ed
+
+    src = tmp_path / "constants.py"
+    src.write_text("MAX = 15\n")
+    monkeypatch.setattr(ed, "DECIDING", ("x",))
+    monkeypatch.setattr(ed, "_files", lambda name: [str(src)])
+    ed.engine_digest.cache_clear()
+    first = ed.engine_digest()
+    src.write_text("MAX = 16\n")
+    ed.engine_digest.cache_clear()
+    try:
+        assert ed.engine_digest() != first
+    finally:
+        ed.engine_digest.cache_clear()

@@ -3,7 +3,9 @@
 Why: rescanning an unchanged library is the common case (people rescan often), and after the
 feature cache made decoding free, matching dominates a warm rescan (seconds at 100k files,
 and the index's tables are its memory peak). The key is a digest of every input of
-:func:`match.match` — the feature columns it reads, the method, the threshold and the options —
+:func:`match.match` — the feature columns it reads, the method, the threshold, the options and
+the matching code itself (:mod:`.engine_digest`: a tuning constant changed between commits is
+a miss, though the package version stays the same) —
 so any change to any file's features, to the set of files, or to a setting is a miss; a hit
 returns the very arrays a fresh match would. Only a few recent results are kept. Losing the
 folder loses only time, like the feature cache.
@@ -19,6 +21,7 @@ from dataclasses import astuple
 
 import numpy as np
 
+from tui_dedup.engine.cache.engine_digest import engine_digest
 from tui_dedup.engine.features import columns as _columns
 from tui_dedup.engine.features import hashes as _hashes
 from tui_dedup.engine.features.store import FeatureStore
@@ -38,6 +41,7 @@ def match_key(store: FeatureStore, method: str, threshold: Threshold, options: M
     method (a histogram's), as the column declaration says (engine/features/columns.py)."""
     h = hashlib.blake2b(digest_size=20)
     h.update(repr((FORMAT, _hashes.FEATURE_VERSION, store.hash_size, len(store), method)).encode())
+    h.update(engine_digest().encode())  # the code that matched: a change is a miss
     h.update(repr((threshold.similarity, threshold.max_distance, astuple(options))).encode())
     arrays = [store.digests, store.has_digest]
     for p in _columns.PARTS:
