@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from tui_dedup.cli.exits import EXIT_FAIL, EXIT_OK, EXIT_USAGE
@@ -27,11 +28,50 @@ def _rules(text: str) -> tuple[str, ...]:
     return names
 
 
+class _KeeperHelpFormatter(argparse.HelpFormatter):
+    """argparse's layout, except that the epilog keeps its lines (the keeper rules, one per
+    line) and no rule name is split at its hyphen when a help text wraps."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:  # laid out by hand
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
+def _rules_epilog() -> str:
+    """The keeper rules, the default chain first and in its order (from the one registry)."""
+    from tui_dedup.review.keepers import DEFAULT_RULES, RULES
+
+    wrap = textwrap.TextWrapper(
+        width=96,
+        initial_indent="  ",
+        subsequent_indent=" " * 6,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    lines = ["keeper rules: the default chain, tried in this order (a tie goes on to the next):"]
+    for name in DEFAULT_RULES:
+        lines += wrap.wrap(f"{name}: {RULES[name].description}")
+    lines.append("other rules (--auto-select RULE,RULE... tries the rules given, in that order):")
+    for name, r in RULES.items():
+        if name not in DEFAULT_RULES:
+            lines += wrap.wrap(f"{name}: {r.description}")
+    lines.append(
+        "  after the last rule, the path decides: the same files always give the same keeper"
+    )
+    return "\n".join(lines) + "\n"
+
+
 def add_action_options(p: argparse.ArgumentParser) -> None:
     from tui_dedup.actions.kinds import ACTIONS
     from tui_dedup.cli.options import destination_folder, reference_folder
-    from tui_dedup.review.keepers import DEFAULT_RULES, RULES
+    from tui_dedup.review.keepers import DEFAULT_RULES
 
+    p.formatter_class = _KeeperHelpFormatter
+    p.epilog = (p.epilog + "\n" if p.epilog else "") + _rules_epilog()
     g = p.add_argument_group("actions")
     g.add_argument(
         "--auto-select",
@@ -40,9 +80,8 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
         const=DEFAULT_RULES,
         default=None,
         metavar="RULE[,RULE...]",
-        help="mark all but one keeper per group; rules: "
-        + "; ".join(f"{r.name}: {r.description}" for r in RULES.values())
-        + f" (default chain: {','.join(DEFAULT_RULES)})",
+        help="mark all but one keeper per group, by the keeper rules listed below, first to "
+        "last (given alone: the default chain)",
     )
     g.add_argument(
         "--action",

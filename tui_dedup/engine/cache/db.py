@@ -50,9 +50,11 @@ APP_NAME = "dedup-tui"
 ENV_CACHE_DIR = "DEDUP_TUI_CACHE_DIR"
 CACHE_FILENAME = "features.sqlite"
 #: Version of the table layout (not of the features: that is in the settings key). 2: ctime_ns
-#: and the edge digest per row, identity index without dev. An older layout is rebuilt empty
-#: (its rows cannot be trusted without a ctime), with one warning.
-SCHEMA_VERSION = 2
+#: and the edge digest per row, identity index without dev. 3: the row blob carries the capture
+#: evidence (engine/cache/layout.py), which rows of layout 2 lack. An older layout is rebuilt
+#: empty (its rows cannot be trusted without a ctime, nor used without the new fields), with
+#: one warning.
+SCHEMA_VERSION = 3
 #: How long to wait for another instance's write before going read-only.
 BUSY_TIMEOUT_S = 0.5
 

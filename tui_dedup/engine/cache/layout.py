@@ -17,13 +17,15 @@ columns and hands them over as one :class:`FeatureBlock`.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 
 from tui_dedup.engine.features import columns as _columns
-from tui_dedup.engine.features.meta_columns import MetaColumns
+from tui_dedup.engine.features.meta_columns import NO_OFFSET, NO_QUALITY, NO_SUBSEC, MetaColumns
 from tui_dedup.engine.features.store import FeatureBlock, FeatureRow
 from tui_dedup.engine.files.digest import DIGEST_SIZE
+from tui_dedup.engine.files.exif_evidence import SOFTWARE_MAX_BYTES, unique_id_key
 from tui_dedup.engine.model import FileEntry
 
 #: Paths are stored as ``path.encode(FS_ENCODING, "surrogateescape")``.
@@ -40,6 +42,12 @@ _META = [
     ("has_gps", "u1"),
     ("taken", "<f8"),  # NaN = unknown
     ("sharpness", "<f8"),
+    # capture evidence (engine/files/exif_evidence.py); "unknown" as in MetaColumns
+    ("subsec_ms", "<i2"),  # NO_SUBSEC = unknown
+    ("offset_min", "<i2"),  # NO_OFFSET = unknown
+    ("jpeg_quality", "u1"),  # NO_QUALITY = unknown
+    ("unique_id", "u1", (16,)),  # zeros = unknown
+    ("software", f"S{SOFTWARE_MAX_BYTES}"),  # UTF-8, NUL-padded; empty = none
 ]
 
 
@@ -47,9 +55,11 @@ def record_dtype(hash_size: int) -> np.dtype:
     """The fixed-width ``data`` blob of one row: numeric meta, then every feature column.
 
     Packed, little-endian: size and mtime_ns (again, so a hit is checked in numpy), width,
-    height, has_gps, taken, sharpness, then each part of the column declaration in its order
-    and stored dtype (detail float64, ``hashes/<method>`` uint64 (VARIANTS, words) per hash
-    method, hist3 and hist1 float32, the tile signature uint8).
+    height, has_gps, taken, sharpness, the capture evidence (subsec_ms, offset_min,
+    jpeg_quality, unique_id as 16 bytes, software as NUL-padded UTF-8), then each part of the
+    column declaration in its order and stored dtype (detail float64, ``hashes/<method>``
+    uint64 (VARIANTS, words) per hash method, hist3 and hist1 float32, the tile signature
+    uint8).
     """
     return np.dtype(
         _META + [(p.name, p.column.blob_dtype(), p.column.shape(hash_size)) for p in _columns.PARTS]
@@ -72,6 +82,21 @@ def pack_records(items: list[tuple[FileEntry, FeatureRow]], hash_size: int) -> l
     rec["has_gps"] = np.fromiter((m.has_gps for m in metas), bool, n)
     rec["taken"] = np.fromiter((np.nan if m.taken is None else m.taken for m in metas), float, n)
     rec["sharpness"] = np.fromiter((m.sharpness for m in metas), float, n)
+    rec["subsec_ms"] = [NO_SUBSEC if m.subsec_ms is None else m.subsec_ms for m in metas]
+    rec["offset_min"] = [NO_OFFSET if m.offset_min is None else m.offset_min for m in metas]
+    rec["jpeg_quality"] = [NO_QUALITY if m.jpeg_quality is None else m.jpeg_quality for m in metas]
+    if n:
+        ids = b"".join(unique_id_key(m.unique_id) for m in metas)
+        rec["unique_id"] = np.frombuffer(ids, np.uint8).reshape(n, 16)
+    # decode cuts Software to the field (exif_evidence.normalise_software); a longer value
+    # made by hand is cut here, on a character boundary
+    rec["software"] = [
+        (m.software or "")
+        .encode("utf-8", "replace")[:SOFTWARE_MAX_BYTES]
+        .decode("utf-8", "ignore")
+        .encode("utf-8")
+        for m in metas
+    ]
     for p in _columns.PARTS:
         col = rec[p.name]
         want = col.shape[1:]
@@ -96,6 +121,16 @@ def _records(blobs: list[bytes], rec: np.dtype) -> tuple[np.ndarray, np.ndarray]
         else b"".join(b for b, g in zip(blobs, good.tolist(), strict=True) if g)
     )
     return np.frombuffer(joined, rec), good
+
+
+def _software_codes(raw: np.ndarray) -> dict[str, Any]:
+    """A column of NUL-padded UTF-8 Software values → codes into a table (-1: none)."""
+    table, inverse = np.unique(raw, return_inverse=True)
+    names = [bytes(b).decode("utf-8", "replace") for b in table.tolist()]
+    codes = np.asarray(inverse, np.int32).reshape(-1)
+    if names and names[0] == "":  # np.unique sorts: the empty value (none) comes first
+        return {"software_code": codes - 1, "softwares": names[1:]}
+    return {"software_code": codes, "softwares": names}
 
 
 class RecordColumns:
@@ -167,6 +202,11 @@ class RecordColumns:
             list(self.cameras),
             num["has_gps"] == 1,
             num["sharpness"].copy(),
+            subsec_ms=num["subsec_ms"].astype(np.int16),
+            offset_min=num["offset_min"].astype(np.int16),
+            unique_id=num["unique_id"].astype(np.uint8),
+            jpeg_quality=num["jpeg_quality"].astype(np.uint8),
+            **_software_codes(num["software"]),
         )
         hashes, features = _columns.split({name: a[:c] for name, a in self.parts.items()})
         block = FeatureBlock(metas, hashes, features, self.digests[:c], self.has_digest[:c])

@@ -19,8 +19,8 @@ written after the scan). Writes go to a temporary file that is renamed into plac
 sees half a file.
 
 Layout: ``MAGIC`` (8 bytes), header length and CRC-32 (two little-endian uint32), the header
-(JSON: format, token, settings key, hash size, row count, format/camera tables, and for each
-array its dtype, shape and offset), then the arrays, each 64-byte aligned: the identity and
+(JSON: format, token, settings key, hash size, row count, format/camera/software tables, and for
+each array its dtype, shape and offset), then the arrays, each 64-byte aligned: the identity and
 meta columns, the digests, and one array per part of the feature-column declaration
 (:data:`tui_dedup.engine.features.columns.PARTS`, named like the part: ``hist3``,
 ``hashes/phash``...), so a new column is saved and checked with no change here.
@@ -51,7 +51,7 @@ from tui_dedup.engine.files.digest import DIGEST_SIZE
 from tui_dedup.engine.model import FileEntry
 
 MAGIC = b"DDTSNAP1"
-FORMAT = 2  # 2: ctime_ns is part of a row's identity, dev and ino are not
+FORMAT = 3  # 2: ctime_ns is part of a row's identity, dev and ino are not. 3: capture evidence
 KEEP = 3  # most recently written snapshots kept per cache (one per library scanned)
 _PREFIX = struct.Struct("<8sII")  # magic, header length, CRC-32 of header + data
 _ALIGN = 64
@@ -79,7 +79,7 @@ def new_token() -> str:
 def _expected(n: int, hash_size: int, path_bytes: int) -> dict[str, tuple[np.dtype, tuple]]:
     """Every array a snapshot of ``n`` rows holds, with its exact dtype and shape: a header
     that says anything else is rejected, so a damaged header cannot make odd arrays."""
-    i8, i4, f8 = np.dtype("<i8"), np.dtype("<i4"), np.dtype("<f8")
+    i8, i4, i2, f8 = np.dtype("<i8"), np.dtype("<i4"), np.dtype("<i2"), np.dtype("<f8")
     b1, u1 = np.dtype("?"), np.dtype("u1")
     out: dict[str, tuple[np.dtype, tuple]] = {
         "paths": (u1, (path_bytes,)),
@@ -93,6 +93,11 @@ def _expected(n: int, hash_size: int, path_bytes: int) -> dict[str, tuple[np.dty
         "taken": (f8, (n,)),
         "has_gps": (b1, (n,)),
         "sharpness": (f8, (n,)),
+        "subsec_ms": (i2, (n,)),
+        "offset_min": (i2, (n,)),
+        "jpeg_quality": (u1, (n,)),
+        "unique_id": (u1, (n, 16)),
+        "software_code": (i4, (n,)),
         "digests": (u1, (n, DIGEST_SIZE)),
         "has_digest": (b1, (n,)),
     }
@@ -119,7 +124,9 @@ def layout_known() -> bool:
     return store == _STORE_FIELDS and block == _BLOCK_FIELDS
 
 
-def _columns_of(store: FeatureStore) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+def _columns_of(
+    store: FeatureStore,
+) -> tuple[dict[str, np.ndarray], list[str], list[str], list[str]]:
     if not layout_known():
         raise ValueError("the store has columns this snapshot format does not know")
     entries = store.entries
@@ -140,6 +147,11 @@ def _columns_of(store: FeatureStore) -> tuple[dict[str, np.ndarray], list[str], 
         "taken": metas.taken,
         "has_gps": metas.has_gps,
         "sharpness": metas.sharpness,
+        "subsec_ms": metas.subsec_ms,
+        "offset_min": metas.offset_min,
+        "jpeg_quality": metas.jpeg_quality,
+        "unique_id": metas.unique_id,
+        "software_code": metas.software_code,
         "digests": store.digests,
         "has_digest": store.has_digest,
     }
@@ -147,14 +159,14 @@ def _columns_of(store: FeatureStore) -> tuple[dict[str, np.ndarray], list[str], 
         a = p.of(store)
         # a store made without a column (tile signatures, say) has none: zeros mean the same
         cols[p.name] = a if a is not None and len(a) == n else p.column.zeros(n, store.hash_size)
-    return cols, list(metas.formats), list(metas.cameras)
+    return cols, list(metas.formats), list(metas.cameras), list(metas.softwares)
 
 
 def write_snapshot(path: str, token: str, settings_key: str, store: FeatureStore) -> None:
     """Write ``store`` to ``path`` atomically (temp file + rename). Raises OSError/ValueError;
     the caller turns that into "no snapshot" (it loses only time)."""
     n = len(store)
-    cols, formats, cameras = _columns_of(store)
+    cols, formats, cameras, softwares = _columns_of(store)
     want = _expected(n, store.hash_size, len(cols["paths"]))
     arrays: dict[str, list] = {}
     parts: list[np.ndarray] = []
@@ -175,6 +187,7 @@ def write_snapshot(path: str, token: str, settings_key: str, store: FeatureStore
         "data": offset,
         "formats": formats,
         "cameras": cameras,
+        "softwares": softwares,
         "arrays": arrays,
     }
     head = json.dumps(header, ensure_ascii=False).encode("utf-8", "surrogateescape")
@@ -307,12 +320,17 @@ def _parse(buf: np.ndarray, token: str, settings_key: str, hash_size: int) -> Sn
         cols[name] = data[off : off + nbytes].view(dtype).reshape(shape)
     text = cols["paths"].tobytes().decode(FS_ENCODING, "surrogateescape")
     paths = text.split("\0") if n else []
-    formats, cameras = list(h["formats"]), list(h["cameras"])
-    if len(paths) != n or not all(isinstance(x, str) for x in formats + cameras):
+    formats, cameras, softwares = list(h["formats"]), list(h["cameras"]), list(h["softwares"])
+    if len(paths) != n or not all(isinstance(x, str) for x in formats + cameras + softwares):
         return None
-    fc, cc = cols["format_code"], cols["camera_code"]
+    fc, cc, sc = cols["format_code"], cols["camera_code"], cols["software_code"]
     if n and (
-        fc.min() < 0 or fc.max() >= len(formats) or cc.min() < -1 or cc.max() >= len(cameras)
+        fc.min() < 0
+        or fc.max() >= len(formats)
+        or cc.min() < -1
+        or cc.max() >= len(cameras)
+        or sc.min() < -1
+        or sc.max() >= len(softwares)
     ):
         return None
     metas = MetaColumns(
@@ -325,6 +343,12 @@ def _parse(buf: np.ndarray, token: str, settings_key: str, hash_size: int) -> Sn
         cameras,
         cols["has_gps"],
         cols["sharpness"],
+        subsec_ms=cols["subsec_ms"],
+        offset_min=cols["offset_min"],
+        unique_id=cols["unique_id"],
+        jpeg_quality=cols["jpeg_quality"],
+        software_code=sc,
+        softwares=softwares,
     )
     hashes, features = _columns.split(cols)
     block = FeatureBlock(metas, hashes, features, cols["digests"], cols["has_digest"])

@@ -24,12 +24,12 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 import cv2
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from tui_dedup.engine.files.exif_evidence import ExifFields, estimate_jpeg_quality, read_exif
 from tui_dedup.engine.model import FileEntry, ImageMeta, ScanError
 
 # OpenCV's own "[ERROR:0@…] imdecode_" lines: we report failures as ScanErrors instead.
@@ -145,31 +145,6 @@ def _header_exif(im: Image.Image) -> Image.Exif | None:
         return im.getexif()
     except Exception:
         return None
-
-
-def _exif_meta(exif: Image.Exif | None) -> tuple[float | None, str | None, bool]:
-    """DateTimeOriginal, "Make Model", has GPS — what auto-select and the preview show."""
-    if not exif:
-        return None, None, False
-    taken = None
-    try:
-        sub = exif.get_ifd(0x8769)
-        raw = sub.get(0x9003) or exif.get(0x0132)
-        if isinstance(raw, bytes):
-            raw = raw.decode("ascii", "replace")
-        if raw:
-            taken = datetime.strptime(str(raw).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").timestamp()
-    except Exception:
-        taken = None
-    make = str(exif.get(0x010F) or "").strip("\x00 ")
-    model = str(exif.get(0x0110) or "").strip("\x00 ")
-    camera = (model if model.startswith(make) else f"{make} {model}").strip() or None
-    has_gps = False
-    try:
-        has_gps = bool(exif.get_ifd(0x8825))
-    except Exception:
-        has_gps = False
-    return taken, camera, has_gps
 
 
 #: (width, height) -> JPEG DCT scale denominator (1, 2, 4 or 8).
@@ -357,6 +332,9 @@ def decode_bytes(
         return ScanError(path, "HEIC/HEIF support is not installed (pip install pillow-heif)")
     if fmt == "AVIF":
         _ensure_heif()
+    # a header too large for Pillow's guard leaves these at "unknown" (see _bomb_size)
+    fields, orientation, has_alpha = ExifFields(), 1, False
+    quality: int | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -364,8 +342,14 @@ def decode_bytes(
                 width, height = im.size
                 has_alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
                 exif = _header_exif(im)
-                taken, camera, has_gps = _exif_meta(exif)
+                fields = read_exif(exif)
                 orientation = exif.get(0x0112, 1) if fmt == "JPEG" and exif else 1
+                # the DQT segments are part of the header Pillow has parsed already
+                quality = (
+                    estimate_jpeg_quality(getattr(im, "quantization", None))
+                    if fmt == "JPEG"
+                    else None
+                )
     except UnidentifiedImageError:
         return ScanError(path, f"corrupt or unsupported {fmt} header")
     except Image.DecompressionBombError:
@@ -390,7 +374,19 @@ def decode_bytes(
         return ScanError(path, f"corrupt or truncated {fmt}: {str(exc).splitlines()[0][:120]}")
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    meta = ImageMeta(width, height, fmt, taken, camera, has_gps)
+    meta = ImageMeta(
+        width,
+        height,
+        fmt,
+        fields.taken,
+        fields.camera,
+        fields.has_gps,
+        subsec_ms=fields.subsec_ms,
+        offset_min=fields.offset_min,
+        unique_id=fields.unique_id,
+        software=fields.software,
+        jpeg_quality=quality,
+    )
     return image, meta
 
 
