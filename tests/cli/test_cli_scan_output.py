@@ -27,10 +27,10 @@ def rel(path: str, root: Path) -> str:
 # JSON on the demo library
 
 
-def test_json_has_the_version_1_shape(demo_json, demo_master):
+def test_json_has_the_version_2_shape_with_every_version_1_field(demo_json, demo_master):
     d = demo_json
-    assert d.keys() >= TOP_KEYS
-    assert d["version"] == 1
+    assert d.keys() >= TOP_KEYS | {"similar"}
+    assert d["version"] == 2
     assert d["roots"] == [str(demo_master)]
     assert d["method"] == "phash"
     assert 0.0 < d["threshold"] <= 1.0
@@ -46,6 +46,9 @@ def test_json_has_the_version_1_shape(demo_json, demo_master):
         assert {"phash", "dhash", "ahash", "hist3", "hist1"} <= p["scores"].keys()
         assert all(0.0 <= v <= 1.0 for v in p["scores"].values())
         assert os.path.isfile(p["a"]) and os.path.isfile(p["b"])
+        assert p["kind"] in ("exact", "same pixels", "re-encoded", "rotated", "mirrored", "cropped")
+        assert p["kind"] != "exact" or p["exact"]
+        assert {"hash256_bits", "detail_match", "kept", "capture"} <= p["evidence"].keys()
 
 
 def test_json_lists_each_pair_once_in_canonical_order(demo_json):

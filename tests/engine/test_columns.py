@@ -23,24 +23,6 @@ from tui_dedup.engine.model import ImageMeta
 from tui_dedup.engine.registry import HASH_METHODS, HIST_METHODS, resolve_threshold
 from tui_dedup.engine.scan import scan
 
-#: The blob layout every cache written so far holds (spelled out, not derived), hash size 8.
-LEGACY_BLOB = np.dtype(
-    [
-        ("size", "<i8"),
-        ("mtime_ns", "<i8"),
-        ("width", "<i4"),
-        ("height", "<i4"),
-        ("has_gps", "u1"),
-        ("taken", "<f8"),
-        ("sharpness", "<f8"),
-        ("detail", "<f8"),
-        ("hashes", "<u8", (3, 8, 1)),
-        ("hist3", "<f4", (96,)),
-        ("hist1", "<f4", (64,)),
-        ("tiles", "u1", (144,)),
-    ]
-)
-
 
 def _rows(n: int, hash_size: int = 8) -> list[FeatureRow]:
     out = []
@@ -59,22 +41,23 @@ def files(tmp_path: Path) -> list:
     return scan([root]).store.entries
 
 
-def test_existing_caches_keep_their_settings_key_and_blob_layout(files) -> None:
+def test_the_settings_key_names_every_column_and_the_blob_holds_their_values(files) -> None:
+    """FEATURE_VERSION 4 added the verdict columns (pdq, chroma, info) at the blob's end: rows
+    cached by version 3 carry another settings key, so they are recomputed, never misread."""
     assert settings_key(8) == (
         f"v{features.FEATURE_VERSION};hash=8;decode={decode.MIN_DECODE_SIDE};"
-        "variants=8;methods=phash,dhash,ahash;hist=32x3,64"
+        "variants=8;methods=phash,dhash,ahash;hist=32x3,64;pdq=256;chroma=4"
     )
-    assert record_dtype(8).itemsize == LEGACY_BLOB.itemsize
     rows = _rows(len(files))
     blobs = pack_records(list(zip(files, rows, strict=True)), 8)
     for blob, e, r in zip(blobs, files, rows, strict=True):
-        old = np.frombuffer(blob, LEGACY_BLOB)[0]
-        assert (old["size"], old["mtime_ns"]) == (e.size, e.mtime_ns)
-        assert old["detail"] == r.features["detail"]  # the full float64
-        np.testing.assert_array_equal(old["hashes"], [r.hashes[m] for m in HASH_METHODS])
-        np.testing.assert_array_equal(old["hist3"], r.hist3)
-        np.testing.assert_array_equal(old["hist1"], r.hist1)
-        np.testing.assert_array_equal(old["tiles"], r.tiles)
+        got = np.frombuffer(blob, record_dtype(8))[0]
+        assert (got["size"], got["mtime_ns"]) == (e.size, e.mtime_ns)
+        assert got["detail"] == r.features["detail"]  # the full float64
+        for m in HASH_METHODS:
+            np.testing.assert_array_equal(got[f"hashes/{m}"], r.hashes[m])
+        for name in ("hist3", "hist1", "tiles", "pdq", "chroma", "info"):
+            np.testing.assert_array_equal(got[name], r.features[name])
 
 
 def test_every_histogram_method_is_a_declared_column() -> None:

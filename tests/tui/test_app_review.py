@@ -34,6 +34,10 @@ async def test_sort_keys_change_order(settings):
         model = app.screen.model
         assert model.sort_column == "similarity"
         await pilot.press("o")
+        assert model.sort_column == "kind"
+        kinds = [model.labels("kind").codes[p] for p in model.view]
+        assert kinds == sorted(kinds)  # copies first: exact, same pixels, re-encoded, ...
+        await pilot.press("o")
         assert model.sort_column == "method"
         await pilot.press("o")
         assert model.sort_column == "file_a"

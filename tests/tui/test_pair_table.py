@@ -152,6 +152,7 @@ def test_sort_directions_and_cycle():
     assert np.all(np.diff(m.pairs.similarity[m.view]) <= 0)
     m.reverse_sort()
     assert np.all(np.diff(m.pairs.similarity[m.view]) >= 0)
+    assert m.cycle_sort() == "kind"
     assert m.cycle_sort() == "method"
     assert m.cycle_sort() == "file_a"
     shown = [m.paths[f].casefold() for f in m.pairs.i[m.view]]
@@ -235,12 +236,16 @@ def test_format_row_shows_marks_per_side():
 def test_layout_fits_and_gives_paths_the_rest(width):
     layout = compute_layout(width)
     keys = [c.key for c in layout.columns]
-    assert {"similarity", "file_a", "file_b"} <= set(keys)
+    # What a pair is (exact, re-encoded, similar shot...) is never dropped: at 80 cells two
+    # copies would otherwise both read "100.0 %".
+    assert {"similarity", "kind", "file_a", "file_b"} <= set(keys)
     assert layout.total <= width
     assert keys.index("file_a") < keys.index("file_b")
     if width >= 80:
         assert layout.total == width
-        assert "size_a" in keys and "res_b" in keys
+        assert "size_a" in keys and "size_b" in keys
+    if width >= 100:
+        assert "res_a" in keys and "res_b" in keys
     if width >= 160:
         assert set(keys) == set(COLUMN_KEYS)
 
@@ -348,7 +353,7 @@ async def test_cursor_stays_on_its_pair_after_resort():
         await pilot.press("r")
         assert app.table.current_pair() == pair
         await pilot.pause()
-        assert [m.column for m in app.sorted][:3] == ["method", "file_a", "size_a"]
+        assert [m.column for m in app.sorted][:3] == ["kind", "method", "file_a"]
         # Ten columns cycled back to similarity (highest first); "r" made it lowest first.
         assert (app.sorted[-1].column, app.sorted[-1].reverse) == ("similarity", False)
 

@@ -89,6 +89,15 @@ def similarity(text: str) -> float:
     return v
 
 
+def _kinds(text: str):  # -> frozenset[Kind]
+    from tui_dedup.engine.verdicts.kinds import parse_kinds
+
+    try:
+        return parse_kinds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _threshold(text: str) -> str | float:
     from tui_dedup.engine.registry import PRESETS
 
@@ -307,6 +316,16 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
         action="store_true",
         help="show pairs you marked as 'not a duplicate' before",
     )
+    p.add_argument(
+        "--kinds",
+        type=_kinds,
+        default=None,
+        metavar="KIND,...",
+        help="which pairs to list, by what the verdict stage found them to be: exact, "
+        "'same pixels', re-encoded, rotated, mirrored, edited, cropped, 'similar shot' "
+        "(the same scene, another capture: not a copy), unconfirmed; or copies, all "
+        "(default: copies and unconfirmed; the JSON lists similar shots apart in 'similar')",
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
 
 
@@ -360,6 +379,8 @@ def settings_from_args(args: argparse.Namespace):
         show_skipped=args.show_skipped,
         debug=args.debug,
     )
+    if getattr(args, "kinds", None):
+        settings.kinds = args.kinds
     try:
         settings.threshold()
     except ValueError as exc:

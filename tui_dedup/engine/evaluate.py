@@ -381,7 +381,7 @@ def scan_json_pairs(scan_json: Mapping | str | os.PathLike[str]) -> list[tuple[s
     doc: Mapping[str, Any] = (
         scan_json if isinstance(scan_json, Mapping) else json.loads(Path(scan_json).read_text())
     )
-    if doc.get("version") != 1:
+    if doc.get("version") not in (1, 2):  # 2 added kinds; pairs are the same
         raise ValueError(f"unsupported scan JSON version {doc.get('version')!r}")
     return [(p["a"], p["b"], float(p.get("similarity", 1.0))) for p in doc["pairs"]]
 

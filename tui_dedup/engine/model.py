@@ -65,6 +65,10 @@ class Pairs:
     hash methods (0 for exact digests) and ``-1`` for histogram methods. ``similarity`` is in
     [0, 1]. ``transform`` is a code from :data:`TRANSFORMS` (0 = identity) telling which
     rotation/mirror of ``j`` matched ``i``. ``exact`` marks byte-identical files.
+
+    ``kind`` and ``evidence`` are the verdict stage's (engine/verdicts): a
+    :class:`~tui_dedup.engine.verdicts.kinds.Kind` code per pair and a structured row of what
+    decided it. Matching leaves them None (candidates); every pair-wise operation carries them.
     """
 
     i: np.ndarray  # int32
@@ -73,6 +77,8 @@ class Pairs:
     similarity: np.ndarray  # float32
     transform: np.ndarray  # int8
     exact: np.ndarray  # bool
+    kind: np.ndarray | None = None  # int8
+    evidence: np.ndarray | None = None  # structured, engine/verdicts/evidence.py
 
     def __len__(self) -> int:
         return int(self.i.shape[0])
@@ -96,7 +102,13 @@ class Pairs:
             self.similarity[idx],
             self.transform[idx],
             self.exact[idx],
+            None if self.kind is None else self.kind[idx],
+            None if self.evidence is None else self.evidence[idx],
         )
+
+    def candidates(self) -> Pairs:
+        """The same pairs without verdicts."""
+        return Pairs(self.i, self.j, self.distance, self.similarity, self.transform, self.exact)
 
 
 # Dihedral transforms of the square, in the order the features module computes them.
@@ -122,11 +134,18 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class ImageMeta:
-    """What the decoder learned about a file besides its pixels.
+    """What the decoder learned about a file besides its pixels (from its header only).
 
     ``taken`` is EXIF DateTimeOriginal as POSIX seconds (None when absent); ``camera`` is
     "Make Model" when present. Auto-select rules use these to keep the camera original over a
     stripped messenger copy.
+
+    The rest say which copy was derived from which, and whether two pictures are one shot
+    (normalised as :mod:`tui_dedup.engine.files.exif_evidence` describes; None = unknown):
+    ``subsec_ms`` SubSecTimeOriginal in milliseconds; ``offset_min`` OffsetTimeOriginal in
+    minutes east of UTC; ``unique_id`` ImageUniqueID or Apple's content identifier as 32 hex
+    digits; ``software`` the Software tag; ``jpeg_quality`` the IJG quality (1-100) estimated
+    from the quantisation tables, JPEG only.
     """
 
     width: int
@@ -136,6 +155,11 @@ class ImageMeta:
     camera: str | None = None
     has_gps: bool = False
     sharpness: float = 0.0
+    subsec_ms: int | None = None
+    offset_min: int | None = None
+    unique_id: str | None = None
+    software: str | None = None
+    jpeg_quality: int | None = None
 
     @property
     def has_camera_meta(self) -> bool:

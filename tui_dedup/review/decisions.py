@@ -17,6 +17,7 @@ import numpy as np
 from tui_dedup.actions.plan import Plan, build_plan
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.model import FileEntry, Group, Pairs
+from tui_dedup.engine.verdicts.kinds import copies_only
 from tui_dedup.review.keepers import DEFAULT_RULES, choose_keeper
 
 
@@ -59,7 +60,7 @@ def auto_mark(
     keeper stays unmarked: we never remove a file as a copy of something it was not compared
     with. Files inside ``keep_in`` folders are never marked.
     """
-    adj = Adjacency(pairs, len(store))
+    adj = Adjacency(copies_only(pairs), len(store))
     keep = tuple(keep_in)
     marked: set[int] = set()
     keepers: set[int] = set()
@@ -83,8 +84,10 @@ def plan_groups(store: FeatureStore, pairs: Pairs, marked: Iterable[int]) -> lis
 
     A marked file with no unmarked partner gets a group of its own, which the planner refuses
     ("nothing would stay in place") — the keeper invariant, stated once, in the actions package.
+    Only confirmed copies count as partners: a similar shot or an unconfirmed candidate is no
+    copy that stays.
     """
-    adj = Adjacency(pairs, len(store))
+    adj = Adjacency(copies_only(pairs), len(store))
     marked_set = set(int(m) for m in marked)
     out: list[list[FileEntry]] = []
     for m in sorted(marked_set):

@@ -29,8 +29,13 @@ from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.matching.pairs import pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Group, Pairs, ScanError
 from tui_dedup.engine.registry import METHODS, Threshold
+from tui_dedup.engine.verdicts.evidence import where
+from tui_dedup.engine.verdicts.explain import CAPTURE_WORDS, FIELDS, evidence_dict, field_value
+from tui_dedup.engine.verdicts.kinds import WORDS, Kind
 
-JSON_VERSION = 1
+#: 2: each pair carries its verdict ``kind`` and ``evidence``; similar shots are listed apart
+#: in ``similar``. Every field of version 1 is still there.
+JSON_VERSION = 2
 
 
 @dataclass(slots=True)
@@ -46,6 +51,8 @@ class Result:
     errors: list[ScanError]
     skipped: list[ScanError]
     cancelled: bool = False
+    #: Similar shots (same scene, another capture): never copies, listed apart.
+    similar: Pairs | None = None
 
 
 def _pair_columns(p: Pairs) -> Iterator[tuple[int, int, int, float, int, bool]]:
@@ -61,32 +68,44 @@ def _pair_columns(p: Pairs) -> Iterator[tuple[int, int, int, float, int, bool]]:
     )
 
 
-def to_dict(result: Result) -> dict:
-    store, pairs = result.store, result.pairs
+def _pair_dicts(result: Result, pairs: Pairs) -> list[dict]:
+    store = result.store
     paths = [e.path for e in store.entries]
     scores = pair_scores(store, pairs)
     names = list(scores)
     score_cols = [_rounded(scores[n]).tolist() for n in names]
     out_pairs = []
     for k, (i, j, d, s, t, ex) in enumerate(_pair_columns(pairs)):
-        out_pairs.append(
-            {
-                "a": paths[i],
-                "b": paths[j],
-                "similarity": round(s, 4),
-                "distance": d if d >= 0 else None,
-                "method": "exact" if ex else result.method,
-                "exact": ex,
-                "scores": {n: col[k] for n, col in zip(names, score_cols, strict=True)},
-                "transform": TRANSFORMS[t],
-            }
-        )
+        item = {
+            "a": paths[i],
+            "b": paths[j],
+            "similarity": round(s, 4),
+            "distance": d if d >= 0 else None,
+            "method": "exact" if ex else result.method,
+            "exact": ex,
+            "scores": {n: col[k] for n, col in zip(names, score_cols, strict=True)},
+            "transform": TRANSFORMS[t],
+        }
+        if pairs.kind is not None and pairs.evidence is not None:
+            item["kind"] = WORDS[Kind(int(pairs.kind[k]))]
+            item["evidence"] = evidence_dict(pairs.evidence[k])
+        out_pairs.append(item)
+    return out_pairs
+
+
+def to_dict(result: Result) -> dict:
+    paths = [e.path for e in result.store.entries]
     return {
         **_head(result),
-        "pairs": out_pairs,
+        "pairs": _pair_dicts(result, result.pairs),
         "groups": [[paths[m] for m in g.members] for g in result.groups],
+        "similar": _pair_dicts(result, _similar(result)),
         **_tail(result),
     }
+
+
+def _similar(result: Result) -> Pairs:
+    return result.similar if result.similar is not None else Pairs.empty()
 
 
 def _head(result: Result) -> dict:
@@ -129,6 +148,7 @@ def iter_json(result: Result) -> Iterator[bytes]:
     chunks joined gives exactly what :func:`to_dict` holds.
     """
     pairs = result.pairs
+    similar = _similar(result)
     scores = pair_scores(result.store, pairs)
     if not _all_finite([pairs.similarity, *scores.values()]):  # json writes NaN its own way
         yield _dumps(to_dict(result))
@@ -139,29 +159,44 @@ def iter_json(result: Result) -> Iterator[bytes]:
     members = np.fromiter(chain.from_iterable(g.members for g in result.groups), np.int64)
     used = np.zeros(len(store), bool)
     used[pairs.i], used[pairs.j], used[members] = True, True, True
+    used[similar.i], used[similar.j] = True, True
     rows = np.flatnonzero(used).tolist()
     lit = np.empty(len(store), object)  # the JSON string literal of each path written
     lit[rows] = list(map(enc, map(_PATH, map(store.entries.__getitem__, rows))))
     head, tail = _head(result), _tail(result)
     doc = ["{\n ", ",\n ".join(f"{enc(k)}: {_dumps_str(v)}" for k, v in head.items())]
     doc.append(',\n "pairs": ')
-    if len(pairs):
-        doc.append("[\n  ")
-        for block in _pair_blocks(result, scores, lit):
-            yield _utf8_chunk("".join(doc + block))
-            doc = []
-        doc.append("}\n ]")
-    else:
-        doc.append("[]")
+    for block in _pair_section(result, pairs, scores, lit):
+        yield _utf8_chunk("".join(doc + block))
+        doc = []
     del scores
     doc.append(',\n "groups": ')
     for block in _group_blocks([len(g.members) for g in result.groups], members, lit):
         yield _utf8_chunk("".join(doc + block))
         doc = []
-    del lit, members
+    del members
+    doc.append(',\n "similar": ')
+    for block in _pair_section(result, similar, pair_scores(store, similar), lit):
+        yield _utf8_chunk("".join(doc + block))
+        doc = []
+    del lit
     doc += [f",\n {enc(k)}: {_lines([_dumps_str(x) for x in v])}" for k, v in tail.items()]
     doc.append("\n}\n")
     yield _utf8_chunk("".join(doc))
+
+
+def _pair_section(
+    result: Result, pairs: Pairs, scores: dict[str, np.ndarray], lit: np.ndarray
+) -> Iterator[list[str]]:
+    """A list of pair objects (``[]`` when empty), as lists of pieces."""
+    if not len(pairs):
+        yield ["[]"]
+        return
+    first = True
+    for block in _pair_blocks(result, pairs, scores, lit):
+        yield (["[\n  "] if first else []) + block
+        first = False
+    yield ["}\n ]"]
 
 
 _PATH = attrgetter("path")
@@ -188,16 +223,16 @@ def _interleave(columns: list[np.ndarray | str]) -> list[str]:
 
 
 def _pair_blocks(
-    result: Result, scores: dict[str, np.ndarray], lit: np.ndarray
+    result: Result, pairs: Pairs, scores: dict[str, np.ndarray], lit: np.ndarray
 ) -> Iterator[list[str]]:
     """The pair objects, one per line, as lists of pieces to join, :data:`CHUNK_PAIRS` pairs
     a list (without the list's brackets and the last pair's closing brace).
 
     Each pair is a row of pieces, every piece a variable value or the constant text up to the
     next value: ``},\n  {"a": `` · ``A`` · ``, "b": `` · ``B`` · ``, "similarity": …,
-    "scores": {"phash": `` · ``S1, "dhash": `` · … · ``Sk}, "transform": `` · ``T``.
+    "scores": {"phash": `` · ``S1, "dhash": `` · … · ``Sk}, "transform": `` · ``T``, then
+    the verdict (``, "kind": …, "evidence": {…}``) when the pairs carry one.
     """
-    pairs = result.pairs
     enc = _encode_str
     names = list(scores)
     # the text after each score: the next score's name, or the end of "scores"
@@ -224,6 +259,7 @@ def _pair_blocks(
     middles = _texts(key, middle, by_index=True)
     score_texts = [_score_texts(scores[n], t) for n, t in zip(names, after, strict=True)]
     transform = np.array([enc(t) if t else "null" for t in TRANSFORMS], object)
+    verdict = _verdict_texts(pairs)
     for lo in range(0, len(pairs), CHUNK_PAIRS):
         sl = slice(lo, lo + CHUNK_PAIRS)
         pieces = _interleave(
@@ -235,11 +271,40 @@ def _pair_blocks(
                 middles[sl],
                 *(col[sl] for col in score_texts),
                 transform[pairs.transform[sl]],
+                *(col[sl] for col in verdict),
             ]
         )
         if lo == 0:
             pieces[0] = '{"a": '  # the first pair has no "},\n  " before it
         yield pieces
+
+
+def _verdict_texts(pairs: Pairs) -> list[np.ndarray]:
+    """Columns of texts for ``, "kind": K, "evidence": {"hash256_bits": …, …}`` per pair,
+    each made once per distinct value (as the scores are): no Python call per pair."""
+    if pairs.kind is None or pairs.evidence is None:
+        return []
+    ev = pairs.evidence
+    kinds = np.array([', "kind": ' + _dumps_str(WORDS[k]) for k in Kind], object)
+    cols = [kinds[pairs.kind.astype(np.intp)]]
+    for k, (name, col, dec) in enumerate(FIELDS):
+        prefix = (', "evidence": {' if k == 0 else ", ") + _encode_str(name) + ": "
+
+        def text(v: Any, col: str = col, dec: int = dec, prefix: str = prefix) -> str:
+            value = field_value(col, float(v), dec)
+            return prefix + ("null" if value is None else repr(value))
+
+        cols.append(_texts(ev[col], text))
+    cols.append(
+        _texts(ev["cells"], lambda c: ', "changed_at": ' + (_dumps_str(where(c)) if c else "null"))
+    )
+    cols.append(
+        _texts(
+            ev["capture"],
+            lambda c: ', "capture": ' + _dumps_str(CAPTURE_WORDS.get(int(c))) + "}",
+        )
+    )
+    return cols
 
 
 def _group_blocks(sizes: list[int], members: np.ndarray, lit: np.ndarray) -> Iterator[list[str]]:
@@ -320,7 +385,18 @@ def _dumps(doc: dict) -> bytes:
     return _utf8_chunk(json.dumps(doc, ensure_ascii=False, indent=1)) + b"\n"
 
 
-CSV_HEADER = ("similarity", "distance", "method", "transform", "a", "b", "a_size", "b_size")
+#: ``kind`` came last (JSON version 2): scripts that read the first eight columns still work.
+CSV_HEADER = (
+    "similarity",
+    "distance",
+    "method",
+    "transform",
+    "a",
+    "b",
+    "a_size",
+    "b_size",
+    "kind",
+)
 
 
 def iter_csv(result: Result) -> Iterator[bytes]:
@@ -329,6 +405,7 @@ def iter_csv(result: Result) -> Iterator[bytes]:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
     store, p = result.store, result.pairs
+    kinds = [""] * len(p) if p.kind is None else [WORDS[Kind(k)] for k in p.kind.tolist()]
     for n, (i, j, d, s, t, ex) in enumerate(_pair_columns(p), 1):
         a, b = store.entries[i], store.entries[j]
         w.writerow(
@@ -341,6 +418,7 @@ def iter_csv(result: Result) -> Iterator[bytes]:
                 b.path,
                 a.size,
                 b.size,
+                kinds[n - 1],
             )
         )
         if n % CHUNK_PAIRS == 0:

@@ -1,4 +1,4 @@
-"""The one pipeline both front ends run: scan → match → hide skipped → group.
+"""The one pipeline both front ends run: scan → match → confirm → hide skipped → group.
 
 Why one: the CLI and the app used to chain these stages each in its own way and drifted (the
 app never showed the feature cache's warnings; skipped pairs were hidden twice with different
@@ -9,6 +9,7 @@ for the front end to print or show.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,11 +17,16 @@ import numpy as np
 
 from tui_dedup.actions.skips import SkipStore
 from tui_dedup.engine.cache.matches import cached_match
+from tui_dedup.engine.cache.verdicts import FILENAME as VERDICTS_FILENAME
+from tui_dedup.engine.cache.verdicts import VerdictCache
 from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.files.exif_evidence import SHOT_WINDOW_S, capture_evidence, software_kind
 from tui_dedup.engine.matching.group import star_groups
-from tui_dedup.engine.model import Pairs
+from tui_dedup.engine.model import ImageMeta, Pairs
 from tui_dedup.engine.registry import Threshold
 from tui_dedup.engine.scan import ScanProgress, ScanResult, scan
+from tui_dedup.engine.verdicts.confirm import confirm
+from tui_dedup.engine.verdicts.kinds import Kind, copies_only, mask_of
 from tui_dedup.review.export import Result
 from tui_dedup.review.settings import RunSettings, match_cache_dir, open_cache
 
@@ -94,6 +100,71 @@ def hide_skipped(pairs: Pairs, digest: Callable[[int], str], skips: SkipStore | 
     return pairs.take(np.flatnonzero(skips.filter_mask(a, b)))
 
 
+def capture_of(store: FeatureStore) -> Callable[[int, int], int]:
+    """The EXIF capture evidence of two rows for the verdict stage: 1 one shot, -1 two shots,
+    0 nothing (engine/files/exif_evidence.py). Rows without a capture instant or unique id
+    are answered without building their metadata."""
+    metas = store.metas
+    taken = getattr(metas, "taken", None)
+    uid = getattr(metas, "unique_id", None)
+
+    def capture(i: int, j: int) -> int:
+        if (
+            isinstance(taken, np.ndarray)
+            and isinstance(uid, np.ndarray)
+            and (np.isnan(taken[i]) or np.isnan(taken[j]))
+            and not (uid[i].any() and uid[j].any())
+        ):
+            return 0
+        a, b = metas[i], metas[j]
+        said = capture_evidence(a, b)
+        if said == "none" and _two_originals(a, b):
+            return -1
+        return 1 if said == "same-shot" else -1 if said == "different-shots" else 0
+
+    return capture
+
+
+def _two_originals(a: ImageMeta, b: ImageMeta) -> bool:
+    """Two camera originals of one moment: one camera, capture instants within a few minutes,
+    and each its own ImageUniqueID, with no editor or messenger between (those write new ids
+    or strip them). Burst frames often share the second and carry no sub-seconds, so only the
+    ids tell them apart; a backup keeps its id, an export gets a Software tag."""
+    if a.unique_id is None or b.unique_id is None or a.unique_id == b.unique_id:
+        return False
+    if a.camera is None or a.camera != b.camera or a.taken is None or b.taken is None:
+        return False
+    if software_kind(a.software) is not None or software_kind(b.software) is not None:
+        return False
+    return abs(a.taken - b.taken) < SHOT_WINDOW_S
+
+
+def confirm_pairs(
+    store: FeatureStore,
+    settings: RunSettings,
+    pairs: Pairs,
+    *,
+    should_stop: StopFlag | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Pairs:
+    """Every candidate with its verdict (engine/verdicts); pixel-checked verdicts are
+    remembered per pair beside the feature cache, so each is paid once."""
+    folder = match_cache_dir(settings)
+    remembered = VerdictCache(os.path.join(folder, VERDICTS_FILENAME)) if folder else None
+    try:
+        return confirm(
+            store,
+            pairs,
+            capture=capture_of(store),
+            remembered=remembered,
+            should_stop=should_stop,
+            on_progress=on_progress,
+        )
+    finally:
+        if remembered is not None:
+            remembered.close()
+
+
 def match_library(
     store: FeatureStore,
     settings: RunSettings,
@@ -103,9 +174,15 @@ def match_library(
     skips: SkipStore | None = None,
     digest: Callable[[int], str] | None = None,
     should_stop: StopFlag | None = None,
+    on_confirm: Callable[[int, int], None] | None = None,
 ) -> Pairs:
-    """Pairs at ``method`` / ``threshold`` from the features in memory (remembered when the
-    inputs are unchanged), without the pairs in ``skips``."""
+    """Confirmed pairs at ``method`` / ``threshold`` from the features in memory (remembered
+    when the inputs are unchanged), without the pairs in ``skips`` and without the candidates
+    the verdict stage found to be different pictures."""
+
+    def confirmed(cand: Pairs) -> Pairs:
+        return confirm_pairs(store, settings, cand, should_stop=should_stop, on_progress=on_confirm)
+
     pairs = cached_match(
         store,
         method,
@@ -113,8 +190,21 @@ def match_library(
         settings.match,
         match_cache_dir(settings),
         should_stop=should_stop,
+        confirm=confirmed,
     )
+    if pairs.kind is not None:
+        pairs = pairs.take(np.flatnonzero(pairs.kind != Kind.DIFFERENT))
     return hide_skipped(pairs, digest or file_digests(store), skips)
+
+
+def split_kinds(pairs: Pairs, settings: RunSettings) -> tuple[Pairs, Pairs]:
+    """(listed pairs, similar shots): the kinds ``--kinds`` asks for (copies and unconfirmed
+    candidates by default), and every similar shot, which the JSON always lists apart."""
+    if pairs.kind is None:
+        return pairs, pairs.take(np.zeros(0, np.intp))
+    listed = mask_of(pairs.kind, settings.kinds)
+    similar = pairs.kind == Kind.SIMILAR
+    return pairs.take(np.flatnonzero(listed)), pairs.take(np.flatnonzero(similar))
 
 
 def result_of(settings: RunSettings, res: ScanResult) -> Result:
@@ -123,15 +213,17 @@ def result_of(settings: RunSettings, res: ScanResult) -> Result:
     th = settings.threshold()
     skips = None if settings.show_skipped else SkipStore()
     pairs = match_library(res.store, settings, settings.method, th, skips=skips)
-    groups = star_groups(pairs, len(res.store))
+    listed, similar = split_kinds(pairs, settings)
+    groups = star_groups(copies_only(listed), len(res.store))
     return Result(
         settings.roots,
         settings.method,
         th,
         res.store,
-        pairs,
+        listed,
         groups,
         res.errors,
         res.skipped,
         res.cancelled,
+        similar=similar,
     )

@@ -21,6 +21,7 @@ from tui_dedup.engine.matching.spec import MatchSpec
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanResult
+from tui_dedup.engine.verdicts.kinds import WORDS, Kind, copies_only, mask_of
 from tui_dedup.review import decisions
 from tui_dedup.review.export import Result
 from tui_dedup.review.marks import BATCH, SKIP, Change, Timeline, mark_change
@@ -63,6 +64,10 @@ def step_threshold(method: str, hash_size: int, th: Threshold, looser: bool) -> 
     if not 0.0 <= s <= 1.0:
         return None
     return resolve_threshold(method, hash_size, threshold=s)
+
+
+#: Kind words as the table shows them (11 cells; "similar shot" is "similar" there).
+TABLE_WORDS: tuple[str, ...] = tuple(WORDS[k] if k is not Kind.SIMILAR else "similar" for k in Kind)
 
 
 class ReviewSession:
@@ -149,8 +154,10 @@ class ReviewSession:
                 (int(a) * self.n_files + int(b) for a, b in self.skipped_keys), np.int64
             )
             hide |= np.isin(keys, skip)
+        if p.kind is not None:
+            hide |= ~mask_of(p.kind, self.settings.kinds)
         self.pairs = p.take(np.flatnonzero(~hide))
-        self.groups = star_groups(self.pairs, self.n_files)
+        self.groups = star_groups(copies_only(self.pairs), self.n_files)
         self.generation += 1
 
     def preset_threshold(self, method: str, preset: str) -> Threshold:
@@ -175,6 +182,14 @@ class ReviewSession:
         return self.method
 
     # -- hiding --------------------------------------------------------------------------------
+
+    def pair_kinds(self) -> tuple[tuple[str, ...], np.ndarray] | None:
+        """What each shown pair is: the table's words and one code per pair into them (in the
+        order of engine/verdicts/kinds.py, copies first); None before the verdicts."""
+        kind = self.pairs.kind
+        if kind is None:
+            return None
+        return TABLE_WORDS, kind.astype(np.int32)
 
     def skip_pair(self, i: int, j: int) -> None:
         """Hide the pair (the caller refilters); a step of the timeline."""
@@ -338,7 +353,17 @@ class ReviewSession:
             errors=r.errors,
             skipped=r.skipped,
             cancelled=r.cancelled,
+            similar=self.similar_shots(),
         )
+
+    def similar_shots(self) -> Pairs:
+        """Similar shots of this match (not copies), without moved files: the export lists
+        them apart, as the headless JSON does."""
+        p = self.all_pairs
+        if p.kind is None:
+            return Pairs.empty()
+        keep = (p.kind == Kind.SIMILAR) & ~(self.removed[p.i] | self.removed[p.j])
+        return p.take(np.flatnonzero(keep))
 
     def bytes_of(self, rows: np.ndarray) -> int:
         if rows.size == 0:

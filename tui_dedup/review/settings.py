@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tui_dedup.engine.matching.pairs import MatchOptions
 from tui_dedup.engine.registry import DEFAULT_METHOD, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanConfig
+from tui_dedup.engine.verdicts.kinds import SHOWN_BY_DEFAULT, Kind
 
 PREVIEW_MODES = ("auto", "kitty", "sixel", "halfblock", "none")
 
@@ -29,6 +30,9 @@ class RunSettings:
     preview: str = "auto"
     show_skipped: bool = False
     debug: bool = False
+    #: Which verdict kinds are listed (``--kinds``): copies and unconfirmed candidates by
+    #: default; similar shots are always listed apart (the JSON's ``similar``).
+    kinds: frozenset[Kind] = SHOWN_BY_DEFAULT
 
     def threshold(self, method: str | None = None) -> Threshold:
         """Resolve for ``method`` (the current one by default): presets mean per-method values."""

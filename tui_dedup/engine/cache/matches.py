@@ -30,7 +30,7 @@ from tui_dedup.engine.matching.pairs import MatchOptions
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import Threshold
 
-KEEP = 4  # most recent results kept
+KEEP = 8  # most recent results kept (candidates and confirmed pairs count one each)
 _FIELDS = ("i", "j", "distance", "similarity", "transform", "exact")
 FORMAT = 2  # 2: the feature columns come from engine/features/columns.py, in its order
 
@@ -56,6 +56,49 @@ def match_key(store: FeatureStore, method: str, threshold: Threshold, options: M
     return h.hexdigest()
 
 
+def verdict_key(store: FeatureStore, key: str) -> str:
+    """The key of the confirmed pairs of the match ``key``: its inputs plus what the verdict
+    stage reads beyond them (the verdict columns and the capture metadata; files' contents are
+    already in the key through their features)."""
+    h = hashlib.blake2b(key.encode(), digest_size=20)
+    for name in ("pdq", "chroma", "info"):
+        a = store.features.get(name)
+        if a is not None:
+            h.update(np.ascontiguousarray(a).view(np.uint8).data)
+    m = store.metas
+    for name in ("taken", "subsec_ms", "unique_id", "offset_min"):
+        col = getattr(m, name, None)
+        if isinstance(col, np.ndarray):
+            h.update(np.ascontiguousarray(col).view(np.uint8).data)
+        elif col is not None:
+            h.update(repr(list(col)).encode())
+    h.update(np.array([(e.size, e.mtime_ns, e.ctime_ns) for e in store.entries], np.int64).data)
+    return "v-" + h.hexdigest()
+
+
+def _load(path: str, verdicts: bool) -> Pairs:
+    with np.load(path) as data:
+        arrays = [data[f] for f in _FIELDS]
+        if verdicts:
+            arrays += [data["kind"], data["evidence"]]
+        pairs = Pairs(*arrays)
+    os.utime(path)  # most recently used
+    return pairs
+
+
+def _save(folder: str, path: str, pairs: Pairs) -> None:
+    with contextlib.suppress(OSError):
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        arrays = {k: getattr(pairs, k) for k in _FIELDS}
+        if pairs.kind is not None and pairs.evidence is not None:
+            arrays |= {"kind": pairs.kind, "evidence": pairs.evidence}
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+        _prune(folder)
+
+
 def cached_match(
     store: FeatureStore,
     method: str,
@@ -64,26 +107,37 @@ def cached_match(
     folder: str | None,
     *,
     should_stop: Callable[[], bool] | None = None,
+    confirm: Callable[[Pairs], Pairs] | None = None,
 ) -> Pairs:
-    """:func:`match`, reusing a stored result for identical inputs; ``folder=None`` disables."""
+    """:func:`match`, reusing a stored result for identical inputs; ``folder=None`` disables.
+
+    With ``confirm`` (the verdict stage), the confirmed pairs are remembered too, under
+    :func:`verdict_key`: a warm rescan then reads them instead of confirming again. A result
+    the stop flag cut short is never stored.
+    """
+    stopped = should_stop if should_stop is not None else (lambda: False)
     if folder is None or len(store) < 2:
-        return match(store, method, threshold, options, should_stop=should_stop)
+        pairs = match(store, method, threshold, options, should_stop=should_stop)
+        return confirm(pairs) if confirm is not None and not stopped() else pairs
     key = match_key(store, method, threshold, options)
+    vpath = os.path.join(folder, f"{verdict_key(store, key)}.npz") if confirm else ""
+    if confirm is not None:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            return _load(vpath, verdicts=True)
     path = os.path.join(folder, f"{key}.npz")
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        with np.load(path) as data:
-            pairs = Pairs(*(data[f] for f in _FIELDS))
-        os.utime(path)  # most recently used
+    try:
+        pairs = _load(path, verdicts=False)
+    except (OSError, ValueError, KeyError):
+        pairs = match(store, method, threshold, options, should_stop=should_stop)
+        if stopped():
+            return pairs
+        _save(folder, path, pairs)
+    if confirm is None or stopped():
         return pairs
-    pairs = match(store, method, threshold, options, should_stop=should_stop)
-    with contextlib.suppress(OSError):
-        os.makedirs(folder, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            np.savez(f, **{k: getattr(pairs, k) for k in _FIELDS})
-        os.replace(tmp, path)
-        _prune(folder)
-    return pairs
+    confirmed = confirm(pairs)
+    if not stopped():
+        _save(folder, vpath, confirmed)
+    return confirmed
 
 
 def _prune(folder: str) -> None:

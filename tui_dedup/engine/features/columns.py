@@ -40,6 +40,7 @@ from typing import Protocol
 
 import numpy as np
 
+from tui_dedup.engine.features import confirm_features as _confirm
 from tui_dedup.engine.features import hashes as _hashes
 from tui_dedup.engine.registry import HASH_METHODS
 
@@ -62,12 +63,20 @@ class Source:
     """One decoded image, as the column functions see it: the BGR pixels, their grey version
     (made once for every column that needs it) and the hash size of the scan."""
 
-    __slots__ = ("gray", "hash_size", "image")
+    __slots__ = ("_g64", "gray", "hash_size", "image")
 
     def __init__(self, image: np.ndarray, hash_size: int) -> None:
         self.image = image
         self.gray = _hashes.to_gray(image)
         self.hash_size = hash_size
+        self._g64: np.ndarray | None = None
+
+    @property
+    def g64(self) -> np.ndarray:
+        """The 64×64 grey image the verdict columns share (made on first use)."""
+        if self._g64 is None:
+            self._g64 = _confirm.grey64(self.gray)
+        return self._g64
 
 
 def _words(hash_size: int) -> int:
@@ -146,6 +155,28 @@ COLUMNS: tuple[Column, ...] = (
         lambda hs: (_hashes.TILE_SIDE * _hashes.TILE_SIDE,),
         lambda src: _hashes.tile_cells(src.gray),
         always_matched=True,
+    ),
+    # The verdict stage's evidence (engine/features/confirm_features.py, engine/verdicts): read
+    # after matching, never by it, so no match key needs them.
+    Column(
+        "pdq",
+        np.dtype(np.uint64),
+        lambda hs: (_hashes.VARIANTS, _confirm.PDQ_WORDS),
+        lambda src: _confirm.pdq_variants(src.g64),
+        key=f"pdq={_confirm.PDQ_BITS}",
+    ),
+    Column(
+        "chroma",
+        np.dtype(np.int8),
+        lambda hs: (2 * _confirm.CHROMA_CELLS * _confirm.CHROMA_CELLS,),
+        lambda src: _confirm.chroma_layout(src.image),
+        key=f"chroma={_confirm.CHROMA_CELLS}",
+    ),
+    Column(
+        "info",
+        np.dtype(np.float32),
+        lambda hs: (),
+        lambda src: _confirm.information(src.g64),
     ),
 )
 

@@ -271,7 +271,8 @@ def tile_cells(gray: np.ndarray) -> np.ndarray:
 
 #: Bump when any feature's definition or bit order changes: cached rows of another version are
 #: recomputed, never mixed. 2: local (ORB) features added to FeatureRow. 3: tile signature.
-FEATURE_VERSION = 3
+#: 4: the verdict stage's columns (pdq, chroma, info: engine/features/confirm_features.py).
+FEATURE_VERSION = 4
 VARIANTS = 8  # dihedral variants stored per hash
 
 

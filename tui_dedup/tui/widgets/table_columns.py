@@ -122,6 +122,13 @@ PER_PAIR: tuple[Column, ...] = (
         default_reverse=True,
     ),
     Column(
+        "kind",
+        "Kind",
+        lambda d, p: d.labels("kind").text(p),
+        lambda d: d.labels("kind").codes.astype(np.uint64),
+        width=11,
+    ),
+    Column(
         "method",
         "Method",
         lambda d, p: d.labels("method").text(p),
@@ -191,9 +198,15 @@ FILE_FACTS: dict[str, type] = {
 }
 #: Per-pair texts the model holds, and how the review session gives them for its current pairs
 #: (one text for all pairs, or one per pair).
-PAIR_LABELS: dict[str, Callable[[ReviewSession], str | np.ndarray]] = {
+PAIR_LABELS: dict[str, Callable[[ReviewSession], str | np.ndarray | Labels]] = {
     "method": lambda s: s.pair_methods(),
+    "kind": lambda s: _kind_labels(s),
 }
+
+
+def _kind_labels(session: ReviewSession) -> Labels | str:
+    made = session.pair_kinds()
+    return "" if made is None else Labels(*made)
 
 
 def file_facts(session: ReviewSession) -> dict[str, np.ndarray]:
@@ -201,6 +214,6 @@ def file_facts(session: ReviewSession) -> dict[str, np.ndarray]:
     return {name: session.store.column(name) for name in FILE_FACTS}
 
 
-def pair_labels(session: ReviewSession) -> Mapping[str, str | np.ndarray]:
+def pair_labels(session: ReviewSession) -> Mapping[str, str | np.ndarray | Labels]:
     """The session's per-pair texts for its current pairs."""
     return {name: get(session) for name, get in PAIR_LABELS.items()}

@@ -33,7 +33,7 @@ _ORDER_CACHE_SIZE = 4
 
 
 #: A per-pair text: one for all pairs, or one per pair.
-LabelValue = str | Sequence[str] | np.ndarray
+LabelValue = str | Sequence[str] | np.ndarray | Labels
 
 
 def _as_array(values: Sequence | np.ndarray, dtype, n: int, name: str) -> np.ndarray:

@@ -23,8 +23,13 @@ class Labels:
     codes: np.ndarray  # int32, one per pair
 
     @classmethod
-    def of(cls, value: str | Sequence[str] | np.ndarray, n: int, name: str) -> Labels:
-        """One text for all ``n`` pairs, or one per pair."""
+    def of(cls, value: str | Sequence[str] | np.ndarray | Labels, n: int, name: str) -> Labels:
+        """One text for all ``n`` pairs, or one per pair (or codes already made, in the order
+        of their names: the verdict kinds sort as their codes do, copies first)."""
+        if isinstance(value, Labels):
+            if value.codes.shape != (n,):
+                raise ValueError(f"{name}: expected one code per pair ({n})")
+            return value
         if isinstance(value, str):
             return cls((value,), np.zeros(n, dtype=np.int32))
         names, codes = np.unique(np.asarray(value, dtype=str), return_inverse=True)

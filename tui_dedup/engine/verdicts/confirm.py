@@ -1,0 +1,394 @@
+"""Candidates in, verdicts out: every non-exact pair is confirmed before it is called a copy.
+
+Why a stage of its own: the hash index proposes pairs cheaply and by the thousand, and on a real
+photo library more than half of them were different pictures (night skies matched "as rot90",
+one logo in two colours, bank statements with one layout). The verdict needs evidence that does
+not share the hash's blind spots, and it must say what kind of copy a pair is.
+
+Order of evidence, cheapest first (each pair stops at the first that decides):
+
+1. the same bytes: ``exact``;
+2. EXIF: two capture instants a fraction of a second or a few minutes apart (not whole hours)
+   are two shots: ``similar shot``;
+3. colour: one layout in other colours is another picture (a hash sees grey levels only);
+4. the 256-bit hash under the pair's transform, trusted alone only within a few bits, for
+   colour pictures with enough structure (:attr:`VerdictOptions.info_sure`), and tighter for
+   a rotated or mirrored match (grey pictures, documents among them, always go on);
+5. the pixel check at the working size (engine/verdicts/pixels.py), each file decoded once:
+   copies keep fine detail in place everywhere; an edit changes it in one place; a similar shot
+   keeps the coarse layout only; anything else is ``different`` and dropped;
+6. pictures of different shapes: the crop check (engine/matching/verify.py).
+
+Thresholds come from the tune half of benchmarks/library and benchmarks/accuracy (figures in
+benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching.verify import verify_pairs
+from tui_dedup.engine.memory import opencv_threads
+from tui_dedup.engine.model import Pairs
+from tui_dedup.engine.verdicts import cheap, pixels
+from tui_dedup.engine.verdicts.evidence import CELL_GRID, blank
+from tui_dedup.engine.verdicts.kinds import Kind
+
+Progress = Callable[[int, int], None]
+#: Mean grey level (0–255) below which a low-information picture counts as dark and sparse.
+DIM_LEVEL = 70.0
+
+
+class Remembered(Protocol):
+    """Where verdicts of pixel-checked pairs are kept between runs (engine/cache/verdicts.py)."""
+
+    def keys(self, store: FeatureStore, pairs: Pairs, rows: np.ndarray) -> list[bytes]: ...
+
+    def recall(self, keys: list[bytes]) -> dict[bytes, tuple[int, np.ndarray]]: ...
+
+    def keep(self, items: list[tuple[bytes, int, np.ndarray]]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictOptions:
+    """Acceptance rules (tuned on the tune halves; see the module docstring)."""
+
+    # Of 256 bits: a copy on the hash alone, for colour pictures with structure. Grey pictures
+    # always get the pixel check: two bank statements of one layout sit 12–22 bits apart.
+    pdq_sure: int = 8
+    pdq_sure_turned: int = 6  # ... when a rotation or mirror was needed
+    # A whole-picture copy (not a crop, not an edit) is never further than this (tune halves:
+    # re-encoded copies ≤ 62 bits); a burst frame against a sibling's copy reached 78–104.
+    pdq_copy_max: int = 64
+    info_sure: float = 3.0  # least information score for the hash alone to decide
+    chroma_max: float = 10.0  # a*b* units: a larger colour change is another picture
+    pdq_layout: int = 48  # ... judged when the 256-bit hashes say the layouts line up
+    fine_copy: float = 0.80  # fine-detail correlation of a copy
+    cell_copy: float = 0.55  # ... of each cell holding detail
+    cell_energy: float = 1.0 / 64  # a cell with less than this share of the detail is not judged
+    edit_cells: int = 2  # most cells an edit may change (of CELL_GRID²)
+    coarse_similar: float = 0.85  # coarse layout correlation of a similar shot
+    coarse_copy: float = 0.9  # ... of a copy (brightness and contrast do not move it)
+    min8_strict: float = 0.9  # grey pictures with structure: the worst 8×8 cell of a copy
+    # ... and their worst 12-px window (difference over detail energy): copies of a statement
+    # (JPEG q60, half size, blur) ≤ 0.01; another month's statement of one layout ~1.2.
+    local_strict: float = 0.35
+    min8_dark: float = 0.5  # dark sparse pictures: the worst 8×8 cell of a copy
+    register_coarse: float = 0.5  # below this coarse agreement no registration is tried
+    fine_registered: float = 0.8  # detail correlation of a registered copy (a crop; σ 2–6)
+    crop_kept: float = 0.97  # a registered copy keeping less than this is "cropped"
+    cache_images: int = 256  # working images kept while confirming (~0.2 MB each)
+
+
+def confirm(
+    store: FeatureStore,
+    pairs: Pairs,
+    options: VerdictOptions | None = None,
+    *,
+    capture: Callable[[int, int], int] | None = None,
+    remembered: Remembered | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_progress: Progress | None = None,
+) -> Pairs:
+    """``pairs`` with ``kind`` and ``evidence`` filled; pairs the stop flag left out stay
+    ``unconfirmed``. ``capture(i, j)`` gives the EXIF evidence of two rows (1 same shot,
+    -1 different shots, 0 none)."""
+    opts = options or VerdictOptions()
+    n = len(pairs)
+    kind = np.full(n, Kind.UNCONFIRMED, np.int8)
+    ev = blank(n)
+    if n == 0:
+        return _with(pairs, kind, ev)
+    kind[pairs.exact] = Kind.EXACT
+    if not cheap.has_verdict_columns(store):
+        return _with(pairs, kind, ev)
+    ev["pdq"] = cheap.pdq_distance(store, pairs)
+    ev["chroma"] = cheap.chroma_difference(store, pairs)
+    ev["info"] = cheap.information(store, pairs)
+    ev["scale"] = _pixel_ratio(store, pairs)
+    todo = ~pairs.exact
+    if capture is not None:
+        for k in np.flatnonzero(todo):
+            ev["capture"][k] = capture(int(pairs.i[k]), int(pairs.j[k]))
+        two_shots = todo & (ev["capture"] < 0)
+        kind[two_shots] = Kind.SIMILAR
+        todo &= ~two_shots
+    # One layout in other colours: judged only where the layouts line up (a crop moves the
+    # colour cells); NaN (a grey picture) compares False.
+    recolour = todo & (ev["chroma"] > opts.chroma_max) & (ev["pdq"] <= opts.pdq_layout)
+    kind[recolour] = Kind.DIFFERENT
+    todo &= ~recolour
+    turned = pairs.transform != 0
+    limit = np.where(turned, opts.pdq_sure_turned, opts.pdq_sure)
+    colour = ~np.isnan(ev["chroma"])
+    sure = todo & colour & (ev["info"] >= opts.info_sure) & (ev["pdq"] <= limit)
+    sure |= todo & (ev["capture"] > 0) & (ev["pdq"] <= 2 * limit)
+    kind[sure] = _copy_kind(store, pairs, np.flatnonzero(sure))
+    todo &= ~sure
+    rows = np.flatnonzero(todo)
+    keys: list[bytes] = []
+    if rows.size and remembered is not None:
+        keys = remembered.keys(store, pairs, rows)
+        known = remembered.recall(keys)
+        missed: list[int] = []
+        for pos, (row, key) in enumerate(zip(rows.tolist(), keys, strict=True)):
+            if key in known:
+                kind[row] = known[key][0]
+                ev[row] = known[key][1]
+            else:
+                missed.append(pos)
+        rows, keys = rows[missed], [keys[p] for p in missed]
+    if rows.size:
+        _pixel_check(store, pairs, rows, kind, ev, opts, should_stop, on_progress)
+        if remembered is not None:
+            remembered.keep(
+                [
+                    (key, int(kind[k]), ev[k])
+                    for k, key in zip(rows.tolist(), keys, strict=True)
+                    if kind[k] != Kind.UNCONFIRMED
+                ]
+            )
+    return _with(pairs, kind, ev)
+
+
+def _with(pairs: Pairs, kind: np.ndarray, ev: np.ndarray) -> Pairs:
+    c = pairs.candidates()
+    return Pairs(c.i, c.j, c.distance, c.similarity, c.transform, c.exact, kind, ev)
+
+
+def _pixel_ratio(store: FeatureStore, pairs: Pairs) -> np.ndarray:
+    m = store.metas
+    px = np.array([m[r].width * m[r].height for r in range(len(store))], np.float64)
+    return (px[pairs.j] / np.maximum(px[pairs.i], 1)).astype(np.float32)
+
+
+def _copy_kind(store: FeatureStore, pairs: Pairs, rows: np.ndarray) -> np.ndarray:
+    """Which kind of copy each confirmed pair is (rows index ``pairs``)."""
+    out = np.full(rows.size, Kind.REENCODED, np.int8)
+    t = pairs.transform[rows]
+    out[(t >= 1) & (t <= 3)] = Kind.ROTATED
+    out[t >= 4] = Kind.MIRRORED
+    plain = np.flatnonzero(t == 0)
+    if plain.size:
+        i, j = pairs.i[rows[plain]], pairs.j[rows[plain]]
+        m = store.metas
+        same = np.array(
+            [
+                (m[a].width, m[a].height, m[a].format) == (m[b].width, m[b].height, m[b].format)
+                for a, b in zip(i.tolist(), j.tolist(), strict=True)
+            ],
+            bool,
+        )
+        for name in ("tiles", "hist3", "pdq"):
+            col = store.features.get(name)
+            if col is not None:
+                same &= (col[i] == col[j]).reshape(len(i), -1).all(axis=1)
+        out[plain[same]] = Kind.SAME_PIXELS
+    return out
+
+
+class _Images:
+    """Working images by store row, decoded once each while they are in use (LRU)."""
+
+    def __init__(self, store: FeatureStore, keep: int) -> None:
+        self.store = store
+        self.keep = keep
+        self.items: OrderedDict[int, np.ndarray | None] = OrderedDict()
+        self.decoded = 0
+
+    def load(self, rows: list[int], pool: ThreadPoolExecutor) -> None:
+        missing = [r for r in dict.fromkeys(rows) if r not in self.items]
+        for r, img in zip(
+            missing,
+            pool.map(lambda r: pixels.working_image(self.store.entries[r]), missing),
+            strict=True,
+        ):
+            self.items[r] = img
+            self.decoded += 1
+        for r in rows:
+            self.items.move_to_end(r)
+        while len(self.items) > max(self.keep, len(set(rows))):
+            self.items.popitem(last=False)
+
+    def get(self, r: int) -> np.ndarray | None:
+        return self.items.get(r)
+
+
+_BATCH = 64  # pairs whose images are loaded together
+
+
+def _pixel_check(
+    store: FeatureStore,
+    pairs: Pairs,
+    rows: np.ndarray,
+    kind: np.ndarray,
+    ev: np.ndarray,
+    opts: VerdictOptions,
+    should_stop: Callable[[], bool] | None,
+    on_progress: Progress | None,
+) -> None:
+    # Pairs sharing a file run close together, so each file is decoded once.
+    order = rows[np.lexsort((pairs.j[rows], pairs.i[rows]))]
+    dim = _dim(store, pairs)
+    images = _Images(store, opts.cache_images)
+    crop_rows: list[int] = []
+    workers = max(1, 2 * (os.cpu_count() or 2))
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-confirm") as pool,
+        opencv_threads(1),
+    ):
+        for start in range(0, order.size, _BATCH):
+            if should_stop is not None and should_stop():
+                return
+            batch = order[start : start + _BATCH].tolist()
+            images.load([int(r) for k in batch for r in (pairs.i[k], pairs.j[k])], pool)
+
+            def one(k: int) -> tuple[int, Kind, pixels.Aligned | None, bool]:
+                a = images.get(int(pairs.i[k]))
+                b = images.get(int(pairs.j[k]))
+                if a is None or b is None:
+                    return k, Kind.UNCONFIRMED, None, False
+                how = Strictness(
+                    strict=bool(np.isnan(ev["chroma"][k]) and ev["info"][k] >= opts.info_sure),
+                    dark=bool(ev["info"][k] < opts.info_sure and dim[k]),
+                )
+                return k, *_judge(a, pixels.turn(b, int(pairs.transform[k])), opts, how)
+
+            for k, verdict, res, crop_check in pool.map(one, batch):
+                if crop_check:  # no keypoints to register: the crop check may still accept
+                    crop_rows.append(k)
+                if res is not None:
+                    ev["fine"][k] = res.fine
+                    ev["coarse"][k] = res.coarse
+                    ev["cells"][k] = _bad_cells(res, opts)
+                    if res.registered:
+                        ev["kept"][k] = res.kept
+                if verdict is Kind.REENCODED and ev["pdq"][k] > opts.pdq_copy_max:
+                    verdict = Kind.SIMILAR  # the pixels agree, the whole-picture hash does not
+                if verdict is Kind.REENCODED:
+                    verdict = Kind(_copy_kind(store, pairs, np.array([k]))[0])
+                    if verdict is Kind.SAME_PIXELS and not res_is_identical(res):
+                        verdict = Kind.REENCODED
+                kind[k] = verdict
+            if on_progress is not None:
+                on_progress(min(start + _BATCH, order.size), order.size)
+    if crop_rows:
+        _crop_check(store, pairs, np.array(crop_rows), kind, ev, should_stop)
+
+
+def _dim(store: FeatureStore, pairs: Pairs) -> np.ndarray:
+    """Per pair: is either picture dark on average (a night sky, not a smooth bright sky)?"""
+    tiles = store.features.get("tiles")
+    if tiles is None:
+        return np.ones(len(pairs), bool)
+    level = tiles.reshape(len(store), -1).mean(axis=1)
+    return np.minimum(level[pairs.i], level[pairs.j]) < DIM_LEVEL
+
+
+def res_is_identical(res: pixels.Aligned | None) -> bool:
+    return res is not None and res.fine >= 0.999
+
+
+def _bad_cells(res: pixels.Aligned, opts: VerdictOptions) -> int:
+    judged = res.cell_energy >= opts.cell_energy
+    bad = judged & (res.cell_fine < opts.cell_copy)
+    return int(sum(1 << c for c in np.flatnonzero(bad)))
+
+
+@dataclass(frozen=True, slots=True)
+class Strictness:
+    """How a pair's pictures are judged, from their cheap evidence.
+
+    ``strict``: grey pictures with structure (documents, scans, line art): every 8×8 cell with
+    detail must agree, and no "edit" is allowed (a changed amount is another statement).
+    ``dark``: low-information pictures (night skies): their few details must agree in place.
+    """
+
+    strict: bool = False
+    dark: bool = False
+
+
+def _decide(res: pixels.Aligned, opts: VerdictOptions, how: Strictness) -> Kind:
+    """A copy kind, or SIMILAR / DIFFERENT, for one aligned comparison."""
+    if res.coarse < opts.coarse_copy:  # another layout of tones: a dark vs a light variant
+        return (
+            Kind.SIMILAR if res.coarse >= opts.coarse_similar and not how.strict else Kind.DIFFERENT
+        )
+    bad = _bad_cells(res, opts)
+    nbad = bin(bad).count("1")
+    floor8 = opts.min8_strict if how.strict else opts.min8_dark if how.dark else -1.0
+    fine = opts.fine_registered if res.registered else opts.fine_copy
+    local_ok = not how.strict or res.local_worst <= opts.local_strict
+    if nbad == 0 and res.fine >= fine and res.fine_min8 >= floor8 and local_ok:
+        return Kind.REENCODED
+    if 0 < nbad <= opts.edit_cells and not how.strict and not how.dark:
+        # Everything outside the changed cells agrees (flat cells agree by having no detail).
+        good = np.array([not (bad >> c & 1) for c in range(CELL_GRID * CELL_GRID)])
+        judged = res.cell_energy >= opts.cell_energy
+        if (res.cell_fine[good & judged] >= fine).all():
+            return Kind.EDITED
+    if how.strict or how.dark:
+        return Kind.DIFFERENT
+    return Kind.SIMILAR if res.coarse >= opts.coarse_similar else Kind.DIFFERENT
+
+
+def _judge(
+    a: np.ndarray, b: np.ndarray, opts: VerdictOptions, how: Strictness
+) -> tuple[Kind, pixels.Aligned | None, bool]:
+    """The verdict of two working images (b turned), the comparison that decided it, and
+    whether the crop check (engine/matching/verify.py) may still turn it into a crop.
+
+    Pictures of one shape are compared as they lie; when that fails but their layout agrees,
+    or when their shapes differ, one is placed on the other by keypoints. A registered match
+    is a crop only when one picture lies wholly inside the other: two frames that each reach
+    past the other's edge were shot from a moved camera (a burst, a stereo pair).
+    """
+    res = None
+    verdict = Kind.DIFFERENT
+    if pixels.same_aspect(a, b):
+        res = pixels.compare(a, b)
+        verdict = _decide(res, opts, how)
+        if verdict in (Kind.REENCODED, Kind.EDITED) or res.coarse < opts.register_coarse:
+            return verdict, res, False
+    reg = pixels.register(a, b)
+    if reg is None:  # too few keypoints (a smooth picture); the dense check is no evidence
+        return verdict, res, not (how.dark or how.strict)  # for night skies and documents
+    found = _decide(reg, opts, how)
+    if found in (Kind.REENCODED, Kind.EDITED):
+        if not reg.contained:
+            return (Kind.DIFFERENT if how.strict or how.dark else Kind.SIMILAR), reg, False
+        return (Kind.CROPPED if reg.kept < opts.crop_kept else found), reg, False
+    if res is None:
+        return found, reg, False
+    return verdict, res, False
+
+
+def _crop_check(
+    store: FeatureStore,
+    pairs: Pairs,
+    rows: np.ndarray,
+    kind: np.ndarray,
+    ev: np.ndarray,
+    should_stop: Callable[[], bool] | None,
+) -> None:
+    """Pairs the keypoint registration could not place: the crop check's small keypoints and
+    dense search of one picture inside the other may still find a crop."""
+    inliers = verify_pairs(
+        store,
+        pairs.i[rows],
+        pairs.j[rows],
+        transform=pairs.transform[rows],
+        should_stop=should_stop,
+    )
+    ok = inliers > 0
+    kind[rows[ok]] = Kind.CROPPED  # the others keep the verdict the pixel check gave
+    scale = ev["scale"][rows]
+    ev["kept"][rows[ok]] = np.minimum(scale[ok], 1 / np.maximum(scale[ok], 1e-6))
