@@ -11,9 +11,13 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tui_dedup.cli.exits import EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from tui_dedup.cli.options import UsageError, _Parser, add_scan_options
+
+if TYPE_CHECKING:
+    from tui_dedup.review.export import Result
 
 
 def _rules(text: str) -> tuple[str, ...]:
@@ -115,7 +119,34 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dry-run", action="store_true", help="check and print, change nothing")
 
 
+def _shown_path(path: str) -> str:
+    """A path as a line may hold it: as is when printable, else quoted with escapes."""
+    return path if path.isprintable() else repr(path)
+
+
+def keeper_lines(
+    result: Result, marked: set[int], rules: Sequence[str], keep_in: Sequence[str]
+) -> list[str]:
+    """``keep  2021/2021-09 Zoo/IMG_1203.jpg  (keep: library folder, original name)``: one line
+    per group the plan takes copies from, the copy that stays and the rules that chose it."""
+    from tui_dedup.review.decisions import keeper_reasons
+    from tui_dedup.review.session import display_paths
+
+    reasons = keeper_reasons(result.store, result.groups, rules, keep_in)
+    shown = display_paths(result.store.entries, list(result.roots))
+    lines = []
+    for g in result.groups:
+        if not marked.intersection(g.members):
+            continue
+        keeper = next(int(m) for m in g.members if int(m) in reasons)
+        lines.append(f"  keep  {_shown_path(shown[keeper])}  ({reasons[keeper]})")
+    if lines:
+        lines.insert(0, f"Keepers: {len(lines)} group(s), the copy each keeps and why:")
+    return lines
+
+
 def _plan_from_args(args, settings):
+    """Scan, auto-select, plan: (scan result, plan, the keeper lines shown before the plan)."""
     from tui_dedup.cli.scanning import run_scan
     from tui_dedup.engine.matching.spec import MatchSpec
     from tui_dedup.review.decisions import auto_mark, plan_marked
@@ -143,7 +174,7 @@ def _plan_from_args(args, settings):
         keep_in=args.keep_in,
         allow_delete=args.allow_delete,
     )
-    return result, plan
+    return result, plan, keeper_lines(result, marked, rules, args.keep_in)
 
 
 def cmd_plan(argv: Sequence[str]) -> int:
@@ -160,12 +191,12 @@ def cmd_plan(argv: Sequence[str]) -> int:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     args = p.parse_args(argv)
     settings = settings_from_args(args)
-    _, plan = _plan_from_args(args, settings)
+    _, plan, keepers = _plan_from_args(args, settings)
     from tui_dedup.review.export_file import open_output
 
     with open_output(args.output) as out:  # a plan file appears whole or not at all
         out.write((plan.to_json() + "\n").encode("ascii"))
-    for line in plan.describe():
+    for line in (*keepers, *plan.describe()):
         print(line, file=sys.stderr)
     return EXIT_OK
 
@@ -174,8 +205,8 @@ def one_shot(args, settings) -> int:
     """`scan --auto-select RULE [--move-to DIR]`: plan, print it, apply it, print a summary."""
     from tui_dedup.actions import Journal, apply_plan
 
-    _, plan = _plan_from_args(args, settings)
-    for line in plan.describe():
+    _, plan, keepers = _plan_from_args(args, settings)
+    for line in (*keepers, *plan.describe()):
         print(line)
     if not plan.steps:
         return EXIT_OK

@@ -18,7 +18,7 @@ from tui_dedup.actions.plan import Plan, build_plan
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.verdicts.kinds import copies_only
-from tui_dedup.review.keepers import DEFAULT_RULES, choose_keeper
+from tui_dedup.review.keepers import DEFAULT_RULES, choose_keeper, explain_keeper
 
 
 class Adjacency:
@@ -77,6 +77,23 @@ def auto_mark(
         keep_abs = [__import__("os").path.abspath(p) for p in keep]
         marked = {m for m in marked if not in_folder(store.entries[m].path, keep_abs)}
     return marked
+
+
+def keeper_reasons(
+    store: FeatureStore,
+    groups: Sequence[Group],
+    rules: Sequence[str] = DEFAULT_RULES,
+    keep_in: Iterable[str] = (),
+) -> dict[int, str]:
+    """Each group's keeper, as :func:`auto_mark` chooses it, and why it stays: row →
+    ``"keep: camera original, larger"`` (:func:`~tui_dedup.review.keepers.explain_keeper`)."""
+    keep = tuple(keep_in)
+    out: dict[int, str] = {}
+    for g in groups:
+        members = [(store.entries[m], store.metas[m]) for m in g.members]
+        k, why = explain_keeper(members, rules, keep)
+        out[int(g.members[k])] = why
+    return out
 
 
 def plan_groups(store: FeatureStore, pairs: Pairs, marked: Iterable[int]) -> list[list[FileEntry]]:

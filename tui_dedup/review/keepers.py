@@ -218,7 +218,7 @@ def _chain(rules: Sequence[str], keep_in: Sequence[str]) -> list[Rule]:
     unknown = [r for r in rules if r not in RULES]
     if unknown:
         raise ValueError(f"unknown rule(s) {', '.join(unknown)}; choose from {', '.join(RULES)}")
-    names = list(rules) or list(DEFAULT_RULES)
+    names = list(dict.fromkeys(rules)) or list(DEFAULT_RULES)  # a rule twice decides once
     if keep_in and "preferred-folder" not in names:
         names.insert(0, "preferred-folder")
     return [RULES[n] for n in names]

@@ -122,8 +122,16 @@ class DedupApp(App[int]):
         self, session: ReviewSession, method: str, threshold: Threshold, first: bool
     ) -> None:
         worker = get_current_worker()
+        stop = lambda: worker.is_cancelled  # noqa: E731
         try:
-            outcome = session.compute(method, threshold, self.skips, lambda: worker.is_cancelled)
+            if not first:  # +/-: the stored evidence answers at once; the pixel check follows
+                quick = session.compute(method, threshold, self.skips, stop, quick=True)
+                if worker.is_cancelled:
+                    return
+                self.post_message(MatchFinished(quick, first))
+                if not quick.unconfirmed():
+                    return
+            outcome = session.compute(method, threshold, self.skips, stop)
         except Cancelled:
             return  # a newer request replaced this one: not an error
         if not worker.is_cancelled:

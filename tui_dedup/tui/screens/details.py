@@ -1,6 +1,9 @@
-"""Everything known about one pair: every method's score, the pixels, both files, a verdict.
+"""Everything known about one pair: what it is and why, every method's score, the pixels,
+both files, a verdict.
 
-The feature scores come from the store at once (``match.pair_scores`` on a one-pair Pairs:
+What the pair is (its kind, in words, and the evidence numbers behind it) is the verdict
+stage's (engine/verdicts), handed in by the review; a pair without one shows no such row. The
+feature scores come from the store at once (``match.pair_scores`` on a one-pair Pairs:
 no file is read). The pixel comparison (SSIM, MSE, PSNR) decodes both files, so it runs in a
 thread worker and lands in a message; until then the line says "computing…". The verdict is
 from the strongest evidence available: the content digest, then the pixels.
@@ -27,6 +30,7 @@ from tui_dedup.engine.matching.compare import PixelComparison, compare_images, v
 from tui_dedup.engine.matching.pairs import pair_scores
 from tui_dedup.engine.model import TRANSFORMS, Pairs, ScanError
 from tui_dedup.engine.registry import DEFAULT_PRESET, METHODS
+from tui_dedup.engine.verdicts.explain import describe, evidence_dict
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.widgets.cells import format_similarity, printable
 from tui_dedup.tui.widgets.preview_text import badges, side_text
@@ -55,6 +59,35 @@ def byte_identical(store: FeatureStore, i: int, j: int) -> bool:
 def pixel_line(c: PixelComparison) -> str:
     psnr = "∞ (identical pixels)" if math.isinf(c.psnr) else f"{c.psnr:.1f} dB"
     return f"SSIM {c.ssim:.3f} · MSE {c.mse:.1f} · PSNR {psnr} · at {c.width}×{c.height}"
+
+
+def evidence_line(row: np.void) -> str:
+    """The verdict's numbers, as the pixel line shows its own: ``hash256 4/256 bits · detail
+    0.97 · layout 0.99 · kept 87% · same shot``; what was not measured is left out.
+
+    Where an edit changed the picture is words, not a number: :func:`describe` says it for an
+    edited pair (the line above), and for no other kind, where the disagreeing cells of two
+    different captures would be noise; at 80×24 the row has no room to say it twice.
+    """
+    ev = evidence_dict(row)
+    bits: list[str] = []
+    if isinstance(pdq := ev["hash256_bits"], int):
+        bits.append(f"hash256 {pdq}/256 bits")
+    for name, word in (("detail_match", "detail"), ("layout_match", "layout")):
+        if isinstance(v := ev[name], float):
+            bits.append(f"{word} {v:.2f}")
+    if isinstance(kept := ev["kept"], float):
+        bits.append(f"kept {kept:.0%}")
+    if ev["capture"]:
+        bits.append(str(ev["capture"]))
+    return " · ".join(bits)
+
+
+def kind_text(kind_evidence: tuple[int, np.void], transform: int) -> str:
+    """The kind row: the verdict in words, then its numbers."""
+    kind, row = kind_evidence
+    numbers = evidence_line(row)
+    return describe(kind, row, transform) + (f"\n{numbers}" if numbers else "")
 
 
 def sides_line(c: PixelComparison) -> str:
@@ -102,6 +135,15 @@ class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
     DetailsScreen #details-verdict.-doubt {
         color: $text-warning;
     }
+    DetailsScreen #details-kind-row {
+        display: none;
+    }
+    DetailsScreen .-kind #details-kind-row {
+        display: block;
+    }
+    DetailsScreen .-kind #details-verdict {
+        margin-bottom: 0;  /* the kind row says what the verdict line sums up: one block */
+    }
     DetailsScreen #details-methods {
         height: auto;
         margin-bottom: 1;
@@ -109,6 +151,9 @@ class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
     DetailsScreen .details-row {
         height: auto;
         margin-bottom: 1;
+    }
+    DetailsScreen .details-row:last-child {
+        margin-bottom: 0;  /* every row counts at 80×24 */
     }
     DetailsScreen .details-key {
         width: 8;
@@ -136,11 +181,12 @@ class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
         method: str | None = None,
         similarity: float | None = None,
         transform: int = 0,
+        kind_evidence: tuple[int, np.void] | None = None,
     ) -> None:
         super().__init__()
         self._token = 0  # which pair the shown content and the pending comparison are for
         self._worker: Worker | None = None
-        self._set_pair(store, i, j, method, similarity, transform)
+        self._set_pair(store, i, j, method, similarity, transform, kind_evidence)
 
     def _set_pair(
         self,
@@ -150,11 +196,14 @@ class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
         method: str | None,
         similarity: float | None,
         transform: int,
+        kind_evidence: tuple[int, np.void] | None,
     ) -> None:
         self.store, self.i, self.j = store, i, j
         self.method = method
         self.similarity = similarity
         self.transform = transform
+        #: The verdict stage's (kind code, evidence row) for the pair; None: none yet.
+        self.kind_evidence = kind_evidence
         self.identical = byte_identical(store, i, j)
         self.scores = {k: float(v[0]) for k, v in pair_scores(store, one_pair(i, j)).items()}
         self.comparison: PixelComparison | None = None
@@ -168,12 +217,16 @@ class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
         method: str | None = None,
         similarity: float | None = None,
         transform: int = 0,
+        kind_evidence: tuple[int, np.void] | None = None,
     ) -> None:
         """Show another pair in this (already built) screen, as a new screen would show it."""
-        self._set_pair(store, i, j, method, similarity, transform)
+        self._set_pair(store, i, j, method, similarity, transform, kind_evidence)
         if not self.is_mounted:
             return  # compose and on_mount will show it
-        self.query_one("#details-dialog").border_title = self._title()
+        dialog = self.query_one("#details-dialog")
+        dialog.border_title = self._title()
+        dialog.set_class(self.kind_evidence is not None, "-kind")
+        self.query_one("#details-kind", Static).update(self._kind_text())
         verdict_line = self.query_one("#details-verdict", Static)
         verdict_line.update(Content(verdict(None, byte_identical=self.identical)))
         verdict_line.set_class(not self.identical, "-doubt")
@@ -188,7 +241,9 @@ class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         # Not the app's ``.dialog`` class: its width and padding leave too little room for the
         # table at 80×24; the look (thick primary border on the surface colour) is the same.
-        with Vertical(id="details-dialog") as dialog:
+        with Vertical(
+            id="details-dialog", classes="" if self.kind_evidence is None else "-kind"
+        ) as dialog:
             dialog.border_title = self._title()
             dialog.border_subtitle = "esc · d · q  close"
             with VerticalScroll(id="details-body"):
@@ -197,6 +252,9 @@ class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
                     id="details-verdict",
                     classes="" if self.identical else "-doubt",
                 )
+                with Horizontal(classes="details-row", id="details-kind-row"):
+                    yield Label("kind", classes="details-key")
+                    yield Static(self._kind_text(), id="details-kind", classes="details-value")
                 yield DataTable(
                     id="details-methods",
                     cursor_type="none",
@@ -225,6 +283,11 @@ class DetailsScreen(NoRepaintLoop, ModalScreen[None]):
         if 0 < self.transform < len(TRANSFORMS):
             bits.append(f"B matched as {TRANSFORMS[self.transform]} of A")
         return " — ".join(bits)
+
+    def _kind_text(self) -> Content:
+        if self.kind_evidence is None:
+            return Content("")
+        return Content(kind_text(self.kind_evidence, self.transform))
 
     def _file_text(self, row: int) -> Content:
         t = side_text(self.store, row)

@@ -242,7 +242,8 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         pair = self.views.selected_pair()
         if pair is not None:
             s = self.session
-            open_details(self.app, s.store, s.method, pair, s.similarity(pair[0], pair[1]))
+            i, j = pair[0], pair[1]
+            open_details(self.app, s.store, s.method, pair, s.similarity(i, j), s.verdict_of(i, j))
 
     def action_help(self) -> None:
         sources: list[tuple[str, Iterable[BindingType]]] = [

@@ -23,6 +23,7 @@ from tui_dedup.review.keepers import RULES
 from tui_dedup.review.session import ReviewSession
 from tui_dedup.tui.messages import SkipRemembered
 from tui_dedup.tui.screens.confirm import ChoiceScreen
+from tui_dedup.tui.widgets.cells import printable
 
 
 class MarksHost(Protocol):
@@ -33,6 +34,10 @@ class MarksHost(Protocol):
 
     @property
     def session(self) -> ReviewSession: ...
+
+    def current_pair(self) -> tuple[int, int] | None:
+        """(file A, file B) of the selected row, or None."""
+        ...
 
     def propose_marks(self, label: str, rows: Iterable[int], notes: Sequence[str] = ()) -> None:
         """Mark exactly ``rows``: one undo step, asked first when many marks change."""
@@ -64,10 +69,30 @@ class SkipHost(Protocol):
 
 
 def auto_mark(host: MarksHost, rule: str | None = None) -> None:
-    """Mark, in every group, the keeper's direct partners; ``rule`` first, then the defaults."""
-    marked = host.session.auto_marks(rules_first(rule))
+    """Mark, in every group, the keeper's direct partners; ``rule`` first, then the defaults.
+
+    The notes (in the question and the notification) say which copy the selected pair's group
+    keeps and why, so the choice the rules made can be seen, not only counted."""
+    rules = rules_first(rule)
+    marked = host.session.auto_marks(rules)
     label = f"auto-mark by {rule}" if rule else "auto-mark"
-    host.propose_marks(label, marked, ["every group keeps one copy"])
+    notes = ["every group keeps one copy"]
+    kept = keeper_note(host.session, rules, host.current_pair())
+    if kept is not None:
+        notes.append(kept)
+    host.propose_marks(label, marked, notes)
+
+
+def keeper_note(
+    session: ReviewSession, rules: Sequence[str], pair: tuple[int, int] | None
+) -> str | None:
+    """``this group keeps 2021/2021-09 Zoo/IMG_1203.jpg (keep: library folder, original name)``
+    for the group of the selected pair; None without one."""
+    found = None if pair is None else session.keeper_of(pair[0], rules)
+    if found is None:
+        return None
+    keeper, why = found
+    return f"this group keeps {printable(session.paths[keeper])} ({why})"
 
 
 def choose_rule(host: MarksHost) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from textual.app import App, ScreenStackError
 
 from tui_dedup.engine.features.store import FeatureStore
@@ -96,17 +97,20 @@ def open_details(
     method: str,
     pair: tuple[int, int, int],
     similarity: float | None,
+    kind_evidence: tuple[int, np.void] | None = None,
 ) -> None:
-    """Show the details screen for ``pair``: built on first use, then reused for every pair."""
+    """Show the details screen for ``pair``: built on first use, then reused for every pair.
+
+    ``kind_evidence``: the pair's (kind code, evidence row) from the verdict stage, if any."""
     from tui_dedup.tui.screens.details import DetailsScreen
 
     i, j, transform = pair
     screen = app.get_screen(DETAILS_SCREEN) if app.is_screen_installed(DETAILS_SCREEN) else None
     if isinstance(screen, DetailsScreen):
-        screen.show_pair(store, i, j, method, similarity, transform)
+        screen.show_pair(store, i, j, method, similarity, transform, kind_evidence)
     else:
         app.install_screen(
-            DetailsScreen(store, i, j, method, similarity, transform), DETAILS_SCREEN
+            DetailsScreen(store, i, j, method, similarity, transform, kind_evidence), DETAILS_SCREEN
         )
     app.push_screen(DETAILS_SCREEN)
 

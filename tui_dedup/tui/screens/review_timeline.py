@@ -103,14 +103,15 @@ class ReviewTimeline:
         before = self.marked()
         change = mark_change(label, before, rows)
         if change is None:
-            self.host.notify("\n".join(["no mark changes", *notes]), title=label)
+            self.host.notify(escape("\n".join(["no mark changes", *notes])), title=label)
             return
 
         def answer(yes: bool | None) -> None:
             if yes:
                 self.host.replace_marks(sorted(change.after(before)))
                 self.session.timeline.record(change)
-                self.host.notify("\n".join([f"{change.title}; u undoes it", *notes]), title=label)
+                lines = [f"{change.title}; u undoes it", *notes]  # paths: no markup
+                self.host.notify(escape("\n".join(lines)), title=label)
 
         if change.size <= CONFIRM_OVER:
             answer(True)
@@ -127,6 +128,9 @@ class ReviewTimeline:
                 size = self.session.bytes_of(np.fromiter(rows, np.int64, len(rows)))
                 out.append(f"{verb} {len(rows)} file(s), {human_bytes(size)}")
         return out
+
+    def current_pair(self) -> tuple[int, int] | None:
+        return self.host.current_pair()
 
     def auto_mark(self, rule: str | None = None) -> None:
         auto_mark(self, rule)
