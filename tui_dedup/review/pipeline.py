@@ -146,6 +146,7 @@ def confirm_pairs(
     *,
     should_stop: StopFlag | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    pixel_check: bool = True,
 ) -> Pairs:
     """Every candidate with its verdict (engine/verdicts); pixel-checked verdicts are
     remembered per pair beside the feature cache, so each is paid once."""
@@ -157,6 +158,7 @@ def confirm_pairs(
             pairs,
             capture=capture_of(store),
             remembered=remembered,
+            pixel_check=pixel_check,
             should_stop=should_stop,
             on_progress=on_progress,
         )
@@ -175,23 +177,35 @@ def match_library(
     digest: Callable[[int], str] | None = None,
     should_stop: StopFlag | None = None,
     on_confirm: Callable[[int, int], None] | None = None,
+    quick: bool = False,
 ) -> Pairs:
     """Confirmed pairs at ``method`` / ``threshold`` from the features in memory (remembered
     when the inputs are unchanged), without the pairs in ``skips`` and without the candidates
-    the verdict stage found to be different pictures."""
+    the verdict stage found to be different pictures.
+
+    ``quick``: no pixel check (pairs that need one stay ``unconfirmed``, never auto-selected),
+    and nothing is remembered: what the app shows at once after ``+``/``-`` while the full
+    match runs."""
 
     def confirmed(cand: Pairs) -> Pairs:
-        return confirm_pairs(store, settings, cand, should_stop=should_stop, on_progress=on_confirm)
+        return confirm_pairs(
+            store,
+            settings,
+            cand,
+            should_stop=should_stop,
+            on_progress=on_confirm,
+            pixel_check=not quick,
+        )
 
-    pairs = cached_match(
-        store,
-        method,
-        threshold,
-        settings.match,
-        match_cache_dir(settings),
-        should_stop=should_stop,
-        confirm=confirmed,
-    )
+    folder = match_cache_dir(settings)
+    opts = settings.match
+    if quick:
+        cand = cached_match(store, method, threshold, opts, folder, should_stop=should_stop)
+        pairs = confirmed(cand)
+    else:
+        pairs = cached_match(
+            store, method, threshold, opts, folder, should_stop=should_stop, confirm=confirmed
+        )
     if pairs.kind is not None:
         pairs = pairs.take(np.flatnonzero(pairs.kind != Kind.DIFFERENT))
     return hide_skipped(pairs, digest or file_digests(store), skips)

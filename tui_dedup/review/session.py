@@ -21,6 +21,7 @@ from tui_dedup.engine.matching.spec import MatchSpec
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanResult
+from tui_dedup.engine.verdicts.evidence import blank
 from tui_dedup.engine.verdicts.kinds import WORDS, Kind, copies_only, mask_of
 from tui_dedup.review import decisions
 from tui_dedup.review.export import Result
@@ -36,6 +37,14 @@ class MatchOutcome:
     method: str
     threshold: Threshold
     pairs: Pairs
+    #: Verdicts from the stored evidence only: pairs needing the pixel check are still
+    #: ``unconfirmed`` and a full outcome follows.
+    quick: bool = False
+
+    def unconfirmed(self) -> int:
+        """Pairs still waiting for their verdict."""
+        kind = self.pairs.kind
+        return 0 if kind is None else int((kind == Kind.UNCONFIRMED).sum())
 
 
 def display_paths(entries: list[FileEntry], roots: list[str]) -> list[str]:
@@ -114,10 +123,13 @@ class ReviewSession:
         threshold: Threshold,
         skips: SkipStore | None = None,
         should_stop: Callable[[], bool] | None = None,
+        *,
+        quick: bool = False,
     ) -> MatchOutcome:
         """Match from the features in memory; pairs remembered as "not a duplicate" drop out.
 
-        Runs in a worker thread: it may read files to digest them (only when skips exist).
+        Runs in a worker thread: it may read files to digest them (only when skips exist) and
+        decode the files of uncertain pairs for the pixel check (never with ``quick``).
         """
         pairs = match_library(
             self.store,
@@ -127,8 +139,9 @@ class ReviewSession:
             skips=skips,
             digest=self.digest,
             should_stop=should_stop,
+            quick=quick,
         )
-        return MatchOutcome(method, threshold, pairs)
+        return MatchOutcome(method, threshold, pairs, quick)
 
     def request(self, method: str, threshold: Threshold) -> None:
         """A match was asked for: further steps (+/-) start from it, not from the match shown,
@@ -139,7 +152,7 @@ class ReviewSession:
         """Adopt a finished match (on the event loop)."""
         self.method = outcome.method
         self.threshold = outcome.threshold
-        if self.wanted == (outcome.method, outcome.threshold):
+        if self.wanted == (outcome.method, outcome.threshold) and not outcome.quick:
             self.wanted = None
         self.all_pairs = outcome.pairs
         self.refilter()
@@ -332,6 +345,27 @@ class ReviewSession:
     def auto_marks(self, rules: Sequence[str]) -> set[int]:
         """Rows the rules would mark: per group, the keeper's direct partners."""
         return decisions.auto_mark(self.store, self.pairs, self.groups, rules)
+
+    def keeper_of(self, row: int, rules: Sequence[str]) -> tuple[int, str] | None:
+        """The keeper ``rules`` choose in the group holding ``row`` (as :meth:`auto_marks`
+        keeps it) and why, e.g. ``"keep: larger, camera original"``; None outside a group."""
+        group = next((g for g in self.groups if row in g.members), None)
+        if group is None:
+            return None
+        ((keeper, why),) = decisions.keeper_reasons(self.store, [group], rules).items()
+        return keeper, why
+
+    def verdict_of(self, a: int, b: int) -> tuple[int, np.void] | None:
+        """What files ``a`` and ``b`` are to each other, as a shown pair: its kind code and
+        evidence row (engine/verdicts); None before the verdicts or if they are no pair."""
+        p = self.pairs
+        if p.kind is None:
+            return None
+        hit = np.flatnonzero((p.i == min(a, b)) & (p.j == max(a, b)))
+        if not hit.size:
+            return None
+        k = hit[0]
+        return int(p.kind[k]), blank(1)[0] if p.evidence is None else p.evidence[k]
 
     def similarity(self, a: int, b: int) -> float | None:
         """The similarity of files ``a`` and ``b`` as a shown pair, or None if they are none."""

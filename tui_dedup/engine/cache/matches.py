@@ -58,8 +58,9 @@ def match_key(store: FeatureStore, method: str, threshold: Threshold, options: M
 
 def verdict_key(store: FeatureStore, key: str) -> str:
     """The key of the confirmed pairs of the match ``key``: its inputs plus what the verdict
-    stage reads beyond them (the verdict columns and the capture metadata; files' contents are
-    already in the key through their features)."""
+    stage reads beyond them (the verdict columns and the capture metadata). Files' contents
+    are in the key through their features, not their ctimes: a ``chmod -R`` re-checks the
+    feature rows (engine/cache/identity.py) and must not re-run every pixel check."""
     h = hashlib.blake2b(key.encode(), digest_size=20)
     for name in ("pdq", "chroma", "info"):
         a = store.features.get(name)
@@ -72,7 +73,7 @@ def verdict_key(store: FeatureStore, key: str) -> str:
             h.update(np.ascontiguousarray(col).view(np.uint8).data)
         elif col is not None:
             h.update(repr(list(col)).encode())
-    h.update(np.array([(e.size, e.mtime_ns, e.ctime_ns) for e in store.entries], np.int64).data)
+    h.update(np.array([e.size for e in store.entries], np.int64).data)
     return "v-" + h.hexdigest()
 
 

@@ -2,11 +2,13 @@
 
 Why per pair: the pixel check decodes both files (engine/verdicts/pixels.py). The remembered
 match results (engine/cache/matches.py) are keyed by the whole library, so one new photo would
-otherwise re-decode every file with an uncertain pair. Here each verdict is keyed by both files'
-cache identities (path, size, mtime_ns, ctime_ns: the feature cache's own rule, see
-engine/cache/identity.py), the transform the pair was matched under and the digest of the
-deciding code (engine/cache/engine_digest.py): a changed file, a moved file or a new build is a
-miss. Only verdicts that needed the pixel check are kept (the rest cost microseconds).
+otherwise re-decode every file with an uncertain pair. Here each verdict is keyed by what each
+file *is*: its size and every feature column the scan stored for it (the feature cache's rows
+are only ever reused for unchanged content, engine/cache/identity.py), the transform the pair
+was matched under and the digest of the deciding code (engine/cache/engine_digest.py). A
+rewritten file or a new build is a miss; a rename, a ``chmod -R`` or a new hard link (which
+move ctime) are not: they must not re-run every pixel check. Only verdicts that needed the
+pixel check are kept (the rest cost microseconds).
 
 An SQLite file beside the feature cache (``verdicts.sqlite``); like every cache here it holds
 nothing a user decided, so any problem with it only costs time: it is then not used.
@@ -24,7 +26,7 @@ import numpy as np
 
 from tui_dedup.engine.cache.engine_digest import engine_digest
 from tui_dedup.engine.features.store import FeatureStore
-from tui_dedup.engine.model import FileEntry, Pairs
+from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.verdicts.evidence import EVIDENCE
 
 FILENAME = "verdicts.sqlite"
@@ -32,8 +34,11 @@ KEEP_DAYS = 90  # verdicts not used for this long are dropped
 _CHUNK = 500  # keys per SELECT (below SQLite's variable limit)
 
 
-def _ident(e: FileEntry) -> bytes:
-    return os.fsencode(e.path) + b"\0" + f"{e.size}:{e.mtime_ns}:{e.ctime_ns}".encode()
+def _contents(store: FeatureStore) -> list[np.ndarray]:
+    """Every per-file column of the store, as rows of bytes: what a file's content gave."""
+    cols = [store.hashes[m] for m in sorted(store.hashes)]
+    cols += [store.features[name] for name in sorted(store.features)]
+    return [np.ascontiguousarray(c).reshape(len(store), -1).view(np.uint8) for c in cols]
 
 
 class VerdictCache:
@@ -55,12 +60,17 @@ class VerdictCache:
     def keys(self, store: FeatureStore, pairs: Pairs, rows: np.ndarray) -> list[bytes]:
         code = engine_digest().encode()
         ents = store.entries
+        cols = _contents(store)
+
+        def ident(r: int) -> bytes:
+            return b"".join([ents[r].size.to_bytes(8, "little"), *(c[r].tobytes() for c in cols)])
+
         out = []
         for k in rows.tolist():
             h = hashlib.blake2b(code, digest_size=16)
-            h.update(_ident(ents[int(pairs.i[k])]))
+            h.update(ident(int(pairs.i[k])))
             h.update(b"\1")
-            h.update(_ident(ents[int(pairs.j[k])]))
+            h.update(ident(int(pairs.j[k])))
             h.update(bytes([int(pairs.transform[k]) & 0xFF]))
             out.append(h.digest())
         return out

@@ -83,6 +83,7 @@ class VerdictOptions:
     local_strict: float = 0.35
     min8_dark: float = 0.5  # dark sparse pictures: the worst 8×8 cell of a copy
     register_coarse: float = 0.5  # below this coarse agreement no registration is tried
+    crop_check_coarse: float = 0.8  # ... and no dense crop check for pictures of one shape
     fine_registered: float = 0.8  # detail correlation of a registered copy (a crop; σ 2–6)
     crop_kept: float = 0.97  # a registered copy keeping less than this is "cropped"
     cache_images: int = 256  # working images kept while confirming (~0.2 MB each)
@@ -95,12 +96,15 @@ def confirm(
     *,
     capture: Callable[[int, int], int] | None = None,
     remembered: Remembered | None = None,
+    pixel_check: bool = True,
     should_stop: Callable[[], bool] | None = None,
     on_progress: Progress | None = None,
 ) -> Pairs:
     """``pairs`` with ``kind`` and ``evidence`` filled; pairs the stop flag left out stay
     ``unconfirmed``. ``capture(i, j)`` gives the EXIF evidence of two rows (1 same shot,
-    -1 different shots, 0 none)."""
+    -1 different shots, 0 none). ``pixel_check=False`` decides only what the stored evidence
+    and the remembered verdicts can (microseconds a pair): the rest stay ``unconfirmed``, for
+    a screen that must answer a key at once and confirm in a second pass."""
     opts = options or VerdictOptions()
     n = len(pairs)
     kind = np.full(n, Kind.UNCONFIRMED, np.int8)
@@ -146,7 +150,7 @@ def confirm(
             else:
                 missed.append(pos)
         rows, keys = rows[missed], [keys[p] for p in missed]
-    if rows.size:
+    if rows.size and pixel_check:
         _pixel_check(store, pairs, rows, kind, ev, opts, should_stop, on_progress)
         if remembered is not None:
             remembered.keep(
@@ -166,7 +170,11 @@ def _with(pairs: Pairs, kind: np.ndarray, ev: np.ndarray) -> Pairs:
 
 def _pixel_ratio(store: FeatureStore, pairs: Pairs) -> np.ndarray:
     m = store.metas
-    px = np.array([m[r].width * m[r].height for r in range(len(store))], np.float64)
+    width, height = getattr(m, "width", None), getattr(m, "height", None)
+    if isinstance(width, np.ndarray) and isinstance(height, np.ndarray):  # MetaColumns
+        px = width.astype(np.float64) * height
+    else:
+        px = np.array([m[r].width * m[r].height for r in range(len(store))], np.float64)
     return (px[pairs.j] / np.maximum(px[pairs.i], 1)).astype(np.float32)
 
 
@@ -282,6 +290,9 @@ def _pixel_check(
                 on_progress(min(start + _BATCH, order.size), order.size)
     if crop_rows:
         _crop_check(store, pairs, np.array(crop_rows), kind, ev, should_stop)
+        # The crop check's keypoints and thumbnails are scratch for this run: a review of
+        # 100,000 files must not carry them (~5 KB a file) for its whole life.
+        store.local, store.crop_thumbs = [], []
 
 
 def _dim(store: FeatureStore, pairs: Pairs) -> np.ndarray:
@@ -289,7 +300,8 @@ def _dim(store: FeatureStore, pairs: Pairs) -> np.ndarray:
     tiles = store.features.get("tiles")
     if tiles is None:
         return np.ones(len(pairs), bool)
-    level = tiles.reshape(len(store), -1).mean(axis=1)
+    cells = tiles.reshape(len(store), -1)
+    level = cells.mean(axis=1, dtype=np.float32)  # no float64 copy of the whole column
     return np.minimum(level[pairs.i], level[pairs.j]) < DIM_LEVEL
 
 
@@ -359,8 +371,11 @@ def _judge(
         if verdict in (Kind.REENCODED, Kind.EDITED) or res.coarse < opts.register_coarse:
             return verdict, res, False
     reg = pixels.register(a, b)
-    if reg is None:  # too few keypoints (a smooth picture); the dense check is no evidence
-        return verdict, res, not (how.dark or how.strict)  # for night skies and documents
+    if reg is None:  # too few keypoints (a smooth picture): the dense check may place one in
+        # the other, when their layouts agree or their shapes differ; it is no evidence for
+        # night skies and documents
+        hopeful = res is None or res.coarse >= opts.crop_check_coarse
+        return verdict, res, hopeful and not (how.dark or how.strict)
     found = _decide(reg, opts, how)
     if found in (Kind.REENCODED, Kind.EDITED):
         if not reg.contained:
