@@ -73,3 +73,28 @@ def test_a_rewritten_file_is_checked_again(tmp_path, decoded) -> None:
     after = run(root, cache)
     assert "statement_0 (1).jpg" in decoded
     assert after.get(frozenset(("statement_0.png", "statement_0 (1).jpg"))) != Kind.REENCODED
+
+
+def test_the_key_does_not_depend_on_the_order_of_rows(tmp_path) -> None:
+    """A store loaded from the cache lists files in another order than the scan that made it:
+    the same two files under the same transform (seen from the other side) keep their key."""
+    import numpy as np
+
+    from tui_dedup.engine.cache.verdicts import VerdictCache
+    from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
+    from tui_dedup.engine.model import Pairs
+
+    root = tmp_path / "Scans"
+    root.mkdir()
+    cv2.imwrite(str(root / "a.png"), statement(1))
+    cv2.imwrite(str(root / "b.png"), statement(2))
+    store = scan_library(RunSettings([str(root)], use_cache=False)).result.store
+    vc = VerdictCache(str(tmp_path / "v.sqlite"))
+
+    def key(i: int, j: int, t: int) -> bytes:
+        p = Pairs(*(np.array([x]) for x in (i, j, 0, 1.0)), np.array([t], np.int8), np.array([False]))
+        return vc.keys(store, p, np.array([0]))[0]
+
+    for t in range(8):
+        assert key(0, 1, t) == key(1, 0, DIHEDRAL_INVERSE[t])
+    assert key(0, 1, 1) != key(0, 1, 3)

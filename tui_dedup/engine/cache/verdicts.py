@@ -26,6 +26,7 @@ import numpy as np
 
 from tui_dedup.engine.cache.engine_digest import engine_digest
 from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.verdicts.evidence import EVIDENCE
 
@@ -67,11 +68,15 @@ class VerdictCache:
 
         out = []
         for k in rows.tolist():
+            a, b = ident(int(pairs.i[k])), ident(int(pairs.j[k]))
+            t = int(pairs.transform[k])
+            if a > b:  # rows come in another order when the store is loaded from the cache:
+                a, b, t = b, a, int(DIHEDRAL_INVERSE[t])  # the same two files, the same key
             h = hashlib.blake2b(code, digest_size=16)
-            h.update(ident(int(pairs.i[k])))
+            h.update(a)
             h.update(b"\1")
-            h.update(ident(int(pairs.j[k])))
-            h.update(bytes([int(pairs.transform[k]) & 0xFF]))
+            h.update(b)
+            h.update(bytes([t & 0xFF]))
             out.append(h.digest())
         return out
 

@@ -20,7 +20,10 @@ import numpy as np
 
 HIST3_BINS = 32  # per channel
 HIST1_BINS = 64
-LOW_DETAIL_STD = 3.0  # grey std (0..255 scale) of a 64×64 thumbnail below which hashes are noise
+# Grey std (0..255 scale) of a 64×64 thumbnail below which hashes are noise. It was 3.0, which
+# also shut out night skies (star fields: 0.8–1.8) and lost their copies; now that the verdict
+# stage confirms every pair by its pixels, only truly flat frames are kept out.
+LOW_DETAIL_STD = 0.6
 
 
 def pack_bits(bits: np.ndarray) -> np.ndarray:
