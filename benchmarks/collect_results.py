@@ -21,7 +21,11 @@ ORDER = (
     "chaos_long",
     "accuracy",
     "accuracy_peers",
+    "library",
+    "verdicts",
 )
+#: Results written somewhere else than results/<name>.md.
+ELSEWHERE = {"library": HERE / "library" / "results" / "library.md"}
 
 
 def main() -> None:
@@ -29,7 +33,7 @@ def main() -> None:
     summary = target.read_text().split(MARKER)[0].rstrip() + "\n\n" + MARKER + "\n"
     parts = []
     for name in ORDER:
-        f = HERE / "results" / f"{name}.md"
+        f = ELSEWHERE.get(name, HERE / "results" / f"{name}.md")
         if f.exists():
             text = f.read_text().strip()
             text = text.replace("](pr_curve.png)", "](results/pr_curve.png)")

@@ -102,11 +102,12 @@ def test_scan_to_stdout_exits_0_and_reports_the_corrupt_file_on_stderr(cli, demo
 
 def test_readme_json_fields_are_in_the_output(demo_json):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    para = readme[readme.index('JSON (`"version": 1`)') :].split("File names", 1)[0]
-    named = set(re.findall(r"`([a-z_]+)`", para))
+    para = readme[readme.index('JSON (`"version": 2`)') :].split("File names", 1)[0]
+    named = set(re.findall(r"`([a-z_0-9]+)`", para))
     assert named, "README paragraph about the JSON format not found"
-    pair_fields = demo_json["pairs"][0].keys()
-    missing = {k for k in named if k not in demo_json and k not in pair_fields}
+    pair = demo_json["pairs"][0]
+    fields = demo_json.keys() | pair.keys() | pair["evidence"].keys()
+    missing = {k for k in named if k not in fields}
     assert not missing, f"README documents JSON fields the output lacks: {missing}"
 
 

@@ -256,3 +256,20 @@ def test_from_dict_refuses_missing_keys_and_non_objects() -> None:
         MatchSpec.from_dict(d)
     with pytest.raises(ValueError, match="must be an object, not list"):
         MatchSpec.from_dict([])  # type: ignore[arg-type]
+
+
+def test_a_plan_pairing_two_statements_of_one_layout_is_refused(tmp_path: Path) -> None:
+    """Their hashes agree; the verdict stage's second look (the pixels) does not: an edited
+    plan cannot get one month's statement moved as a 'copy' of another's."""
+    import cv2
+    from verdict_images import statement
+
+    from tui_dedup.demo import write_jpeg
+
+    jan, feb, copy = tmp_path / "jan.png", tmp_path / "feb.png", tmp_path / "jan (1).jpg"
+    cv2.imwrite(str(jan), statement(1))
+    cv2.imwrite(str(feb), statement(2))
+    write_jpeg(copy, statement(1), 90)
+    refused = check(copy, feb)
+    assert refused is not None and "not a copy on a second look" in refused
+    assert check(copy, jan) is None

@@ -20,7 +20,11 @@ So the rule of each stage is applied to the requested pairs themselves:
 3. pairs that fail it go through the local-edit stage (:func:`tiles.local_edit_pairs`, with
    its per-file cap lifted) and the crop stage's verification (:func:`verify.verify_pairs`,
    on exactly those pairs instead of a colour shortlist). Only the crop check decodes, to get
-   ORB keypoints the cache does not hold.
+   ORB keypoints the cache does not hold;
+4. every pair that matched and is not byte-identical is confirmed again by the verdict stage
+   (engine/verdicts), as the scan confirmed it: a plan edited to pair two statements of one
+   layout, or two burst frames, is refused though their hashes agree. This decodes the files
+   of pairs the stored evidence cannot settle, once each.
 """
 
 from __future__ import annotations
@@ -209,8 +213,9 @@ def _judge(store: FeatureStore, i: np.ndarray, j: np.ndarray, spec: MatchSpec) -
             ok |= _same_digest(store, i, j)
     if spec.crop_tolerant and not ok.all():
         ok |= _crop_ok(store, i, j, usable, spec.rotations, ~ok)
+    second_look = _not_copies(store, i, j, ok & ~_same_digest(store, i, j))
     return [
-        None
+        second_look.get(k)
         if good
         else (
             why[k]
@@ -220,6 +225,49 @@ def _judge(store: FeatureStore, i: np.ndarray, j: np.ndarray, spec: MatchSpec) -
         )
         for k, good in enumerate(ok.tolist())
     ]
+
+
+def _not_copies(
+    store: FeatureStore, i: np.ndarray, j: np.ndarray, todo: np.ndarray
+) -> dict[int, str]:
+    """Pairs (by position) the verdict stage does not call copies, with the reason."""
+    from tui_dedup.engine.files.exif_evidence import capture_evidence
+    from tui_dedup.engine.verdicts.confirm import confirm
+    from tui_dedup.engine.verdicts.kinds import COPIES, WORDS, Kind
+
+    idx = np.flatnonzero(todo)
+    if idx.size == 0:
+        return {}
+    a, b = i[idx], j[idx]
+    ph = store.hashes["phash"]
+    dist = np.bitwise_count(ph[a, 0][:, None, :] ^ ph[b]).sum(axis=2)  # (m, 8 variants)
+    turn = dist.argmin(axis=1).astype(np.int8)
+    best = dist.min(axis=1)
+    cand = Pairs(
+        a.astype(np.int32),
+        b.astype(np.int32),
+        best.astype(np.int16),
+        (1.0 - best / float(ph.shape[2] * 64)).astype(np.float32),
+        turn,
+        np.zeros(idx.size, bool),
+    )
+    metas = store.metas
+    said = {"same-shot": 1, "different-shots": -1}
+
+    def capture(x: int, y: int) -> int:
+        return said.get(capture_evidence(metas[x], metas[y]), 0)
+
+    verdict = confirm(store, cand, capture=capture)
+    assert verdict.kind is not None
+    out: dict[int, str] = {}
+    for k, code in zip(idx.tolist(), verdict.kind.tolist(), strict=True):
+        kind = Kind(code)
+        if kind not in COPIES:
+            word = "cannot be confirmed" if kind is Kind.UNCONFIRMED else f"is a {WORDS[kind]}"
+            if kind is Kind.DIFFERENT:
+                word = "shows two different pictures"
+            out[k] = f"not a copy on a second look: the pair {word}"
+    return out
 
 
 def _same_digest(store: FeatureStore, i: np.ndarray, j: np.ndarray) -> np.ndarray:
