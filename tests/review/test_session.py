@@ -22,13 +22,6 @@ from tui_dedup.review.session import ReviewSession
 from tui_dedup.review.settings import RunSettings
 
 
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path, monkeypatch) -> Path:
-    d = tmp_path / "state"
-    monkeypatch.setenv("DEDUP_TUI_STATE_DIR", str(d))
-    return d
-
-
 @pytest.fixture
 def library(tmp_path) -> Path:
     """Two photos, each with a recompressed copy; the first also with a byte-identical copy;

@@ -24,13 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from verdict_images import statement
 
 
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path, monkeypatch) -> Path:
-    d = tmp_path / "state"
-    monkeypatch.setenv("DEDUP_TUI_STATE_DIR", str(d))
-    return d
-
-
 @pytest.fixture
 def session(tmp_path) -> ReviewSession:
     root = tmp_path / "Scans"
