@@ -195,3 +195,29 @@ def test_text_format_is_one_tab_separated_line_per_pair(cli, tmp_path):
     similarity, a, b = lines[0].split("\t")
     assert similarity.endswith("%")
     assert {a, b} == {str(root / "a.jpg"), str(root / "b.jpg")}
+
+
+def test_kinds_picks_what_is_listed_and_groups_stay_copies(cli, demo_master, demo_json) -> None:
+    r = cli("scan", demo_master, "-q", "--format", "json", "--kinds", "mirrored,exact")
+    assert r.rc == 0
+    d = r.json()
+    assert d["pairs"] and {p["kind"] for p in d["pairs"]} <= {"mirrored", "exact"}
+    want = {(p["a"], p["b"]) for p in demo_json["pairs"] if p["kind"] in ("mirrored", "exact")}
+    assert {(p["a"], p["b"]) for p in d["pairs"]} == want
+    bad = cli("scan", demo_master, "--kinds", "duplicates")
+    assert bad.rc == 2 and "unknown kind 'duplicates'" in bad.err and len(bad.err_lines) <= 3
+
+
+def test_csv_has_the_kind_last(cli, demo_master) -> None:
+    r = cli("scan", demo_master, "-q", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(r.out.decode("utf-8", "surrogateescape"))))
+    assert rows[0][-1] == "kind"
+    assert {row[-1] for row in rows[1:]} <= {
+        "exact",
+        "same pixels",
+        "re-encoded",
+        "rotated",
+        "mirrored",
+        "cropped",
+        "edited",
+    }
