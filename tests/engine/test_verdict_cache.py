@@ -92,7 +92,9 @@ def test_the_key_does_not_depend_on_the_order_of_rows(tmp_path) -> None:
     vc = VerdictCache(str(tmp_path / "v.sqlite"))
 
     def key(i: int, j: int, t: int) -> bytes:
-        p = Pairs(*(np.array([x]) for x in (i, j, 0, 1.0)), np.array([t], np.int8), np.array([False]))
+        p = Pairs(
+            *(np.array([x]) for x in (i, j, 0, 1.0)), np.array([t], np.int8), np.array([False])
+        )
         return vc.keys(store, p, np.array([0]))[0]
 
     for t in range(8):

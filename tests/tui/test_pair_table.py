@@ -175,14 +175,14 @@ def test_filter_is_case_insensitive_on_either_side_and_refines():
     assert len(m) == 0 and m.current() is None and m.toggle_mark_current() is None
 
 
-def test_cursor_follows_its_pair_through_sort_and_filter():
+def test_cursor_follows_its_pair_through_a_filter_and_goes_to_the_top_on_a_sort():
     m = make_model(2000, 300)
     m.set_cursor(123)
     pair = m.current()
-    m.sort_by("size_b")
-    assert m.current() == pair
     m.set_filter(m.paths[pair[1]])
     assert m.current() == pair
+    m.sort_by("size_b")
+    assert m.cursor == 0 and m.current()[0] == int(m.view[0])
 
 
 def test_cursor_goes_to_the_next_shown_pair_when_its_pair_is_filtered_out():
@@ -339,20 +339,21 @@ async def test_marks_show_and_survive_sort_and_filter():
         assert shown and all("✓" in line for line in shown)
 
 
-async def test_cursor_stays_on_its_pair_after_resort():
+async def test_a_resort_shows_the_top_of_the_new_order():
+    """After o / O the first rows of the new order are on screen with the cursor on the first
+    (it used to follow its pair, which after O meant landing at the bottom)."""
     app = TableApp(make_model(2000, 300))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press(*["j"] * 40)
-        pair = app.table.current_pair()
         for _ in range(len(COLUMN_KEYS)):
+            await pilot.press(*["j"] * 40)
             await pilot.press("o")
-            assert app.table.current_pair() == pair
-            # ...and it is on screen, drawn as the cursor row.
-            row_y = app.model.cursor - int(app.table.scroll_y) + 1
-            assert 1 <= row_y < app.table.scrollable_content_region.height
+            await pilot.pause()
+            assert app.model.cursor == 0 and int(app.table.scroll_y) == 0
+            assert app.table.current_pair()[0] == int(app.model.view[0])
+        await pilot.press(*["j"] * 40)
         await pilot.press("r")
-        assert app.table.current_pair() == pair
         await pilot.pause()
+        assert app.model.cursor == 0 and int(app.table.scroll_y) == 0
         assert [m.column for m in app.sorted][:3] == ["kind", "method", "file_a"]
         # Ten columns cycled back to similarity (highest first); "r" made it lowest first.
         assert (app.sorted[-1].column, app.sorted[-1].reverse) == ("similarity", False)

@@ -10,8 +10,10 @@ Vocabulary:
 - *file row* ``f``: a row of the file table (``pairs.i[p]`` / ``pairs.j[p]`` are file rows).
 - *position*: an index into :attr:`PairTableModel.view`, the pairs shown after filter and sort.
 
-Marks belong to file rows and the cursor to a pair's identity ``(i, j)``, so both survive a
-resort, a new filter and a re-match (:meth:`PairTableModel.set_pairs`).
+Marks belong to file rows and the cursor to a pair's identity ``(i, j)``: marks survive a
+resort, a new filter and a re-match (:meth:`PairTableModel.set_pairs`); the cursor stays on its
+pair through a filter and a re-match, and goes to the top after a resort (the new first rows
+are what a person sorts for).
 
 The columns are declared in :mod:`~tui_dedup.tui.widgets.table_columns`; the model holds the
 data they read (per-file *facts*, per-pair *labels*) under the names declared there.
@@ -196,13 +198,16 @@ class PairTableModel:
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         """Sort by ``column``; ``reverse=None`` uses the column's natural direction
-        (similarity: highest first; everything else: smallest first)."""
+        (similarity: highest first; everything else: smallest first).
+
+        The cursor goes to the top of the new order: a person who sorts wants to see what now
+        comes first (keeping the cursor's pair landed them at the bottom after ``O``).
+        Filtering and re-matching, which do not reorder, keep the cursor on its pair."""
         if column not in COLUMN_BY_KEY:
             raise KeyError(f"unknown column {column!r}; one of {', '.join(COLUMN_KEYS)}")
-        keep = self.current_pair_index()
         self.sort_column = column
         self.sort_reverse = COLUMN_BY_KEY[column].default_reverse if reverse is None else reverse
-        self._rebuild(keep=keep)
+        self._rebuild(keep=None, fallback=0)
 
     def reverse_sort(self) -> None:
         self.sort_by(self.sort_column, not self.sort_reverse)
