@@ -20,11 +20,11 @@ from tui_dedup.engine.cache.matches import cached_match
 from tui_dedup.engine.cache.verdicts import FILENAME as VERDICTS_FILENAME
 from tui_dedup.engine.cache.verdicts import VerdictCache
 from tui_dedup.engine.features.store import FeatureStore
-from tui_dedup.engine.files.exif_evidence import SHOT_WINDOW_S, capture_evidence, software_kind
 from tui_dedup.engine.matching.group import star_groups
-from tui_dedup.engine.model import ImageMeta, Pairs
+from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import Threshold
 from tui_dedup.engine.scan import ScanProgress, ScanResult, scan
+from tui_dedup.engine.verdicts.capture import capture_of
 from tui_dedup.engine.verdicts.confirm import confirm
 from tui_dedup.engine.verdicts.kinds import Kind, copies_only, mask_of
 from tui_dedup.review.export import Result
@@ -98,45 +98,6 @@ def hide_skipped(pairs: Pairs, digest: Callable[[int], str], skips: SkipStore | 
     a = [digest(int(r)) for r in pairs.i]
     b = [digest(int(r)) for r in pairs.j]
     return pairs.take(np.flatnonzero(skips.filter_mask(a, b)))
-
-
-def capture_of(store: FeatureStore) -> Callable[[int, int], int]:
-    """The EXIF capture evidence of two rows for the verdict stage: 1 one shot, -1 two shots,
-    0 nothing (engine/files/exif_evidence.py). Rows without a capture instant or unique id
-    are answered without building their metadata."""
-    metas = store.metas
-    taken = getattr(metas, "taken", None)
-    uid = getattr(metas, "unique_id", None)
-
-    def capture(i: int, j: int) -> int:
-        if (
-            isinstance(taken, np.ndarray)
-            and isinstance(uid, np.ndarray)
-            and (np.isnan(taken[i]) or np.isnan(taken[j]))
-            and not (uid[i].any() and uid[j].any())
-        ):
-            return 0
-        a, b = metas[i], metas[j]
-        said = capture_evidence(a, b)
-        if said == "none" and _two_originals(a, b):
-            return -1
-        return 1 if said == "same-shot" else -1 if said == "different-shots" else 0
-
-    return capture
-
-
-def _two_originals(a: ImageMeta, b: ImageMeta) -> bool:
-    """Two camera originals of one moment: one camera, capture instants within a few minutes,
-    and each its own ImageUniqueID, with no editor or messenger between (those write new ids
-    or strip them). Burst frames often share the second and carry no sub-seconds, so only the
-    ids tell them apart; a backup keeps its id, an export gets a Software tag."""
-    if a.unique_id is None or b.unique_id is None or a.unique_id == b.unique_id:
-        return False
-    if a.camera is None or a.camera != b.camera or a.taken is None or b.taken is None:
-        return False
-    if software_kind(a.software) is not None or software_kind(b.software) is not None:
-        return False
-    return abs(a.taken - b.taken) < SHOT_WINDOW_S
 
 
 def confirm_pairs(

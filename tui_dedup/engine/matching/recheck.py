@@ -231,7 +231,7 @@ def _not_copies(
     store: FeatureStore, i: np.ndarray, j: np.ndarray, todo: np.ndarray
 ) -> dict[int, str]:
     """Pairs (by position) the verdict stage does not call copies, with the reason."""
-    from tui_dedup.engine.files.exif_evidence import capture_evidence
+    from tui_dedup.engine.verdicts.capture import capture_of
     from tui_dedup.engine.verdicts.confirm import confirm
     from tui_dedup.engine.verdicts.kinds import COPIES, WORDS, Kind
 
@@ -251,13 +251,7 @@ def _not_copies(
         turn,
         np.zeros(idx.size, bool),
     )
-    metas = store.metas
-    said = {"same-shot": 1, "different-shots": -1}
-
-    def capture(x: int, y: int) -> int:
-        return said.get(capture_evidence(metas[x], metas[y]), 0)
-
-    verdict = confirm(store, cand, capture=capture)
+    verdict = confirm(store, cand, capture=capture_of(store))
     assert verdict.kind is not None
     out: dict[int, str] = {}
     for k, code in zip(idx.tolist(), verdict.kind.tolist(), strict=True):
