@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from conftest import screen_text, wait_for_review
 
 from tui_dedup.tui.app import create_app
@@ -342,3 +344,19 @@ async def test_five_quick_minus_presses_move_the_threshold_five_steps(settings, 
         gate.set()
         await wait_for_review(app, pilot)
         assert app.session.threshold.max_distance == start - 3
+
+
+async def test_the_footer_fits_80_columns_with_help_and_quit(settings):
+    """At 80×24 the footer used to end in '…u Undo▏^p CommandsF': help, quit, filter and
+    details were cut. Every key it shows now fits, and ? lists the rest."""
+    from textual.widgets import Footer
+
+    app = create_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_review(app, pilot)
+        keys = list(app.screen.query_one(Footer).children)
+        shown = {getattr(k, "description", "") for k in keys}
+        assert {"Mark", "Auto", "Move", "Undo", "Filter", "Details", "Help", "Quit"} <= shown
+        spans = sorted((k.region.x, k.region.right) for k in keys)
+        assert all(right <= 80 for _, right in spans)
+        assert all(a_right <= b_x for (_, a_right), (b_x, _) in itertools.pairwise(spans))

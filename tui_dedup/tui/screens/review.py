@@ -44,20 +44,23 @@ from tui_dedup.tui.widgets.status import StatusBar
 class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
     """Pairs of similar images; mark copies, then move or trash them (undoable)."""
 
+    # The footer shows the keys a review needs most and fits 80 cells with them: mark,
+    # auto-mark, move, undo, filter, details, help, quit (and ^p). The rest (show=False) are
+    # in ? and in the command palette.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "mark", "Mark", id="review.mark"),
         Binding("a", "auto_mark", "Auto", id="review.auto_mark"),
         Binding("A", "auto_menu", "Auto-mark by rule...", show=False, id="review.auto_menu"),
-        Binding("s", "skip", "Not dup", id="review.skip"),
+        Binding("s", "skip", "Not dup", show=False, id="review.skip"),
         Binding("m", "apply('move')", "Move", id="review.move"),
-        Binding("t", "apply('trash')", "Trash", id="review.trash"),
+        Binding("t", "apply('trash')", "Trash", show=False, id="review.trash"),
         Binding("u", "undo", "Undo", id="review.undo"),
         Binding("U,ctrl+r", "redo", "Redo (marks, skips)", show=False, id="review.redo"),
         Binding("c", "edit_marks('unmark_all')", "Unmark all", show=False, id="review.unmark_all"),
         Binding("i", "edit_marks('invert')", "Invert marks", show=False, id="review.invert"),
         Binding("f", "edit_marks('pattern')", "Mark by folder...", show=False, id="review.pattern"),
         Binding("S", "skips", "Skipped pairs (unskip)...", show=False, id="review.skips"),
-        Binding("g", "toggle_groups", "Groups", id="review.groups"),
+        Binding("g", "toggle_groups", "Groups", show=False, id="review.groups"),
         Binding("slash", "filter", "Filter", id="review.filter"),
         Binding("o", "sort_next", "Next sort column", show=False, id="review.sort_next"),
         Binding("O", "sort_reverse", "Reverse sort", show=False, id="review.sort_reverse"),
@@ -65,7 +68,7 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
             "plus,equals_sign", "threshold(1)", "Looser (+1 bit)", show=False, id="review.looser"
         ),
         Binding("minus", "threshold(-1)", "Stricter (-1 bit)", show=False, id="review.stricter"),
-        Binding("p", "toggle_preview", "Preview", id="review.preview"),
+        Binding("p", "toggle_preview", "Preview", show=False, id="review.preview"),
         Binding("d", "details", "Details", id="review.details"),
         Binding("e", "errors", "Scan errors", show=False, id="review.errors"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="review.clear_filter"),

@@ -44,8 +44,10 @@ class PairTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="pair_table.page_down"),
         Binding("home", "first", "First pair", show=False, id="pair_table.first"),
         Binding("end", "last", "Last pair", show=False, id="pair_table.last"),
-        Binding("left,h", "side('a')", "Side A", id="pair_table.side_a"),
-        Binding("right,l", "side('b')", "Side B", id="pair_table.side_b"),
+        # Not in the footer: at 80 cells it has room for the review's main keys only (the
+        # table marks the chosen side itself, and ? lists these).
+        Binding("left,h", "side('a')", "Side A", show=False, id="pair_table.side_a"),
+        Binding("right,l", "side('b')", "Side B", show=False, id="pair_table.side_b"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
