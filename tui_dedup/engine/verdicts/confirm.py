@@ -35,6 +35,7 @@ from typing import Protocol
 import numpy as np
 
 from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching.compare import apply_transform
 from tui_dedup.engine.matching.verify import verify_pairs
 from tui_dedup.engine.memory import opencv_threads
 from tui_dedup.engine.model import Pairs
@@ -268,7 +269,7 @@ def _pixel_check(
                     strict=bool(np.isnan(ev["chroma"][k]) and ev["info"][k] >= opts.info_sure),
                     dark=bool(ev["info"][k] < opts.info_sure and dim[k]),
                 )
-                return k, *_judge(a, pixels.turn(b, int(pairs.transform[k])), opts, how)
+                return k, *_judge(a, apply_transform(b, int(pairs.transform[k])), opts, how)
 
             for k, verdict, res, crop_check in pool.map(one, batch):
                 if crop_check:  # no keypoints to register: the crop check may still accept

@@ -26,6 +26,7 @@ import numpy as np
 
 from tui_dedup.engine.features.hashes import to_gray
 from tui_dedup.engine.files.decode import DecodeLimits, decode_bytes, read_file
+from tui_dedup.engine.files.thumbs import fit_long_side
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.verdicts.evidence import CELL_GRID
 
@@ -55,7 +56,11 @@ class Aligned:
 
 
 def working_image(entry: FileEntry, limits: DecodeLimits | None = None) -> np.ndarray | None:
-    """The file's grey picture at long side ≤ WORK_SIDE (uint8), or None when unreadable."""
+    """The file's grey picture at long side ≤ WORK_SIDE (uint8), or None when unreadable.
+
+    The preview's thumbnails (engine/files/thumbs.py) keep the *long* side at their size; this
+    keeps the *short* side ≥ WORK_MIN_SHORT, which lets a 12 MP JPEG decode at 1/8 (as cheap as
+    the scan's own decode) while digits and stars stay visible."""
     limits = limits or DecodeLimits()
     data = read_file(entry, limits)
     if not isinstance(data, bytes):
@@ -71,20 +76,7 @@ def working_image(entry: FileEntry, limits: DecodeLimits | None = None) -> np.nd
     result = decode_bytes(entry.path, data, limits, reduction=reduction, shrink=False)
     if not isinstance(result, tuple):
         return None
-    gray = to_gray(result[0])
-    h, w = gray.shape[:2]
-    s = WORK_SIDE / max(h, w)
-    if s < 1:
-        gray = cv2.resize(
-            gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA
-        )
-    return np.ascontiguousarray(gray)
-
-
-def turn(img: np.ndarray, transform: int) -> np.ndarray:
-    """Variant ``transform`` (model.TRANSFORMS order: mirror first, then clockwise turns)."""
-    base = img[:, ::-1] if transform >= 4 else img
-    return np.ascontiguousarray(np.rot90(base, -(transform % 4)))
+    return np.ascontiguousarray(fit_long_side(to_gray(result[0]), WORK_SIDE))
 
 
 def same_aspect(a: np.ndarray, b: np.ndarray) -> bool:
