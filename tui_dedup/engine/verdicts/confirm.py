@@ -331,23 +331,26 @@ class Strictness:
 
 def _decide(res: pixels.Aligned, opts: VerdictOptions, how: Strictness) -> Kind:
     """A copy kind, or SIMILAR / DIFFERENT, for one aligned comparison."""
+    bad = _bad_cells(res, opts)
+    nbad = bin(bad).count("1")
+    fine = opts.fine_registered if res.registered else opts.fine_copy
+    if 0 < nbad <= opts.edit_cells and not how.strict and not how.dark:
+        # An edit: everything outside the changed cells agrees, in detail (flat cells agree by
+        # having none) and in layout (a logo on a flat wallpaper moves the whole picture's).
+        good = np.array([not (bad >> c & 1) for c in range(CELL_GRID * CELL_GRID)])
+        judged = res.cell_energy >= opts.cell_energy
+        if (res.cell_fine[good & judged] >= fine).all() and (
+            pixels.coarse_outside(res, bad) >= opts.coarse_copy
+        ):
+            return Kind.EDITED
     if res.coarse < opts.coarse_copy:  # another layout of tones: a dark vs a light variant
         return (
             Kind.SIMILAR if res.coarse >= opts.coarse_similar and not how.strict else Kind.DIFFERENT
         )
-    bad = _bad_cells(res, opts)
-    nbad = bin(bad).count("1")
     floor8 = opts.min8_strict if how.strict else opts.min8_dark if how.dark else -1.0
-    fine = opts.fine_registered if res.registered else opts.fine_copy
     local_ok = not how.strict or res.local_worst <= opts.local_strict
     if nbad == 0 and res.fine >= fine and res.fine_min8 >= floor8 and local_ok:
         return Kind.REENCODED
-    if 0 < nbad <= opts.edit_cells and not how.strict and not how.dark:
-        # Everything outside the changed cells agrees (flat cells agree by having no detail).
-        good = np.array([not (bad >> c & 1) for c in range(CELL_GRID * CELL_GRID)])
-        judged = res.cell_energy >= opts.cell_energy
-        if (res.cell_fine[good & judged] >= fine).all():
-            return Kind.EDITED
     if how.strict or how.dark:
         return Kind.DIFFERENT
     return Kind.SIMILAR if res.coarse >= opts.coarse_similar else Kind.DIFFERENT

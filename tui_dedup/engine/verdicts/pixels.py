@@ -50,6 +50,10 @@ class Aligned:
     #: reaching past each other's edges (a shifted frame: a burst, a stereo half)?
     contained: bool = True
     fine_min8: float = 1.0  # the lowest fine correlation of the cells of an 8×8 grid with detail
+    #: The layout correlation per cell of the CELL_GRID² grid left out in turn is not kept;
+    #: instead the two coarse images, so a verdict can judge the layout outside an edit.
+    coarse_a: np.ndarray | None = None
+    coarse_b: np.ndarray | None = None
     #: The worst local disagreement: in windows of LOCAL_WINDOW px holding detail, the energy of
     #: the difference over the energy of the detail (0: the same; ~1: unrelated strokes).
     local_worst: float = 0.0
@@ -171,7 +175,23 @@ def compare(a: np.ndarray, b: np.ndarray) -> Aligned:
         energy,
         fine_min8=_min8(da, db, None),
         local_worst=local_worst(da, db),
+        coarse_a=ca,
+        coarse_b=cb,
     )
+
+
+def coarse_outside(res: Aligned, cells: int) -> float:
+    """The layout correlation without the given cells (a bit mask of the CELL_GRID² grid): a
+    logo on a flat wallpaper changes its coarse layout, the rest of the picture does not."""
+    if res.coarse_a is None or res.coarse_b is None:
+        return res.coarse
+    keep = np.ones((CELL_GRID, CELL_GRID), bool)
+    for c in range(CELL_GRID * CELL_GRID):
+        if cells >> c & 1:
+            keep[c // CELL_GRID, c % CELL_GRID] = False
+    step = COARSE_SIDE // CELL_GRID
+    mask = np.kron(keep, np.ones((step, step), bool))
+    return _ncc(res.coarse_a[mask], res.coarse_b[mask])
 
 
 # Registration: for pictures that are not aligned as they are (a crop, a shifted frame).
