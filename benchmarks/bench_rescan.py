@@ -232,7 +232,8 @@ from tui_dedup.engine.matching.group import star_groups
 from tui_dedup.engine.matching.match import match
 from tui_dedup.engine.registry import resolve_threshold
 from tui_dedup.engine.scan import scan
-from tui_dedup.review.export import Result, render
+from tui_dedup.review.export import render
+from tui_dedup.review.result import Result
 mark("imports")
 root, cache_path = sys.argv[1], sys.argv[2]
 discover([root])

@@ -60,8 +60,9 @@ from tui_dedup.engine.features.store import FeatureBlock, StoreBuilder  # noqa: 
 from tui_dedup.engine.files.digest import DIGEST_SIZE  # noqa: E402
 from tui_dedup.engine.model import FileEntry, Pairs  # noqa: E402
 from tui_dedup.engine.scan import ScanResult  # noqa: E402
-from tui_dedup.review.session import MatchOutcome, ReviewSession  # noqa: E402
+from tui_dedup.review.session import ReviewSession  # noqa: E402
 from tui_dedup.review.settings import RunSettings  # noqa: E402
+from tui_dedup.review.thresholds import MatchOutcome  # noqa: E402
 from tui_dedup.tui.app import DedupApp  # noqa: E402
 from tui_dedup.tui.screens.review import ReviewScreen  # noqa: E402
 

@@ -95,7 +95,8 @@ from ui_load_tmux import bench_tmux  # noqa: E402
 import tui_dedup.engine.scan as engine_scan  # noqa: E402
 import tui_dedup.review.pipeline as scan_screen_mod  # noqa: E402  (where the scan runs)
 from tui_dedup.engine.features.store import StoreBuilder  # noqa: E402
-from tui_dedup.engine.scan import ScanConfig, ScanProgress, ScanResult  # noqa: E402
+from tui_dedup.engine.scan import ScanConfig, ScanResult  # noqa: E402
+from tui_dedup.engine.scan_progress import ScanProgress  # noqa: E402
 from tui_dedup.review.settings import RunSettings  # noqa: E402
 from tui_dedup.tui.screens.errors import ErrorsScreen  # noqa: E402
 from tui_dedup.tui.screens.scan import ScanScreen  # noqa: E402

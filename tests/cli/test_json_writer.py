@@ -1,4 +1,4 @@
-"""The fast JSON writer (output.to_json) against the plain one (json.dumps of to_dict): the
+"""The fast JSON writer (export_json.to_json) against the plain one (json.dumps of to_dict): the
 same document for any result — odd names, every kind of pair, groups, errors, nothing."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, VARIANTS
 from tui_dedup.engine.features.store import FeatureRow, build_store
 from tui_dedup.engine.model import FileEntry, Group, ImageMeta, Pairs, ScanError
 from tui_dedup.engine.registry import HASH_METHODS, Threshold
-from tui_dedup.review.export import Result, to_dict, to_json
+from tui_dedup.review.export_json import to_dict, to_json
+from tui_dedup.review.result import Result
 
 NAMES = ["plain.jpg", 'quote".jpg', "back\\slash.jpg", "new\nline.jpg", "tab\t.jpg"]
 NAMES += ["caf\u00e9.jpg", "emoji\U0001f600.jpg", "bad\udcff\udcfe.jpg", "%s {x}.jpg", "}],.jpg"]
@@ -93,7 +94,7 @@ def test_lone_surrogates_round_trip_as_escapes() -> None:
 
 
 def test_scores_outside_the_unit_range_take_the_general_path(monkeypatch) -> None:
-    import tui_dedup.review.export as out
+    import tui_dedup.review.export_json as out
 
     result = _result(20, 40)
     real = out.pair_scores
@@ -110,18 +111,20 @@ def test_scores_outside_the_unit_range_take_the_general_path(monkeypatch) -> Non
 
 def test_a_document_written_in_many_chunks_is_the_same_document(monkeypatch) -> None:
     import tui_dedup.review.export as out
+    import tui_dedup.review.export_json as json_out
+    import tui_dedup.review.export_rows as rows_out
 
     result = _result(30, 100, groups=[Group(k, [k, k + 1, k + 2]) for k in range(0, 27, 3)])
     whole = to_json(result)
-    monkeypatch.setattr(out, "CHUNK_PAIRS", 7)  # pairs and group members cross chunk edges
-    chunks = list(out.iter_json(result))
+    monkeypatch.setattr(json_out, "CHUNK_PAIRS", 7)  # pairs and group members cross chunk edges
+    chunks = list(json_out.iter_json(result))
     assert len(chunks) > 15
     assert b"".join(chunks) == whole
     assert json.loads(whole) == _plain(result)
     for fmt in ("csv", "text"):
-        monkeypatch.setattr(out, "CHUNK_PAIRS", 10**6)
+        monkeypatch.setattr(rows_out, "CHUNK_ROWS", 10**6)
         one = out.render(result, fmt)
-        monkeypatch.setattr(out, "CHUNK_PAIRS", 7)
+        monkeypatch.setattr(rows_out, "CHUNK_ROWS", 7)
         assert out.render(result, fmt) == one and len(list(out.chunks(result, fmt))) > 10
 
 

@@ -1,12 +1,16 @@
-"""Engine fixtures: FeatureStores built from synthetic rows (no decoding involved)."""
+"""Engine fixtures: FeatureStores built from synthetic rows (no decoding involved), and copies
+of demo libraries generated once per session."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tui_dedup.demo import make_demo_library
 from tui_dedup.engine.features.hashes import HIST1_BINS, HIST3_BINS, VARIANTS, pack_bits
 from tui_dedup.engine.features.store import FeatureRow, FeatureStore, build_store
 from tui_dedup.engine.model import FileEntry, ImageMeta
@@ -68,6 +72,22 @@ def make_store() -> StoreFactory:
         return build_store(hash_size, entries, rows)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def demo_library(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, int], Path]:
+    """``demo_library(dest, bases)``: a private copy at ``dest`` of a demo library with
+    ``bases`` base photos. Each library is generated once per session (encoding its JPEGs and
+    PNGs was most of a cache test's setup); the copy keeps the files' mtimes, and its inodes
+    and ctimes are new, as for a library written afresh."""
+    made: dict[int, Path] = {}
+
+    def copy(dest: Path, bases: int) -> Path:
+        if bases not in made:
+            made[bases] = make_demo_library(tmp_path_factory.mktemp("demo") / "lib", bases=bases)
+        return Path(shutil.copytree(made[bases], dest))
+
+    return copy
 
 
 @pytest.fixture

@@ -25,9 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui_dedup.demo import make_demo_library, make_photo, write_jpeg
+from tui_dedup.demo import make_photo, write_jpeg
 from tui_dedup.engine.cache import features as cache_mod
-from tui_dedup.engine.cache.features import FeatureCache, resolve_cache_path, settings_key
+from tui_dedup.engine.cache.features import FeatureCache
+from tui_dedup.engine.cache.location import resolve_cache_path
+from tui_dedup.engine.cache.schema import settings_key
 from tui_dedup.engine.features import hashes as features
 from tui_dedup.engine.features.store import FeatureStore, StoreBuilder
 from tui_dedup.engine.model import FileEntry
@@ -37,8 +39,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def lib(tmp_path: Path) -> Path:
-    return make_demo_library(tmp_path / "lib", bases=4)
+def lib(tmp_path: Path, demo_library) -> Path:
+    return demo_library(tmp_path / "lib", 4)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import pytest
 from tui_dedup.demo import make_photo, write_jpeg
 from tui_dedup.engine import scan as scan_mod
 from tui_dedup.engine.cache import db as cache_db
+from tui_dedup.engine.cache import schema as cache_schema
 from tui_dedup.engine.cache import snapshot as cache_snapshot
 from tui_dedup.engine.cache.features import FeatureCache
 from tui_dedup.engine.files.discover import DEST_MARKER, DiscoverOptions, discover
@@ -277,7 +278,7 @@ def test_a_cache_of_the_previous_layout_is_rebuilt_with_one_warning(tmp_path, ca
     again, _ = _scan(root, cache_path)  # no warning any more, everything cached
     assert again.decoded == 0
     conn = sqlite3.connect(cache_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == cache_db.SCHEMA_VERSION
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == cache_schema.SCHEMA_VERSION
     conn.close()
 
 

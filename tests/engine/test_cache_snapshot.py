@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui_dedup.demo import make_demo_library
 from tui_dedup.engine.cache import snapshot as cache_snapshot
 from tui_dedup.engine.cache.features import FeatureCache
 from tui_dedup.engine.features import hashes as features
@@ -18,8 +17,8 @@ from tui_dedup.engine.scan import ScanConfig, scan
 
 
 @pytest.fixture
-def lib(tmp_path: Path) -> Path:
-    return make_demo_library(tmp_path / "lib", bases=3)
+def lib(tmp_path: Path, demo_library) -> Path:
+    return demo_library(tmp_path / "lib", 3)
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ import pytest
 
 from tui_dedup.demo import make_photo, write_jpeg
 from tui_dedup.engine.cache import snapshot as cache_snapshot
-from tui_dedup.engine.cache.features import FeatureCache, settings_key
+from tui_dedup.engine.cache.features import FeatureCache
 from tui_dedup.engine.cache.layout import pack_records, record_dtype
 from tui_dedup.engine.cache.matches import match_key
+from tui_dedup.engine.cache.schema import settings_key
 from tui_dedup.engine.features import columns
 from tui_dedup.engine.features import hashes as features
 from tui_dedup.engine.features.store import FeatureRow, StoreBuilder

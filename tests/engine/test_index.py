@@ -111,11 +111,11 @@ def test_brute_force_matches_definition(bits: int, k: int) -> None:
 
 def test_brute_force_tiles_cover_the_triangle(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny tiles: several off-diagonal and partial tiles, still every pair exactly once."""
-    import tui_dedup.engine.index.hamming as hamming
+    import tui_dedup.engine.index.brute as brute
 
-    monkeypatch.setattr(hamming, "_TILE_CELLS", 64 * 64)
-    monkeypatch.setattr(hamming, "_MIN_COLS", 48)  # 48-column tiles: partial and diagonal
-    monkeypatch.setattr(hamming, "_TASK_CELLS", 64 * 64 * 4)  # several row blocks per task
+    monkeypatch.setattr(brute, "_TILE_CELLS", 64 * 64)
+    monkeypatch.setattr(brute, "_MIN_COLS", 48)  # 48-column tiles: partial and diagonal
+    monkeypatch.setattr(brute, "_TASK_CELLS", 64 * 64 * 4)  # several row blocks per task
     rng = np.random.default_rng(7)
     codes = random_codes(rng, 150, 16)  # 16 used bits: many pairs within 5
     got = brute_force_pairs(codes, 5)
@@ -279,11 +279,12 @@ def test_bad_inputs_are_rejected() -> None:
 
 @pytest.mark.parametrize("method", ["brute", "mih"])
 def test_should_stop_raises_cancelled(method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui_dedup.engine.index.brute as brute
     import tui_dedup.engine.index.hamming as hamming
     import tui_dedup.engine.index.mih as mih
 
-    monkeypatch.setattr(hamming, "_TILE_CELLS", 1 << 10)  # many small tasks
-    monkeypatch.setattr(hamming, "_TASK_CELLS", 1 << 14)
+    monkeypatch.setattr(brute, "_TILE_CELLS", 1 << 10)  # many small tasks
+    monkeypatch.setattr(brute, "_TASK_CELLS", 1 << 14)
     monkeypatch.setattr(hamming, "_CELLS", 1 << 10)
     monkeypatch.setattr(mih, "_CELLS", 1 << 10)  # mih imports hamming's value by name
     rng = np.random.default_rng(1)

@@ -64,7 +64,7 @@ async def test_escape_stops_scan_and_partial_result_is_reviewable(settings, monk
 
 
 async def test_progress_messages_replace_each_other():
-    from tui_dedup.engine.scan import ScanProgress
+    from tui_dedup.engine.scan_progress import ScanProgress
     from tui_dedup.tui.messages import ScanProgressed
 
     p = ScanProgress("hashing", 1, 10, 0, 0, 0, 0.1, 10.0)

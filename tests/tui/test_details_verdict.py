@@ -7,6 +7,8 @@ copy in Downloads. Pilot presses the keys a user presses; what is checked is wha
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -123,13 +125,26 @@ async def test_reused_dialog_follows_the_pair(settings):
         assert kind_row(details).startswith("mirrored: ")
 
 
-async def test_fits_80x24_with_the_kind_row(tmp_path):
+@pytest.fixture
+def folder_62():
+    """A new folder whose path is 62 characters long, as pytest's own temp path for the test
+    below is on a plain run: the path line wraps with its length, and a longer temp path (a
+    pytest-xdist worker's adds ``popen-gw0/``) would push the dialog's last line off screen."""
+    holder = tempfile.mkdtemp(prefix="dedup-fit-")
+    folder = Path(holder, "lib".ljust(62 - len(holder) - 1, "_"))
+    folder.mkdir()
+    assert len(str(folder)) == 62
+    yield folder
+    shutil.rmtree(holder)
+
+
+async def test_fits_80x24_with_the_kind_row(folder_62):
     """Every line on screen, no scrolling (file names short enough for one line each, as the
     path line wraps like any other)."""
     photo = make_photo(21, 640, 480)
-    write_jpeg(tmp_path / "a.jpg", photo, 92)
-    write_jpeg(tmp_path / "b.jpg", cv2.resize(photo, (320, 240), interpolation=cv2.INTER_AREA))
-    app = create_app(RunSettings(roots=[str(tmp_path)], use_cache=False, preview="none"))
+    write_jpeg(folder_62 / "a.jpg", photo, 92)
+    write_jpeg(folder_62 / "b.jpg", cv2.resize(photo, (320, 240), interpolation=cv2.INTER_AREA))
+    app = create_app(RunSettings(roots=[str(folder_62)], use_cache=False, preview="none"))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_review(app, pilot)
         await open_details(app, pilot)

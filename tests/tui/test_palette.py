@@ -14,7 +14,8 @@ from textual.widgets import Label
 
 import tui_dedup.review.pipeline as scan_screen  # where the scan runs
 from tui_dedup.engine.features.store import StoreBuilder
-from tui_dedup.engine.scan import ScanProgress, ScanResult
+from tui_dedup.engine.scan import ScanResult
+from tui_dedup.engine.scan_progress import ScanProgress
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
 from tui_dedup.tui.screens.errors import ErrorsScreen
@@ -92,50 +93,66 @@ async def test_palette_is_quiet_while_open(settings) -> None:
         assert app.frames - before <= 3  # the search box's cursor blinks twice a second
 
 
+async def until(pilot, ready, what: str) -> None:
+    """Pause until ``ready()`` (the palette searches in a worker; a screen comes or goes a frame
+    after its key), instead of a fixed wait long enough for a slow machine. Fails after ~5 s."""
+    for _ in range(250):
+        if ready():
+            return
+        await pilot.pause()
+    raise AssertionError(f"never {what}")
+
+
 async def test_palette_opens_fresh_after_a_command_ran(settings) -> None:
     app = create_app(settings)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for_review(app, pilot)
         review = app.screen
         await pilot.press("ctrl+p", *"errors")
-        await pilot.pause(0.6)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, ErrorsScreen)
-        await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert app.screen is review
-
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.6)
         palette = app.screen
         assert isinstance(palette, CommandPalette)
+        await until(pilot, lambda: palette.query_one(CommandList).option_count > 0, "a hit")
+        await pilot.pause()  # every provider's hits are in
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ErrorsScreen), "the errors screen")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is review, "back to the review")
+
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.pause()
+        palette = app.screen
         box = palette.query_one(CommandInput)
         assert box.value == ""  # not the last search
         assert app.focused is box  # typing goes to the search box
         await pilot.press(*"help")
-        await pilot.pause(0.6)
-        assert box.value == "help"
         hits = palette.query_one(CommandList)
-        assert hits.option_count > 0
+        await until(pilot, lambda: hits.option_count > 0, "a hit for help")
+        assert box.value == "help"
         await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert app.screen is review
+        await until(pilot, lambda: app.screen is review, "the palette closed")
 
 
 async def test_palette_follows_a_theme_change(settings) -> None:
     app = create_app(settings)
+
+    def background():
+        return app.screen.query_one("#--container").styles.background
+
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for_review(app, pilot)
+        review = app.screen
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
-        dark = app.screen.query_one("#--container").styles.background
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.pause()
+        dark = background()
         await pilot.press("escape")
+        await until(pilot, lambda: app.screen is review, "the palette closed")
         app.theme = "textual-light"
-        await pilot.pause(0.2)
+        await pilot.pause()
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
-        assert app.screen.query_one("#--container").styles.background != dark
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await until(pilot, lambda: background() != dark, "the light theme's background")
 
 
 def _endless_scan(roots, config, *, cache=None, on_progress=None, should_stop=None, **_kw):

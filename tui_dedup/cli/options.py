@@ -12,9 +12,10 @@ import math
 import os
 from typing import NoReturn
 
+from tui_dedup.cli.exits import UsageError
+from tui_dedup.cli.folder_options import check_move_to
 
-class UsageError(Exception):
-    """Bad arguments: one line on stderr, exit 2."""
+__all__ = ["UsageError", "add_scan_options", "settings_from_args"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,39 +132,6 @@ def _check_parent(path: str, given: str) -> None:
         raise argparse.ArgumentTypeError(f"{given}: folder {parent} does not exist")
     if not os.path.isdir(parent):
         raise argparse.ArgumentTypeError(f"{given}: {parent} is not a folder")
-
-
-def reference_folder(text: str) -> str:
-    """--keep-in: an existing folder, as its real path.
-
-    A folder that does not exist would protect nothing, silently; and the protection compares
-    real paths, so ``~/Pictures/Originals`` through a symlinked ``~/Pictures`` still matches."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("needs a folder")
-    p = os.path.realpath(text)
-    if not os.path.exists(p):
-        raise argparse.ArgumentTypeError(f"{text}: no such folder")
-    if not os.path.isdir(p):
-        raise argparse.ArgumentTypeError(f"{text}: not a folder")
-    return p
-
-
-def destination_folder(text: str) -> str:
-    """--move-to: a folder (created if missing) whose nearest existing ancestor is a folder,
-    as its real path. An empty value would otherwise fall back to the quarantine unnoticed."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("needs a folder, not an empty name")
-    p = os.path.realpath(text)
-    if os.path.exists(p):
-        if not os.path.isdir(p):
-            raise argparse.ArgumentTypeError(f"{text}: not a folder")
-        return p
-    ancestor = os.path.dirname(p)
-    while not os.path.lexists(ancestor):
-        ancestor = os.path.dirname(ancestor)
-    if not os.path.isdir(ancestor):
-        raise argparse.ArgumentTypeError(f"{text}: {ancestor} is not a folder")
-    return p
 
 
 def check_output(path: str | None, option: str = "-o/--output") -> None:
@@ -381,6 +349,10 @@ def settings_from_args(args: argparse.Namespace):
     )
     if getattr(args, "kinds", None):
         settings.kinds = args.kinds
+    if getattr(args, "move_to", None):
+        check_move_to(args.move_to, settings.roots)
+        settings.move_to = args.move_to
+    settings.keep_in = tuple(dict.fromkeys(getattr(args, "keep_in", None) or ()))
     try:
         settings.threshold()
     except ValueError as exc:

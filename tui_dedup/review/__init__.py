@@ -17,5 +17,6 @@ everything a person can decide is a plain method, testable without a screen.
   bulk mark operations (invert, mark by folder or pattern) that never empty a group.
 - :mod:`.keepers` — the one registry of keeper rules the CLI and the app read.
 - :mod:`.settings` — what one run was asked to do.
-- :mod:`.export`, :mod:`.export_file` — JSON / CSV / text results, written whole.
+- :mod:`.result`, :mod:`.export` (:mod:`.export_json`, :mod:`.export_rows`), :mod:`.export_file` —
+  what an export shows, as JSON / CSV / text, written whole.
 """

@@ -23,11 +23,12 @@ from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.matching.group import star_groups
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import Threshold
-from tui_dedup.engine.scan import ScanProgress, ScanResult, scan
+from tui_dedup.engine.scan import ScanResult, scan
+from tui_dedup.engine.scan_progress import ScanProgress
 from tui_dedup.engine.verdicts.capture import capture_of
 from tui_dedup.engine.verdicts.confirm import confirm
 from tui_dedup.engine.verdicts.kinds import Kind, copies_only, mask_of
-from tui_dedup.review.export import Result
+from tui_dedup.review.result import Result
 from tui_dedup.review.settings import RunSettings, match_cache_dir, open_cache
 
 Progress = Callable[[ScanProgress], None]

@@ -10,8 +10,9 @@ from __future__ import annotations
 from textual.message import Message
 
 from tui_dedup.actions.plan import Plan
-from tui_dedup.engine.scan import ScanProgress, ScanResult
-from tui_dedup.review.session import MatchOutcome
+from tui_dedup.engine.scan import ScanResult
+from tui_dedup.engine.scan_progress import ScanProgress
+from tui_dedup.review.thresholds import MatchOutcome
 
 
 class ScanProgressed(Message):

@@ -1,4 +1,4 @@
-"""The SQLite file behind the feature cache: where it lives, opening it, and never failing.
+"""The SQLite file behind the feature cache: opening it, and never failing.
 
 The cache holds nothing the user decided (skips, marks and the journal live in the state dir):
 deleting it loses only time, so every problem with it — a corrupt file (set aside as
@@ -6,12 +6,13 @@ deleting it loses only time, so every problem with it — a corrupt file (set as
 version — becomes a one-line warning in :attr:`CacheDatabase.warnings` and a degraded
 :attr:`CacheDatabase.mode` ("read-write", "read-only" or "disabled"), never a crash.
 
-Also here: the table layout (:data:`SCHEMA_VERSION`), the *settings key* (:func:`settings_key`,
-everything that changes the stored features) and the bookkeeping of store snapshots (the
-``snapshots`` table of tokens that make a snapshot file valid for this database only; the file
-format is in :mod:`tui_dedup.engine.cache.snapshot`). The rows themselves are
-read and written by :class:`tui_dedup.engine.cache.features.FeatureCache`, which builds on
-:class:`CacheDatabase`; their binary layout is in :mod:`tui_dedup.engine.cache.layout`.
+Also here: the bookkeeping of store snapshots (the ``snapshots`` table of tokens that make a
+snapshot file valid for this database only; the file format is in
+:mod:`tui_dedup.engine.cache.snapshot`). Elsewhere: where the file lives
+(:mod:`tui_dedup.engine.cache.location`); the table layout, its version and the *settings key*
+(everything that changes the stored features) in :mod:`tui_dedup.engine.cache.schema`. The rows
+themselves are read and written by :class:`tui_dedup.engine.cache.features.FeatureCache`, which
+builds on :class:`CacheDatabase`; their binary layout is in :mod:`tui_dedup.engine.cache.layout`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
+from tui_dedup.engine.cache.schema import CorruptCache, NewerCache, check_schema, settings_key
 from tui_dedup.engine.cache.snapshot import (
     Snapshot,
     new_token,
@@ -37,86 +39,15 @@ from tui_dedup.engine.cache.snapshot import (
     snapshot_name,
     write_snapshot,
 )
-from tui_dedup.engine.features import columns as _columns
 from tui_dedup.engine.features import hashes as _features
-from tui_dedup.engine.files import decode as _decode
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
 
 if TYPE_CHECKING:
     from tui_dedup.engine.features.store import FeatureStore
     from tui_dedup.engine.model import FileEntry
 
-APP_NAME = "dedup-tui"
-ENV_CACHE_DIR = "DEDUP_TUI_CACHE_DIR"
-CACHE_FILENAME = "features.sqlite"
-#: Version of the table layout (not of the features: that is in the settings key). 2: ctime_ns
-#: and the edge digest per row, identity index without dev. 3: the row blob carries the capture
-#: evidence (engine/cache/layout.py), which rows of layout 2 lack. An older layout is rebuilt
-#: empty (its rows cannot be trusted without a ctime, nor used without the new fields), with
-#: one warning.
-SCHEMA_VERSION = 3
 #: How long to wait for another instance's write before going read-only.
 BUSY_TIMEOUT_S = 0.5
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings (
-    sid INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    feature_version INTEGER NOT NULL,
-    hash_size INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS features (
-    id INTEGER PRIMARY KEY,
-    sid INTEGER NOT NULL,
-    path BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    ctime_ns INTEGER NOT NULL,
-    dev INTEGER NOT NULL,
-    ino INTEGER NOT NULL,
-    format TEXT NOT NULL,
-    camera TEXT,
-    digest BLOB,
-    edge BLOB,
-    data BLOB NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS features_path ON features (sid, path);
-CREATE INDEX IF NOT EXISTS features_identity ON features (sid, ino);
-CREATE TABLE IF NOT EXISTS snapshots (name TEXT PRIMARY KEY, token TEXT NOT NULL);
-"""
-
-
-def default_cache_path() -> str:
-    """``$DEDUP_TUI_CACHE_DIR/features.sqlite``, else the platform's user cache dir."""
-    env = os.environ.get(ENV_CACHE_DIR, "").strip()
-    if env:
-        base = os.path.expanduser(env)
-    else:
-        import platformdirs
-
-        base = platformdirs.user_cache_dir(APP_NAME)
-    return os.path.join(base, CACHE_FILENAME)
-
-
-def resolve_cache_path(path: str | os.PathLike[str] | None) -> str:
-    """An explicit path wins (a folder means ``folder/features.sqlite``), then env, then default."""
-    if path is None:
-        return default_cache_path()
-    p = os.path.abspath(os.path.expanduser(os.fspath(path)))
-    return os.path.join(p, CACHE_FILENAME) if os.path.isdir(p) else p
-
-
-def settings_key(hash_size: int) -> str:
-    """Everything that changes stored features; rows of another key are never reused.
-
-    The feature version, the hash and decode sizes, then each feature column's parameters as
-    the column declaration states them (engine/features/columns.py), e.g.
-    ``v3;hash=8;decode=64;variants=8;methods=phash,dhash,ahash;hist=32x3,64``.
-    """
-    return (
-        f"v{_features.FEATURE_VERSION};hash={hash_size};decode={_decode.MIN_DECODE_SIDE};"
-        f"{_columns.settings_part()}"
-    )
 
 
 def _is_locked(exc: BaseException) -> bool:
@@ -137,19 +68,7 @@ def _is_corrupt(exc: BaseException) -> bool:
         return False
     if isinstance(exc, sqlite3.DatabaseError):
         return True
-    return isinstance(exc, _CorruptCache)
-
-
-class _CorruptCache(Exception):
-    """A file that is a database, but not one this version wrote."""
-
-
-class _NewerCache(Exception):
-    """A cache in a layout from a later version: not ours to read, nor to set aside."""
-
-
-class _OlderCache(Exception):
-    """A cache in a layout from an earlier version, opened where it cannot be rebuilt."""
+    return isinstance(exc, CorruptCache)
 
 
 def _uri_quote(path: str) -> str:
@@ -208,7 +127,7 @@ class CacheDatabase:
             except Exception as exc:
                 self._disconnect()
                 first = exc
-        if isinstance(first, _NewerCache):
+        if isinstance(first, NewerCache):
             self._warn(f"feature cache {self.path!r} not used: {first}")
             return
         if _is_locked(first):
@@ -254,44 +173,9 @@ class CacheDatabase:
     def _check_schema(self, *, create: bool) -> None:
         conn = self._conn
         assert conn is not None
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version == 0 and not tables and create:
-            # One transaction, so a second instance starting now sees all of it or nothing.
-            conn.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-            )
+        old = check_schema(conn, create=create)
+        if old is None:
             return
-        if version > SCHEMA_VERSION:
-            # A newer dedup-tui owns this file: leave it alone rather than fight over it.
-            raise _NewerCache(f"written by a newer dedup-tui (layout {version})")
-        if 0 < version < SCHEMA_VERSION and {"settings", "features"} <= tables:
-            if not create:
-                raise _OlderCache(f"written by an older dedup-tui (layout {version})")
-            self._rebuild(version)
-            return
-        if version != SCHEMA_VERSION or not {"settings", "features"} <= tables:
-            raise _CorruptCache(f"not a dedup-tui cache (layout {version})")
-
-    def _rebuild(self, old: int) -> None:
-        """Replace an older layout's tables with empty current ones, in one transaction (a
-        second instance doing the same meanwhile finds the new layout and leaves it)."""
-        conn = self._conn
-        assert conn is not None
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                for table in ("features", "settings", "snapshots"):
-                    conn.execute(f"DROP TABLE IF EXISTS {table}")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
         remove_snapshots(self.path)  # disowned with their table: give the space back
         self._warn(
             f"feature cache {self.path!r} was made by an older dedup-tui (layout {old}) and "

@@ -23,10 +23,10 @@ blobs with numpy straight into preallocated columns — no object per file. Only
 a temp-table join on (ino, size, mtime_ns). :meth:`put_many` is one ``executemany`` in one
 transaction.
 
-Where the parts live: opening, recovery, the schema and the settings key in
-:mod:`tui_dedup.engine.cache.db` (:class:`CacheDatabase`, which :class:`FeatureCache` extends);
-the binary row layout in :mod:`tui_dedup.engine.cache.layout`. Their public names are
-re-exported here.
+Where the parts live: opening and recovery in :mod:`tui_dedup.engine.cache.db`
+(:class:`CacheDatabase`, which :class:`FeatureCache` extends); the tables and the settings key in
+:mod:`tui_dedup.engine.cache.schema`; the file's place in :mod:`tui_dedup.engine.cache.location`;
+the binary row layout in :mod:`tui_dedup.engine.cache.layout`.
 """
 
 from __future__ import annotations
@@ -38,38 +38,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_dedup.engine.cache.db import (
-    APP_NAME,
-    BUSY_TIMEOUT_S,
-    CACHE_FILENAME,
-    ENV_CACHE_DIR,
-    SCHEMA_VERSION,
-    CacheDatabase,
-    default_cache_path,
-    resolve_cache_path,
-    settings_key,
-)
+from tui_dedup.engine.cache.db import CacheDatabase
 from tui_dedup.engine.cache.identity import COLUMNS, IdentityCheck, i64
-from tui_dedup.engine.cache.layout import FS_ENCODING, RecordColumns, pack_records, record_dtype
+from tui_dedup.engine.cache.layout import FS_ENCODING, RecordColumns, pack_records
+from tui_dedup.engine.cache.location import resolve_cache_path
 from tui_dedup.engine.cache.snapshot import remove_snapshots
 from tui_dedup.engine.features import hashes as _features
 from tui_dedup.engine.features.store import FeatureBlock, FeatureRow
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
 
-__all__ = [
-    "APP_NAME",
-    "BUSY_TIMEOUT_S",
-    "CACHE_FILENAME",
-    "ENV_CACHE_DIR",
-    "SCHEMA_VERSION",
-    "CacheStats",
-    "FeatureCache",
-    "default_cache_path",
-    "record_dtype",
-    "resolve_cache_path",
-    "settings_key",
-]
+__all__ = ["CacheStats", "FeatureCache"]
 
 #: Selected for a hit, in this order (positions: engine.cache_identity).
 _COLUMNS = COLUMNS

@@ -4,7 +4,7 @@ Layout, per row: numeric meta, then every declared feature column
 (:data:`tui_dedup.engine.features.columns.PARTS`: detail, the hashes of each method in registry
 order as (VARIANTS, words) uint64, the histograms as float32 — so a warm scan reproduces a cold
 one bit for bit — and the tile signature), all little-endian. Format, camera and digest are SQL
-columns of their own (see :mod:`tui_dedup.engine.cache.db`), as are ctime_ns and the edge
+columns of their own (see :mod:`tui_dedup.engine.cache.schema`), as are ctime_ns and the edge
 digest, which only the identity rules read (:mod:`tui_dedup.engine.cache.identity`). Paths are
 stored as the bytes of ``os.fsencode`` (:data:`FS_ENCODING`, ``surrogateescape``) so every POSIX
 file name round-trips.

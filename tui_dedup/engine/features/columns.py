@@ -12,7 +12,7 @@ key, e.g. ``key="hist=hsv16x3"``); (3) ``engine/registry.py`` gets one ``Method(
 another stage needs no method). Nothing else changes: the scan computes it (:func:`extract`),
 the store, its blocks and rows carry it in ``features["hist_hsv"]``, the cache blob grows a
 field (``engine/cache/layout.py``), the snapshot an array (``engine/cache/snapshot.py``), the
-settings key its parameters (``engine/cache/db.py``: rows cached before the change are never
+settings key its parameters (``engine/cache/schema.py``: rows cached before the change are never
 mixed in, so the first scan after it decodes every file once), the remembered-match key reads
 it when it is the method (``engine/cache/matches.py``), and matching, the apply-time re-check
 and the pair scores find it as ``store.features["hist_hsv"]`` (``hist_matrix`` in
@@ -29,7 +29,7 @@ Byte layout: the cache blob is the image metadata (engine/cache/layout.py) follo
 columns in :data:`COLUMNS` order, each as its ``stored`` dtype (little-endian); the hashes
 column is one field per hash method, in registry order. This order and these dtypes are what
 caches written so far hold: reordering them, or changing a dtype, needs a new cache layout
-(``SCHEMA_VERSION`` in engine/cache/db.py), or at least a new settings key.
+(``SCHEMA_VERSION`` in engine/cache/schema.py), or at least a new settings key.
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ def extract(
 
 
 def settings_part() -> str:
-    """The columns' parameters for the settings key (engine/cache/db.py), e.g.
+    """The columns' parameters for the settings key (engine/cache/schema.py), e.g.
     ``variants=8;methods=phash,dhash,ahash;hist=32x3,64``."""
     labels: dict[str, list[str]] = {}
     for col in COLUMNS:

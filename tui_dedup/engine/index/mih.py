@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from tui_dedup.engine.index.brute import brute_force_pairs
 from tui_dedup.engine.index.hamming import (
     _CELLS,
     Result,
@@ -51,7 +52,6 @@ from tui_dedup.engine.index.hamming import (
     _radii,
     _run,
     _used_bits,
-    brute_force_pairs,
 )
 from tui_dedup.engine.index.mih_plan import _plan, _variant_plan
 

@@ -36,18 +36,17 @@ from typing import Any
 
 import numpy as np
 
+from tui_dedup.engine.index.brute import _brute_candidates, brute_force_pairs
 from tui_dedup.engine.index.hamming import (
     DIHEDRAL_INVERSE,
     Cancelled,
     Result,
-    _brute_candidates,
     _concat,
     _empty,
     _finish,
     _prepare,
     _radii,
     _used_bits,
-    brute_force_pairs,
 )
 from tui_dedup.engine.index.mih import _plain_candidates, _variant_candidates, mih_pairs
 from tui_dedup.engine.index.mih_plan import _COST_BRUTE, _COST_MIH_FIXED, _plan, _variant_plan

@@ -19,8 +19,9 @@ Order of evidence, cheapest first (each pair stops at the first that decides):
    keeps the coarse layout only; anything else is ``different`` and dropped;
 6. pictures of different shapes: the crop check (engine/matching/verify.py).
 
-Thresholds come from the tune half of benchmarks/library and benchmarks/accuracy (figures in
-benchmarks/RESULTS.md).
+The thresholds, and how one pixel comparison is judged by them, are in
+engine/verdicts/rules.py; they come from the tune half of benchmarks/library and
+benchmarks/accuracy (figures in benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -40,8 +40,9 @@ from tui_dedup.engine.matching.verify import verify_pairs
 from tui_dedup.engine.memory import opencv_threads
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.verdicts import cheap, pixels
-from tui_dedup.engine.verdicts.evidence import CELL_GRID, blank
+from tui_dedup.engine.verdicts.evidence import blank
 from tui_dedup.engine.verdicts.kinds import Kind
+from tui_dedup.engine.verdicts.rules import Strictness, VerdictOptions, bad_cells, judge
 
 Progress = Callable[[int, int], None]
 #: Mean grey level (0–255) below which a low-information picture counts as dark and sparse.
@@ -56,38 +57,6 @@ class Remembered(Protocol):
     def recall(self, keys: list[bytes]) -> dict[bytes, tuple[int, np.ndarray]]: ...
 
     def keep(self, items: list[tuple[bytes, int, np.ndarray]]) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class VerdictOptions:
-    """Acceptance rules (tuned on the tune halves; see the module docstring)."""
-
-    # Of 256 bits: a copy on the hash alone, for colour pictures with structure. Grey pictures
-    # always get the pixel check: two bank statements of one layout sit 12–22 bits apart.
-    pdq_sure: int = 8
-    pdq_sure_turned: int = 6  # ... when a rotation or mirror was needed
-    # A whole-picture copy (not a crop, not an edit) is never further than this (tune halves:
-    # re-encoded copies ≤ 62 bits); a burst frame against a sibling's copy reached 78–104.
-    pdq_copy_max: int = 64
-    info_sure: float = 3.0  # least information score for the hash alone to decide
-    chroma_max: float = 10.0  # a*b* units: a larger colour change is another picture
-    pdq_layout: int = 48  # ... judged when the 256-bit hashes say the layouts line up
-    fine_copy: float = 0.80  # fine-detail correlation of a copy
-    cell_copy: float = 0.55  # ... of each cell holding detail
-    cell_energy: float = 1.0 / 64  # a cell with less than this share of the detail is not judged
-    edit_cells: int = 2  # most cells an edit may change (of CELL_GRID²)
-    coarse_similar: float = 0.85  # coarse layout correlation of a similar shot
-    coarse_copy: float = 0.9  # ... of a copy (brightness and contrast do not move it)
-    min8_strict: float = 0.9  # grey pictures with structure: the worst 8×8 cell of a copy
-    # ... and their worst 12-px window (difference over detail energy): copies of a statement
-    # (JPEG q60, half size, blur) ≤ 0.01; another month's statement of one layout ~1.2.
-    local_strict: float = 0.35
-    min8_dark: float = 0.5  # dark sparse pictures: the worst 8×8 cell of a copy
-    register_coarse: float = 0.5  # below this coarse agreement no registration is tried
-    crop_check_coarse: float = 0.8  # ... and no dense crop check for pictures of one shape
-    fine_registered: float = 0.8  # detail correlation of a registered copy (a crop; σ 2–6)
-    crop_kept: float = 0.97  # a registered copy keeping less than this is "cropped"
-    cache_images: int = 256  # working images kept while confirming (~0.2 MB each)
 
 
 def confirm(
@@ -269,7 +238,7 @@ def _pixel_check(
                     strict=bool(np.isnan(ev["chroma"][k]) and ev["info"][k] >= opts.info_sure),
                     dark=bool(ev["info"][k] < opts.info_sure and dim[k]),
                 )
-                return k, *_judge(a, apply_transform(b, int(pairs.transform[k])), opts, how)
+                return k, *judge(a, apply_transform(b, int(pairs.transform[k])), opts, how)
 
             for k, verdict, res, crop_check in pool.map(one, batch):
                 if crop_check:  # no keypoints to register: the crop check may still accept
@@ -277,7 +246,7 @@ def _pixel_check(
                 if res is not None:
                     ev["fine"][k] = res.fine
                     ev["coarse"][k] = res.coarse
-                    ev["cells"][k] = _bad_cells(res, opts)
+                    ev["cells"][k] = bad_cells(res, opts)
                     if res.registered:
                         ev["kept"][k] = res.kept
                 if verdict is Kind.REENCODED and ev["pdq"][k] > opts.pdq_copy_max:
@@ -308,86 +277,6 @@ def _dim(store: FeatureStore, pairs: Pairs) -> np.ndarray:
 
 def res_is_identical(res: pixels.Aligned | None) -> bool:
     return res is not None and res.fine >= 0.999
-
-
-def _bad_cells(res: pixels.Aligned, opts: VerdictOptions) -> int:
-    judged = res.cell_energy >= opts.cell_energy
-    bad = judged & (res.cell_fine < opts.cell_copy)
-    return int(sum(1 << c for c in np.flatnonzero(bad)))
-
-
-@dataclass(frozen=True, slots=True)
-class Strictness:
-    """How a pair's pictures are judged, from their cheap evidence.
-
-    ``strict``: grey pictures with structure (documents, scans, line art): every 8×8 cell with
-    detail must agree, and no "edit" is allowed (a changed amount is another statement).
-    ``dark``: low-information pictures (night skies): their few details must agree in place.
-    """
-
-    strict: bool = False
-    dark: bool = False
-
-
-def _decide(res: pixels.Aligned, opts: VerdictOptions, how: Strictness) -> Kind:
-    """A copy kind, or SIMILAR / DIFFERENT, for one aligned comparison."""
-    bad = _bad_cells(res, opts)
-    nbad = bin(bad).count("1")
-    fine = opts.fine_registered if res.registered else opts.fine_copy
-    if 0 < nbad <= opts.edit_cells and not how.strict and not how.dark:
-        # An edit: everything outside the changed cells agrees, in detail (flat cells agree by
-        # having none) and in layout (a logo on a flat wallpaper moves the whole picture's).
-        good = np.array([not (bad >> c & 1) for c in range(CELL_GRID * CELL_GRID)])
-        judged = res.cell_energy >= opts.cell_energy
-        if (res.cell_fine[good & judged] >= fine).all() and (
-            pixels.coarse_outside(res, bad) >= opts.coarse_copy
-        ):
-            return Kind.EDITED
-    if res.coarse < opts.coarse_copy:  # another layout of tones: a dark vs a light variant
-        return (
-            Kind.SIMILAR if res.coarse >= opts.coarse_similar and not how.strict else Kind.DIFFERENT
-        )
-    floor8 = opts.min8_strict if how.strict else opts.min8_dark if how.dark else -1.0
-    local_ok = not how.strict or res.local_worst <= opts.local_strict
-    if nbad == 0 and res.fine >= fine and res.fine_min8 >= floor8 and local_ok:
-        return Kind.REENCODED
-    if how.strict or how.dark:
-        return Kind.DIFFERENT
-    return Kind.SIMILAR if res.coarse >= opts.coarse_similar else Kind.DIFFERENT
-
-
-def _judge(
-    a: np.ndarray, b: np.ndarray, opts: VerdictOptions, how: Strictness
-) -> tuple[Kind, pixels.Aligned | None, bool]:
-    """The verdict of two working images (b turned), the comparison that decided it, and
-    whether the crop check (engine/matching/verify.py) may still turn it into a crop.
-
-    Pictures of one shape are compared as they lie; when that fails but their layout agrees,
-    or when their shapes differ, one is placed on the other by keypoints. A registered match
-    is a crop only when one picture lies wholly inside the other: two frames that each reach
-    past the other's edge were shot from a moved camera (a burst, a stereo pair).
-    """
-    res = None
-    verdict = Kind.DIFFERENT
-    if pixels.same_aspect(a, b):
-        res = pixels.compare(a, b)
-        verdict = _decide(res, opts, how)
-        if verdict in (Kind.REENCODED, Kind.EDITED) or res.coarse < opts.register_coarse:
-            return verdict, res, False
-    reg = pixels.register(a, b)
-    if reg is None:  # too few keypoints (a smooth picture): the dense check may place one in
-        # the other, when their layouts agree or their shapes differ; it is no evidence for
-        # night skies and documents
-        hopeful = res is None or res.coarse >= opts.crop_check_coarse
-        return verdict, res, hopeful and not (how.dark or how.strict)
-    found = _decide(reg, opts, how)
-    if found in (Kind.REENCODED, Kind.EDITED):
-        if not reg.contained:
-            return (Kind.DIFFERENT if how.strict or how.dark else Kind.SIMILAR), reg, False
-        return (Kind.CROPPED if reg.kept < opts.crop_kept else found), reg, False
-    if res is None:
-        return found, reg, False
-    return verdict, res, False
 
 
 def _crop_check(

@@ -20,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Header, Label
 from textual.worker import Worker, get_current_worker
 
-from tui_dedup.engine.scan import ScanProgress, ScanResult
+from tui_dedup.engine.scan import ScanResult
+from tui_dedup.engine.scan_progress import ScanProgress
 from tui_dedup.review.pipeline import scan_library
 from tui_dedup.tui.gc_policy import FullCollectionsPaused
 from tui_dedup.tui.host import host_of

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui_dedup.engine.scan import STAGES, ScanProgress
+from tui_dedup.engine.scan_progress import STAGES, ScanProgress
 from tui_dedup.tui.widgets.cells import cell_width, printable, shorten_middle
 from tui_dedup.tui.widgets.status import ascii_only
 
