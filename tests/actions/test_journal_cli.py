@@ -30,6 +30,7 @@ def test_undo_all_and_refusal_to_overwrite_something_new(photos):
     before = snapshot(root)
     apply_plan(build_plan([group], {group[1].path}, "move"), journal=Journal())
     apply_plan(build_plan([group], {group[2].path}, "move"), journal=Journal())
+    os.makedirs(os.path.dirname(group[2].path), exist_ok=True)  # the batch removed it, emptied
     with open(group[2].path, "w") as f:
         f.write("a new file the user saved here since")
     report = undo_all()

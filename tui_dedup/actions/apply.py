@@ -26,6 +26,7 @@ from . import records as R
 from . import safefs
 from .apply_checks import Seen, check_plan, check_step_shape, planned_ident, same_file
 from .copying import copy_verified, temp_name
+from .empty_folders import Watch, after_batch, after_dry_run
 from .fsops import CrossDevice, unique_name
 from .journal import Journal
 from .kinds import kind
@@ -49,6 +50,7 @@ class ApplyReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     bytes_freed: int = 0
+    folders_removed: list[str] = field(default_factory=list)  # emptied by the batch, journaled
 
     @property
     def ok(self) -> bool:
@@ -61,6 +63,9 @@ class ApplyReport:
             f"skipped {len(self.skipped)}; errors {len(self.errors)}"
             + (f"; batch {self.batch}" if self.batch else "")
         ]
+        if self.folders_removed:
+            verb = "would remove" if self.dry_run else "removed"
+            out[0] += f"; {verb} {len(self.folders_removed)} emptied folder(s)"
         out += [f"skipped {p!r}: {r}" for p, r in self.skipped]
         out += [f"error {p!r}: {r}" for p, r in self.errors]
         out += self.notes
@@ -287,7 +292,8 @@ def apply_plan(
     ``dry_run`` performs every check (digests and re-matching included) and reports what would
     be done, without touching a file or the journal. Raises :class:`~.locks.TreeBusy` when
     another process is changing files in one of the trees, JournalBusy/JournalError when the
-    journal cannot be used.
+    journal cannot be used. Folders the batch empties go after it, unless the plan says to
+    keep them (``plan.remove_emptied_folders``; :mod:`~.empty_folders`).
     """
     r = _Runner(plan, journal, dry_run, checkpoint)
     problems = check_plan(plan, None if dry_run and plan.irreversible else confirm)
@@ -304,7 +310,7 @@ def apply_plan(
     rechecked = _rechecked(plan, cache_path)
     if dry_run:
         r.link_targets = active_symlink_targets(journal)
-        return _run(r, plan, rechecked, on_progress)
+        return after_dry_run(plan, _run(r, plan, rechecked, on_progress))
     roots = [x.real for x in plan.roots]
     command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))
     with tree_lock(roots, plan.move_to, command=command) as lock, journal.locked():
@@ -326,8 +332,9 @@ def apply_plan(
                 folder=r.folder,
             )
         )
-        _run(r, plan, rechecked, on_progress)
-        rep = r.report
+        watch = Watch.of(plan)  # the folders the batch may empty, as they are before it
+        rep = _run(r, plan, rechecked, on_progress)
+        after_batch(r, plan, watch, lambda: journal.batch_records(r.batch))
         r.log(R.End(r.batch, len(rep.done), len(rep.skipped), len(rep.errors), rep.bytes_freed))
     return r.report
 

@@ -82,6 +82,9 @@ def check_plan(plan: Plan, confirm: str | None) -> list[str]:
             MatchSpec.from_dict(plan.spec)
         except (ValueError, TypeError, KeyError) as e:
             problems.append(f"the plan's match settings are not valid: {e}")
+    for f in plan.emptied_folders:  # shown to the person who confirms: only what could go
+        if not any(safefs.inside(f, r.real) and f != r.real for r in plan.roots):
+            problems.append(f"the plan lists a folder to remove outside its scanned folders: {f!r}")
     for k in plan.keep_in:
         if not os.path.isabs(k):
             problems.append(f"keep-in folder {k!r} is not an absolute path")

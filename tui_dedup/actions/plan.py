@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..engine.model import FileEntry
 from . import safefs
+from .empty_folders import predict
 from .fsops import device_of
 from .kinds import ACTIONS, kind
 from .paths import (
@@ -53,6 +54,10 @@ class Plan:
     keep_in: list[str] = field(default_factory=list)
     confirm_word: str | None = None
     created: float = 0.0
+    #: Remove the folders the batch leaves empty (undo recreates them); off: leave them.
+    remove_emptied_folders: bool = True
+    #: The folders it would leave empty, as seen when planning (apply decides again).
+    emptied_folders: list[str] = field(default_factory=list)
     version: int = PLAN_VERSION
     mac: str | None = None  # keyed digest: tells apply whether the file was edited
     edited: bool = False  # read from a file whose signature is not this user's (not saved)
@@ -109,6 +114,7 @@ class Plan:
                 f"{len(self.copies)} file(s) go to another filesystem: they will be copied, "
                 "verified (size + BLAKE2b), and only then removed."
             )
+        lines += self._describe_folders()
         if any(s.dest and BATCH_FOLDER in s.dest for s in self.steps):
             lines.append(f"{BATCH_FOLDER} is a new folder named by the date, time and batch id.")
         for r in self.refused:
@@ -121,17 +127,29 @@ class Plan:
             lines.append("Everything here can be undone (dedup-tui undo).")
         return lines
 
+    def _describe_folders(self) -> list[str]:
+        n = len(self.emptied_folders)
+        if not n:
+            return []
+        if not self.remove_emptied_folders:
+            return [f"{n} folder(s) left empty by this stay in place (--keep-empty-folders)."]
+        again = "" if self.irreversible else " (undo recreates them)"
+        head = f"{n} folder(s) left empty by this will be removed{again}:"
+        return [head, *(f"  remove folder {f!r}" for f in self.emptied_folders)]
+
 
 def _describe_step(s: Step) -> str:
     return kind(s.action).describe(s)
 
 
 def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
+    """``248.9 kB``: decimal units as Linux file managers show them, the one spelling the
+    plans, the dialogs and the status bar use (the table's cells have their own, shorter)."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
-    return f"{n:.1f} GB"
+    return f"{n:.1f} TB"
 
 
 def build_plan(
@@ -144,6 +162,7 @@ def build_plan(
     allow_delete: bool = False,
     spec: dict | None = None,
     digest_of: Callable[[FileEntry], str | None] | None = None,
+    remove_emptied_folders: bool = True,
 ) -> Plan:
     """Plan ``action`` for every marked file; read-only.
 
@@ -154,6 +173,8 @@ def build_plan(
     without a same-device keeper is refused with a message in ``plan.refused``, never acted on.
     ``spec`` is what the pairs were matched with (apply re-checks each pair against it);
     ``digest_of`` may supply known content digests (else they are read from disk).
+    ``remove_emptied_folders``: apply removes the folders the batch leaves empty (a folder
+    that holds anything else, hidden files included, stays; undo recreates them).
     """
     if action not in ACTIONS:
         raise PlanError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
@@ -259,6 +280,8 @@ def build_plan(
         keep_in=keep_in,
         confirm_word=CONFIRM_WORD if how.irreversible else None,
         created=time.time(),
+        remove_emptied_folders=remove_emptied_folders,
+        emptied_folders=predict(steps, roots, move_to, keep_in),
     )
 
 

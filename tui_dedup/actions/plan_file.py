@@ -122,6 +122,9 @@ def plan_from_dict(d: Any) -> Plan:
     if not all(isinstance(k, str) for k in keep_in):
         raise PlanError("plan: 'keep_in' must list folders")
     refused = _need(d, "refused", list, "plan")
+    emptied = _opt(d, "emptied_folders", list, "plan") or []
+    if not all(isinstance(f, str) for f in emptied):
+        raise PlanError("plan: 'emptied_folders' must list folders")
     plan = Plan(
         action=action,
         steps=steps,
@@ -132,6 +135,9 @@ def plan_from_dict(d: Any) -> Plan:
         keep_in=list(keep_in),
         confirm_word=_opt(d, "confirm_word", str, "plan"),
         created=float(_opt(d, "created", (int, float), "plan") or 0.0),
+        # A plan file from before this setting existed: its batch leaves folders in place.
+        remove_emptied_folders=bool(_opt(d, "remove_emptied_folders", bool, "plan")),
+        emptied_folders=list(emptied),
         version=PLAN_VERSION,
         mac=_opt(d, "mac", str, "plan"),
     )

@@ -10,8 +10,11 @@ Batches written by the release before this one (journal version 1: flat quaranti
 ``dev``/``ino`` in move intents) parse into the same classes; their missing fields are ``None``.
 
 Kinds (``rec``): ``batch`` starts a batch; per operation ``intent`` → (``tmp`` →) ``copying``
-→ ``copied`` → ``done`` | ``failed``; ``skip`` per file left alone; ``end``. Undo writes
+→ ``copied`` → ``done`` | ``failed``; ``skip`` per file left alone; after the files, per folder
+the batch emptied ``rmdir`` → ``done`` | ``failed`` (version 3); ``end``. Undo writes
 ``undo-intent``, ``undo-tmp``, ``undone`` per operation and one ``undo`` per run.
+
+Version 3 only adds ``rmdir``: a version 2 batch has none, and its undo is what it was.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-JOURNAL_VERSION = 2
+JOURNAL_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,22 @@ class Intent(Record):
     moved_by: int | None = None  # links: the op that moved the original to the quarantine
     fallback: bool | None = None
     time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveFolder(Record):
+    """About to remove ``path``, a folder this batch emptied (then ``done`` or ``failed`` with
+    the same ``op``). Its mode, times and owner are those from before the batch, so undo can
+    recreate it as it was before putting files back into it."""
+
+    rec: ClassVar[str] = "rmdir"
+    op: int
+    path: str
+    mode: int  # permission bits, setgid/sticky included (stat.S_IMODE)
+    mtime_ns: int | None = None
+    atime_ns: int | None = None
+    uid: int | None = None
+    gid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +169,7 @@ KINDS: dict[str, type[Record]] = {
     for c in (
         BatchStart,
         Intent,
+        RemoveFolder,
         TempName,
         Copying,
         Copied,

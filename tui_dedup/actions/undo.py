@@ -18,6 +18,10 @@ The rules that keep it from ever destroying anything:
   folder swapped for a symlink since is refused, never restored into.
 - A copy back across filesystems journals its temporary name first; a killed undo's temporary
   file is removed by the next run. Owner, mode, times and xattrs travel with the copy.
+- Folders the batch removed because it had emptied them come back first, parents before
+  children, with their journaled mode and owner (:mod:`~tui_dedup.actions.empty_folders`);
+  then the files; then the folders get their times back. The batch's own quarantine folders
+  go once they are empty.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 from . import records as R
 from . import safefs
 from .copying import copy_verified, temp_name
+from .empty_folders import listed, prune_batch_folders, recreate, restore_times
 from .fsops import CrossDevice
 from .journal import BatchInfo, Journal
 from .kinds import for_operation
@@ -45,6 +50,7 @@ class UndoReport:
 
     batches: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)  # recreated: the batch had removed them
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -55,7 +61,11 @@ class UndoReport:
 
     def lines(self) -> list[str]:
         verb = "would restore" if self.dry_run else "restored"
-        head = f"{verb} {len(self.restored)} file(s) from batch(es) {', '.join(self.batches)}"
+        head = f"{verb} {len(self.restored)} file(s)"
+        if self.folders:
+            head += f" and {'would recreate' if self.dry_run else 'recreated'}"
+            head += f" {len(self.folders)} folder(s)"
+        head += f" from batch(es) {', '.join(self.batches)}"
         return [head if self.batches else "nothing to undo", *self.problems, *self.notes]
 
 
@@ -204,6 +214,11 @@ class _Undo:
         records = self.journal.batch_records(self.batch)
         ops = _ops(records)
         problems: list[str] = []
+        folders = recreate(self, records)  # before any file goes back into them
+        paths = [f.path for f in folders]
+        self.report.folders += paths
+        verb = "would recreate" if self.dry else "recreated"
+        self.notes += listed(f"{verb} a folder the batch had emptied and removed:", paths)
         for k in sorted(ops, reverse=True):
             op = ops[k]
             if k in self.handled or op.undone:
@@ -230,6 +245,8 @@ class _Undo:
             self.log(R.Undone(self.batch, k))
             if owner is not None and owner.restores():
                 self.report.restored.append(op.intent.src)
+        if not self.dry:
+            restore_times(folders)
         self.log(R.UndoRun(self.batch, not problems, problems))
         self.report.problems += problems
 
@@ -268,20 +285,8 @@ def undo_batch(journal: Journal, batch: str, report: UndoReport) -> None:
     report.batches.append(batch)
     u = _Undo(journal, batch, report.dry_run, report)
     u.run()
-    if not report.dry_run:
-        _prune_move_to(journal, batch)
-
-
-def _prune_move_to(journal: Journal, batch: str) -> None:
-    """The batch's own folder inside a ``--move-to`` destination goes once it is empty."""
-    start = next((r for r in journal.batch_records(batch) if isinstance(r, R.BatchStart)), None)
-    if start is None or not start.move_to or not start.folder:
-        return
-    top = os.path.join(start.move_to, start.folder)
-    for d, dirs, _files in sorted(os.walk(top, topdown=False), reverse=False):
-        del dirs
-        if safefs.inside(d, top):
-            safefs.rmdir_if_empty(d)
+    if not report.dry_run:  # the batch's own folders (quarantine, --move-to) once empty
+        prune_batch_folders(journal.batch_records(batch))
 
 
 def _pending(journal: Journal) -> list[BatchInfo]:
