@@ -15,6 +15,7 @@ import re
 import shlex
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,8 +202,104 @@ def test_odd_terminal_over_ssh(ssh_server, tmux, demo_dir, tmp_path):
     tmux.wait_for(HEADER, REVIEW_TIMEOUT)
     _, _, marked = wait_status(tmux, lambda p, g, m: p > 1, "some pairs")
     assert marked == 0
-    # Not checked here: LANG=C should switch the status bar to ASCII (" | "), but Python's
-    # locale coercion (PEP 538) sets LC_CTYPE=C.UTF-8 first, so the app never sees LANG=C.
+    # LANG=C: every glyph on screen is ASCII but the pictures' half-blocks, in the review, the
+    # full-screen compare and a dialog (the demo's file names are ASCII)
+    for keys, shown in (((), "pairs"), (("Enter",), "Flip A/B"), (("Escape", "?"), "Keys")):
+        tmux.send(*keys)
+        tmux.wait_for(shown, 10)
+        time.sleep(0.5)  # the pictures follow once keys pause
+        foreign = {ch for ch in tmux.screen() if not ch.isascii() and ch != "▀"}
+        assert not foreign, (keys, sorted(foreign), tmux.framed())
+    tmux.send("Escape")  # the help
+    tmux.wait_for("Flip A/B", 10)
+    tmux.send("Escape")  # the compare
+    tmux.wait_for(HEADER, 10)
 
     assert quit_app(tmux) == 0, tmux.framed()
     assert tree_digests(demo_dir) == before
+
+
+# The group view's lines: "Group 1: 4 files, copies take 1.5 MB", then "    keep PATH ..." and
+# "  ✓ copy PATH ..." (✓: marked). Names end at the first image extension (sizes follow).
+IMAGE_NAME = r"(.+?\.(?:jpe?g|png|webp|bmp|tiff?|gif|heic))"
+MEMBER = re.compile(rf"^\s*(✓)?\s*(keep|copy) {IMAGE_NAME}", re.I)
+
+
+def moved_files(dest: Path) -> dict[str, str]:
+    """The files in a --move-to folder, without ours (its lock, its destination marker)."""
+    return {k: v for k, v in tree_digests(dest).items() if not k.startswith(".dedup-tui")}
+
+
+def shown_name(text: str) -> tuple[str, str]:
+    """A path the way a cell shows it, as (head, tail) around a shortening "…"."""
+    head, _, tail = text.rpartition("…") if "…" in text else ("", "", text)
+    return head, tail
+
+
+def test_move_to_from_the_group_view_over_ssh(ssh_server, tmux, demo_dir, tmp_path):
+    """Issue #16's proof for item 9: launched with ``--move-to DEST``, a copy marked in the
+    group view goes to DEST (the dialog says so), with the preview naming the row's two files
+    all along; undo brings it back."""
+    dest = tmp_path / "other disk"
+    before = tree_digests(demo_dir)
+    env = app_env(tmp_path, TERM="xterm-256color", LANG="C.UTF-8")
+    args = ["--preview", "halfblock", "--no-cache", "--move-to", str(dest), str(demo_dir)]
+    tmux.start([*ssh_server.ssh_argv(), remote_command(tmp_path, env, args)], 100, 30)
+    tmux.wait_for("dedup-tui", FIRST_DRAW_TIMEOUT)
+    tmux.wait_for(HEADER, REVIEW_TIMEOUT)
+    n_pairs, _, _ = wait_status(tmux, lambda p, g, m: p > 1, "some pairs", REVIEW_TIMEOUT)
+
+    # Group view (g), the first copy under the first keeper (j), mark it (space).
+    tmux.send("g")
+    tmux.wait_for(re.compile(r"Group 1: \d+ files"), STEP_TIMEOUT)
+    tmux.send("j")
+    tmux.send("Space")
+    wait_status(tmux, lambda p, g, m: m == 1, "1 marked")
+    lines = tmux.lines()
+    at = next((k for k, line in enumerate(lines) if (m := MEMBER.match(line)) and m[1]), None)
+    assert at is not None, f"no marked line in the group view\n{tmux.framed()}"
+    marked = MEMBER.match(lines[at])
+    assert marked is not None and marked[2] == "copy", f"marked a keeper\n{tmux.framed()}"
+    keeper = next(
+        m for line in reversed(lines[:at]) if (m := MEMBER.match(line)) and m[2] == "keep"
+    )
+    marked_path, keeper_path = marked[3].strip(), keeper[3].strip()
+
+    # The preview names the row's two files: the keeper as A, the marked copy as B.
+    screen = tmux.screen()
+    for side, path in (("A", keeper_path), ("B", marked_path)):
+        _, tail = shown_name(path)
+        name = tail.rsplit("/", 1)[-1]
+        assert re.search(rf"\b{side} {re.escape(name)}", screen), (
+            f"the preview does not show {side} {name!r}\n{tmux.framed()}"
+        )
+
+    # Move: the dialog says where the file goes; nothing moves before y.
+    tmux.send("m")
+    tmux.wait_for(CONFIRM_MOVE, STEP_TIMEOUT)
+    assert "(--move-to)" in tmux.screen(), f"the dialog does not say where\n{tmux.framed()}"
+    assert not dest.exists() or moved_files(dest) == {}, "moved before confirming"
+    tmux.send("y")
+    tmux.wait_for("done: 1 file(s)", STEP_TIMEOUT)
+    wait_status(tmux, lambda p, g, m: p < n_pairs and m == 0, f"fewer than {n_pairs} pairs")
+
+    # On disk: the marked file, intact, in DEST/<batch>/<library name>/<its path>.
+    now = tree_digests(demo_dir, skip=".dedup-tui")
+    (rel,) = sorted(set(before) - set(now))
+    head, tail = shown_name(marked_path)
+    assert rel.endswith(tail) and rel.startswith(head), f"moved {rel!r}, marked {marked_path!r}"
+    (moved, digest), *more = moved_files(dest).items()
+    assert not more and digest == before[rel], f"{dest} holds {moved!r} and {more}"
+    batch, root_name, inside = moved.split("/", 2)
+    assert " move " in batch and root_name == demo_dir.name and inside == rel
+    assert not (demo_dir / QUARANTINE).exists(), "the library's own quarantine was used"
+
+    # Undo: back in its place, gone from DEST, the pairs back.
+    tmux.send("u")
+    tmux.wait_for("Undo the last batch", STEP_TIMEOUT)
+    tmux.send("y")
+    tmux.wait_for("restored 1 file(s)", STEP_TIMEOUT)
+    wait_status(tmux, lambda p, g, m: p == n_pairs, f"{n_pairs} pairs again")
+    assert tree_digests(demo_dir, skip=".dedup-tui") == before
+    assert moved_files(dest) == {}
+    assert quit_app(tmux) == 0, tmux.framed()

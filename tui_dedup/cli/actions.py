@@ -17,7 +17,7 @@ from tui_dedup.cli.exits import EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from tui_dedup.cli.options import UsageError, _Parser, add_scan_options
 
 if TYPE_CHECKING:
-    from tui_dedup.review.export import Result
+    from tui_dedup.review.result import Result
 
 
 def _rules(text: str) -> tuple[str, ...]:
@@ -71,7 +71,7 @@ def _rules_epilog() -> str:
 
 def add_action_options(p: argparse.ArgumentParser) -> None:
     from tui_dedup.actions.kinds import ACTIONS
-    from tui_dedup.cli.options import destination_folder, reference_folder
+    from tui_dedup.cli.folder_options import add_folder_options
     from tui_dedup.review.keepers import DEFAULT_RULES
 
     p.formatter_class = _KeeperHelpFormatter
@@ -94,27 +94,19 @@ def add_action_options(p: argparse.ArgumentParser) -> None:
         help="what to do with marked files (default: move to the quarantine "
         "folder .dedup-tui/duplicates/ in each root)",
     )
-    g.add_argument(
-        "--move-to",
-        type=destination_folder,
-        default=None,
-        metavar="DIR",
-        help="quarantine folder instead of <root>/.dedup-tui/duplicates/ (files go to "
-        "DIR/<date time action batch>/<root name>/<relative path>; another disk means copy + "
-        "verify; a DIR holding a scanned folder is refused)",
-    )
-    g.add_argument(
-        "--keep-in",
-        type=reference_folder,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="reference folder: its files are preferred as keepers, never touched",
-    )
+    add_folder_options(g)
     g.add_argument(
         "--allow-delete",
         action="store_true",
         help="allow --action delete (permanent; asks you to type DELETE)",
+    )
+    g.add_argument(
+        "--keep-empty-folders",
+        action="store_true",
+        help="leave in place the folders a batch empties (default: a folder whose last file "
+        "the batch takes away is removed, and a parent that this leaves empty; never one "
+        "holding anything else, hidden files included, nor a scanned folder; undo recreates "
+        "them)",
     )
     g.add_argument("--dry-run", action="store_true", help="check and print, change nothing")
 
@@ -154,27 +146,21 @@ def _plan_from_args(args, settings):
 
     if args.action == "delete" and not args.allow_delete:  # say so before a long scan
         raise UsageError("--action delete deletes files permanently; add --allow-delete")
-    if args.move_to:
-        import os
-
-        for root in settings.roots:
-            real = os.path.realpath(root)
-            if real == args.move_to or real.startswith(args.move_to.rstrip(os.sep) + os.sep):
-                raise UsageError(f"--move-to {args.move_to} contains the scanned folder {root}")
     result = run_scan(settings, show_progress=not getattr(args, "quiet", False))
     rules = args.auto_select or DEFAULT_RULES
-    marked = auto_mark(result.store, result.pairs, result.groups, rules, args.keep_in)
+    marked = auto_mark(result.store, result.pairs, result.groups, rules, settings.keep_in)
     plan = plan_marked(
         result.store,
         result.pairs,
         marked,
         args.action,
         spec=MatchSpec.from_settings(settings).to_dict(),
-        move_to=args.move_to,
-        keep_in=args.keep_in,
+        move_to=settings.move_to,  # checked once, by settings_from_args
+        keep_in=settings.keep_in,
         allow_delete=args.allow_delete,
+        remove_emptied_folders=not getattr(args, "keep_empty_folders", False),
     )
-    return result, plan, keeper_lines(result, marked, rules, args.keep_in)
+    return result, plan, keeper_lines(result, marked, rules, settings.keep_in)
 
 
 def cmd_plan(argv: Sequence[str]) -> int:

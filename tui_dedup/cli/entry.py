@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from tui_dedup import __version__
 from tui_dedup.cli.exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from tui_dedup.cli.folder_options import add_folder_options
 from tui_dedup.cli.options import UsageError, _Parser, add_scan_options, settings_from_args
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ def _tui_parser() -> argparse.ArgumentParser:
         help="image preview protocol (default auto; env DEDUP_TUI_PREVIEW overrides auto)",
     )
     add_scan_options(p, paths_required=False)
+    # The app plans with these as `plan`/`apply` do (m moves into --move-to; --keep-in files
+    # are never marked): one definition, validated once into RunSettings.
+    add_folder_options(p.add_argument_group("where files go"))
     return p
 
 
@@ -173,7 +177,7 @@ def cmd_scan(argv: Sequence[str]) -> int:
     with open_output(args.output) as out:
         write(result, args.format, out, args.null)
     if not args.quiet:
-        from tui_dedup.review.export import summary_line
+        from tui_dedup.review.result import summary_line
 
         for e in result.errors:
             print(f"dedup-tui: {e.path!r}: {e.reason}", file=sys.stderr)

@@ -18,7 +18,16 @@ from tui_dedup.actions.plan import Plan, build_plan
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.verdicts.kinds import copies_only
-from tui_dedup.review.keepers import DEFAULT_RULES, choose_keeper, explain_keeper
+from tui_dedup.review.keepers import (
+    DEFAULT_RULES,
+    RULES,
+    choose_keeper,
+    explain_keeper,
+    resolve_chain,
+)
+
+#: The action kinds that replace a marked file with a link to the copy that stays.
+LINKS = ("hardlink", "symlink")
 
 
 class Adjacency:
@@ -45,6 +54,23 @@ def rules_first(rule: str | None) -> list[str]:
     if rule is None:
         return list(DEFAULT_RULES)
     return [rule, *[r for r in DEFAULT_RULES if r != rule]]
+
+
+def offered_rules(keep_in: Iterable[str] = ()) -> list[str]:
+    """The keeper rules a person may put in a chain, in registry order.
+
+    ``preferred-folder`` only with reference folders: without one it prefers nothing, and
+    offering it would promise a choice the run cannot make."""
+    keep = tuple(keep_in)
+    return [name for name in RULES if keep or name != "preferred-folder"]
+
+
+def rule_chain(rules: Sequence[str], keep_in: Iterable[str] = ()) -> tuple[str, ...]:
+    """The chain :func:`auto_mark` really applies for ``rules``: each rule once, the default
+    chain when none is given, ``preferred-folder`` first when reference folders exist and the
+    person did not place it. Read from the keeper module's own rule, so what a dialog shows
+    is what marks."""
+    return tuple(r.name for r in resolve_chain(list(rules), tuple(keep_in)))
 
 
 def auto_mark(
@@ -150,3 +176,76 @@ def store_digests(store: FeatureStore) -> Callable[[FileEntry], str | None]:
 
 def marked_paths(store: FeatureStore, marked: Iterable[int]) -> set[str]:
     return {store.entries[m].path for m in marked}
+
+
+def link_groups(
+    store: FeatureStore, pairs: Pairs, marked: Iterable[int], name: Callable[[int], str]
+) -> tuple[list[list[FileEntry]], list[int], list[str]]:
+    """For a link batch: each marked row with a byte-identical (``exact``) unmarked partner on
+    its own filesystem, as a two-file group (that partner first); and one line per reason for
+    the rows left out.
+
+    Why stricter than :func:`plan_groups`: a link makes two names show one file, so only a
+    file with the same bytes may become one, and a hard link cannot cross filesystems (a
+    symlink could, but then it breaks when that disk is not mounted). The planner and apply
+    check the same again, on the digests; this says why before anything is planned.
+    """
+    exact = Adjacency(pairs.take(np.flatnonzero(pairs.exact)), len(store))
+    marked_set = {int(m) for m in marked}
+    groups: list[list[FileEntry]] = []
+    rows: list[int] = []
+    not_exact: list[int] = []
+    other_fs: list[int] = []
+    for m in sorted(marked_set):
+        entry = store.entries[m]
+        stays = [int(p) for p in exact.partners(m) if int(p) not in marked_set]
+        same_fs = [p for p in stays if store.entries[p].dev == entry.dev]
+        if same_fs:
+            groups.append([store.entries[same_fs[0]], entry])
+            rows.append(m)
+        else:
+            (other_fs if stays else not_exact).append(m)
+    refused = []
+    if not_exact:
+        refused.append(
+            f"{_count_names(not_exact, name)}: no exact (byte-identical) copy stays unmarked; "
+            "a link needs the same bytes (m moves such a file instead)"
+        )
+    if other_fs:
+        refused.append(
+            f"{_count_names(other_fs, name)}: its exact copy is on another filesystem; "
+            "a link needs both on one"
+        )
+    return groups, rows, refused
+
+
+def _count_names(rows: Sequence[int], name: Callable[[int], str], limit: int = 3) -> str:
+    """``2 file(s) (a.jpg, b.jpg)`` / ``5 file(s) (a.jpg, b.jpg, c.jpg, ...)``."""
+    shown = ", ".join(name(r) for r in rows[:limit]) + (", ..." if len(rows) > limit else "")
+    return f"{len(rows)} file(s) ({shown})"
+
+
+def plan_links(
+    store: FeatureStore,
+    pairs: Pairs,
+    marked: Iterable[int],
+    action: str,
+    *,
+    spec: dict[str, Any],
+    name: Callable[[int], str],
+    **options: Any,
+) -> Plan:
+    """The plan for a link ``action`` (:data:`LINKS`) on the marked rows: only files with an
+    exact partner on their filesystem get a step (:func:`link_groups`); the others are named
+    in ``plan.refused`` with the reason, and nothing happens to them."""
+    groups, rows, refused = link_groups(store, pairs, marked, name)
+    plan = build_plan(
+        groups,
+        [store.entries[r].path for r in rows],
+        action,
+        spec=spec,
+        digest_of=store_digests(store),
+        **options,
+    )
+    plan.refused[:0] = refused
+    return plan

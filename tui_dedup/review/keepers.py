@@ -9,7 +9,7 @@ What the default chain does: it keeps the *source* a copy was derived from, firs
 signals that say which file was made from which (:mod:`.provenance` has the per-file facts),
 then by plain tie-breaks. In order (:data:`DEFAULT_RULES`):
 
-1. ``raw`` — a RAW file is always kept (a slot for when RAW files are scanned).
+1. ``raw`` — a RAW camera file is always kept (a JPEG export, a conversion lose).
 2. ``resolution`` — a copy never has more pixels than its source: the messenger copy, the
    thumbnail and the web export lose.
 3. ``camera-original`` — the file with the camera's EXIF over a stripped one; a Software tag of
@@ -115,8 +115,8 @@ RULES: dict[str, Rule] = {
     for r in (
         Rule(
             "raw",
-            "keep the RAW file (RAW files are not scanned yet)",
-            lambda e, m, k: 0 if provenance.is_raw(e) else 1,
+            "keep the RAW camera file",
+            lambda e, m, k: 0 if provenance.is_raw(e, m) else 1,
             "RAW",
         ),
         Rule(
@@ -214,7 +214,9 @@ DEFAULT_RULES: tuple[str, ...] = (
 )
 
 
-def _chain(rules: Sequence[str], keep_in: Sequence[str]) -> list[Rule]:
+def resolve_chain(rules: Sequence[str], keep_in: Sequence[str]) -> list[Rule]:
+    """The rules a chain really applies: each once, the defaults when none is given, and
+    ``preferred-folder`` first when reference folders exist and it was not placed."""
     unknown = [r for r in rules if r not in RULES]
     if unknown:
         raise ValueError(f"unknown rule(s) {', '.join(unknown)}; choose from {', '.join(RULES)}")
@@ -253,7 +255,7 @@ def choose_keeper(
 ) -> int:
     """Index in ``members`` of the file to keep; ties end with the path, so it is deterministic."""
     keep = tuple(os.path.abspath(k) for k in keep_in)
-    return _select(members, _chain(rules, keep), keep)[0]
+    return _select(members, resolve_chain(rules, keep), keep)[0]
 
 
 def explain_keeper(
@@ -266,7 +268,7 @@ def explain_keeper(
     the chain that favours the keeper over it too, if any.
     """
     keep = tuple(os.path.abspath(k) for k in keep_in)
-    chain = _chain(rules, keep)
+    chain = resolve_chain(rules, keep)
     keeper, dropped = _select(members, chain, keep)
     if not dropped:
         return keeper, "keep: the only copy"

@@ -111,23 +111,42 @@ class Proposal:
 
     marked: set[int]
     left_alone: list[int]  # indices into the groups it was given
+    #: Files it would have marked but did not: they are in a ``--keep-in`` folder.
+    protected: int = 0
 
 
 def _keeps_one(members: Sequence[int], marked: set[int]) -> bool:
     return any(m not in marked for m in members)
 
 
-def invert_marks(groups: Sequence[Group], marked: Iterable[int], scope: Iterable[int]) -> Proposal:
+#: Is this row in a ``--keep-in`` folder (never marked)?
+Protected = Callable[[int], bool]
+
+
+def _nothing_protected(row: int) -> bool:
+    return False
+
+
+def invert_marks(
+    groups: Sequence[Group],
+    marked: Iterable[int],
+    scope: Iterable[int],
+    protected: Protected = _nothing_protected,
+) -> Proposal:
     """Flip the marks of the files in ``scope`` (the shown pairs' files), group by group.
 
     A group whose flip would leave every member marked is left alone (listed), so after an
-    invert every group still has a file that stays. Files outside any group keep their mark.
+    invert every group still has a file that stays. Files outside any group keep their mark;
+    ``protected`` files (reference folders) are never marked, so they are not flipped.
     """
     now = {int(m) for m in marked}
     inside = {int(f) for f in scope}
     out, left = set(now), []
+    kept_out: set[int] = set()
     for k, g in enumerate(groups):
         flip = [m for m in g.members if m in inside]
+        kept_out.update(m for m in flip if m not in out and protected(m))
+        flip = [m for m in flip if m in out or not protected(m)]
         if not flip:
             continue
         trial = set(out)
@@ -137,7 +156,7 @@ def invert_marks(groups: Sequence[Group], marked: Iterable[int], scope: Iterable
             out = trial
         else:
             left.append(k)
-    return Proposal(out, left)
+    return Proposal(out, left, len(kept_out))
 
 
 def path_matcher(pattern: str) -> Callable[[str], bool]:
@@ -151,24 +170,39 @@ def path_matcher(pattern: str) -> Callable[[str], bool]:
 
 
 def mark_matching(
-    groups: Sequence[Group], paths: Sequence[str], marked: Iterable[int], pattern: str
+    groups: Sequence[Group],
+    paths: Sequence[str],
+    marked: Iterable[int],
+    pattern: str,
+    protected: Protected = _nothing_protected,
 ) -> Proposal:
     """Mark every grouped file whose display path matches ``pattern`` (:func:`path_matcher`).
 
     A group where that would mark its last unmarked file is left alone (listed): the pattern
-    never marks the last copy of a group.
+    never marks the last copy of a group. ``protected`` files (reference folders) are never
+    marked, only counted.
     """
     match = path_matcher(pattern)
     out, left = {int(m) for m in marked}, []
+    kept_out: set[int] = set()
     for k, g in enumerate(groups):
         hit = [m for m in g.members if m not in out and match(paths[m])]
+        kept_out.update(m for m in hit if protected(m))
+        hit = [m for m in hit if not protected(m)]
         if not hit:
             continue
         if _keeps_one(g.members, out | set(hit)):
             out.update(hit)
         else:
             left.append(k)
-    return Proposal(out, left)
+    return Proposal(out, left, len(kept_out))
+
+
+def protected_line(count: int, folders: Sequence[str]) -> list[str]:
+    """``2 file(s) in --keep-in folders left unmarked (Originals)``, or nothing."""
+    if not count:
+        return []
+    return [f"{count} file(s) in --keep-in folders left unmarked ({', '.join(folders)})"]
 
 
 def left_alone_lines(

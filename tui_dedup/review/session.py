@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,32 +18,17 @@ from tui_dedup.actions.skips import ReviewState, SkipStore
 from tui_dedup.engine.matching.group import star_groups
 from tui_dedup.engine.matching.spec import MatchSpec
 from tui_dedup.engine.model import FileEntry, Group, Pairs
-from tui_dedup.engine.registry import METHODS, PRESETS, Threshold, resolve_threshold
+from tui_dedup.engine.registry import PRESETS, Threshold, resolve_threshold
 from tui_dedup.engine.scan import ScanResult
 from tui_dedup.engine.verdicts.evidence import blank
 from tui_dedup.engine.verdicts.kinds import WORDS, Kind, copies_only, mask_of
 from tui_dedup.review import decisions
-from tui_dedup.review.export import Result
+from tui_dedup.review.keep_policy import KeepPolicy
 from tui_dedup.review.marks import BATCH, SKIP, Change, Timeline, mark_change
 from tui_dedup.review.pipeline import file_digests, match_library
+from tui_dedup.review.result import Result
 from tui_dedup.review.settings import RunSettings
-
-
-@dataclass(frozen=True, slots=True)
-class MatchOutcome:
-    """One matching run's answer, handed from the worker thread to the event loop."""
-
-    method: str
-    threshold: Threshold
-    pairs: Pairs
-    #: Verdicts from the stored evidence only: pairs needing the pixel check are still
-    #: ``unconfirmed`` and a full outcome follows.
-    quick: bool = False
-
-    def unconfirmed(self) -> int:
-        """Pairs still waiting for their verdict."""
-        kind = self.pairs.kind
-        return 0 if kind is None else int((kind == Kind.UNCONFIRMED).sum())
+from tui_dedup.review.thresholds import MatchOutcome, step_threshold, threshold_label
 
 
 def display_paths(entries: list[FileEntry], roots: list[str]) -> list[str]:
@@ -52,27 +36,6 @@ def display_paths(entries: list[FileEntry], roots: list[str]) -> list[str]:
     if len(roots) <= 1:
         return [e.relpath for e in entries]
     return [os.path.join(os.path.basename(os.path.normpath(e.root)), e.relpath) for e in entries]
-
-
-def threshold_label(method: str, th: Threshold) -> str:
-    if th.max_distance is not None:
-        return f"{method} <={th.max_distance} ({th.similarity * 100:.1f}%)"
-    return f"{method} >={th.similarity * 100:.1f}%"
-
-
-def step_threshold(method: str, hash_size: int, th: Threshold, looser: bool) -> Threshold | None:
-    """One bit looser/stricter (hash methods) or one percent (histograms); None at a limit."""
-    m = METHODS[method]
-    if m.kind == "hash":
-        assert th.max_distance is not None
-        d = th.max_distance + (1 if looser else -1)
-        if not 0 <= d <= m.bits(hash_size):
-            return None
-        return resolve_threshold(method, hash_size, max_distance=d)
-    s = round(th.similarity + (-0.01 if looser else 0.01), 4)
-    if not 0.0 <= s <= 1.0:
-        return None
-    return resolve_threshold(method, hash_size, threshold=s)
 
 
 #: Kind words as the table shows them (11 cells; "similar shot" is "similar" there).
@@ -110,6 +73,8 @@ class ReviewSession:
         self.skip_digests: list[tuple[str, str]] = []
         #: Every mark change, skip and batch of this review: what ``u`` takes back, newest first.
         self.timeline = Timeline()
+        #: The keeper rule chain auto-mark uses and the ``--keep-in`` files it never marks.
+        self.keeping = KeepPolicy(self.entries, settings.keep_in)
 
     @property
     def n_files(self) -> int:
@@ -282,10 +247,23 @@ class ReviewSession:
         """What ``action`` would do to the marked files; read-only (runs in a worker thread).
 
         Apply re-checks every pair against the method and threshold they were matched with.
+        Files go to ``--move-to`` when given, ``--keep-in`` files are refused (the planner's
+        own check too), and a link only for a file with an exact copy on its filesystem.
         """
         spec = MatchSpec.of(self.method, self.threshold, self.store.hash_size, self.settings.match)
+        where = {"move_to": self.settings.move_to, "keep_in": self.settings.keep_in}
+        if action in decisions.LINKS:
+            return decisions.plan_links(
+                self.store,
+                self.pairs,
+                marked_rows,
+                action,
+                spec=spec.to_dict(),
+                name=self.paths.__getitem__,
+                **where,
+            )
         return decisions.plan_marked(
-            self.store, self.pairs, marked_rows, action, spec=spec.to_dict()
+            self.store, self.pairs, marked_rows, action, spec=spec.to_dict(), **where
         )
 
     def batch_applied(self, removed: list[str], batch: str | None) -> list[int]:
@@ -333,7 +311,8 @@ class ReviewSession:
         (files no longer scanned are left out)."""
         self.skip_digests = list(state.skips)
         rows = self.row_of_path
-        return np.array([rows[p] for p in state.marks if p in rows], np.int64)
+        back = [rows[p] for p in state.marks if p in rows]
+        return np.array([r for r in back if not self.keeping.is_protected(r)], np.int64)
 
     # -- what plans and the status bar need --------------------------------------------------
 
@@ -342,17 +321,23 @@ class ReviewSession:
         partner, never a star's other members (see tui_dedup.review.decisions)."""
         return decisions.plan_groups(self.store, self.pairs, marked_rows)
 
-    def auto_marks(self, rules: Sequence[str]) -> set[int]:
-        """Rows the rules would mark: per group, the keeper's direct partners."""
-        return decisions.auto_mark(self.store, self.pairs, self.groups, rules)
+    def auto_marks(self, rules: Sequence[str] | None = None) -> set[int]:
+        """Rows the rules (by default the review's chain) would mark: per group, the keeper's
+        direct partners; never a file in a ``--keep-in`` folder."""
+        k = self.keeping
+        chain = k.rules if rules is None else rules
+        return decisions.auto_mark(self.store, self.pairs, self.groups, chain, k.keep_in)
 
-    def keeper_of(self, row: int, rules: Sequence[str]) -> tuple[int, str] | None:
+    def keeper_of(self, row: int, rules: Sequence[str] | None = None) -> tuple[int, str] | None:
         """The keeper ``rules`` choose in the group holding ``row`` (as :meth:`auto_marks`
         keeps it) and why, e.g. ``"keep: larger, camera original"``; None outside a group."""
         group = next((g for g in self.groups if row in g.members), None)
         if group is None:
             return None
-        ((keeper, why),) = decisions.keeper_reasons(self.store, [group], rules).items()
+        k = self.keeping
+        chain = k.rules if rules is None else rules
+        reasons = decisions.keeper_reasons(self.store, [group], chain, k.keep_in)
+        ((keeper, why),) = reasons.items()
         return keeper, why
 
     def verdict_of(self, a: int, b: int) -> tuple[int, np.void] | None:

@@ -33,6 +33,13 @@ class RunSettings:
     #: Which verdict kinds are listed (``--kinds``): copies and unconfirmed candidates by
     #: default; similar shots are always listed apart (the JSON's ``similar``).
     kinds: frozenset[Kind] = SHOWN_BY_DEFAULT
+    #: ``--move-to``: where moved files go instead of each root's quarantine (a real path,
+    #: checked once by the CLI: never a folder holding a scanned one). Both front ends plan
+    #: with it, so the app and ``plan``/``apply`` send files to the same place.
+    move_to: str | None = None
+    #: ``--keep-in``: reference folders (real paths). Their files are preferred as keepers and
+    #: never marked, moved or linked, by the app or the headless commands.
+    keep_in: tuple[str, ...] = ()
 
     def threshold(self, method: str | None = None) -> Threshold:
         """Resolve for ``method`` (the current one by default): presets mean per-method values."""
@@ -67,6 +74,6 @@ def match_cache_dir(settings: RunSettings) -> str | None:
     """Where remembered match results live: ``matches/`` beside the feature cache file."""
     if not settings.use_cache:
         return None
-    from tui_dedup.engine.cache.db import resolve_cache_path
+    from tui_dedup.engine.cache.location import resolve_cache_path
 
     return os.path.join(os.path.dirname(resolve_cache_path(settings.cache_path)), "matches")

@@ -1,4 +1,5 @@
-"""Command palette (ctrl+p): rescan, method, threshold preset, export, preview mode, theme.
+"""Command palette (ctrl+p): rescan, method, threshold preset, export, preview mode, links,
+auto-mark rules, theme.
 
 Textual builds the provider and hands it a bare ``App``; :class:`PaletteHost` is what the
 commands need of ours (the app module imports this one, so this one cannot import it).
@@ -16,9 +17,23 @@ from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui_dedup.engine.registry import METHODS, PRESETS, Threshold
-from tui_dedup.review.export import Result
+from tui_dedup.review.result import Result
 from tui_dedup.review.session import ReviewSession
 from tui_dedup.review.settings import PREVIEW_MODES
+
+#: The link actions the palette offers (symlink has no key of its own): action → (title, help).
+LINK_COMMANDS = {
+    "hardlink": (
+        "Hard link marked exact copies",
+        "each marked file becomes a hard link to its byte-identical copy that stays, on the "
+        "same filesystem (key L; u undoes)",
+    ),
+    "symlink": (
+        "Symlink marked exact copies",
+        "each marked file becomes a symbolic link to its byte-identical copy that stays, on "
+        "the same filesystem (u undoes)",
+    ),
+}
 
 
 class PreviewSwitch(Protocol):
@@ -34,6 +49,12 @@ class ShownReview(Protocol):
 
     @property
     def preview(self) -> PreviewSwitch: ...
+
+    def action_apply(self, action: str) -> None:
+        """Plan ``action`` for the marked files, then ask (review_files.FileBatches)."""
+        ...
+
+    def action_auto_menu(self) -> None: ...
 
 
 @runtime_checkable
@@ -87,6 +108,15 @@ class DedupCommands(Provider):
                         partial(export_result, app, session, fmt),
                     )
                 )
+            for action, (title, what) in LINK_COMMANDS.items():
+                out.append((title, what, partial(review.action_apply, action)))
+            out.append(
+                (
+                    "Choose auto-mark rules...",
+                    "order the rules that choose which copy each group keeps (key A)",
+                    review.action_auto_menu,
+                )
+            )
             for mode in PREVIEW_MODES if review.preview.available() else ():
                 out.append(
                     (

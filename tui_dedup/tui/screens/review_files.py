@@ -1,4 +1,5 @@
-"""Plan → confirm → apply, and undo, for the files marked on the review screen.
+"""Plan → confirm → apply, and undo, for the files marked on the review screen: move (to the
+quarantine or ``--move-to``), trash, and hard or symbolic links for exact copies.
 
 Why apart from the screen: this is the only part of the review that changes a user's files, so
 it reads as one story: build the plan in a thread, show it, apply it in a thread only after a
@@ -20,6 +21,7 @@ from textual.worker import Worker, get_current_worker
 
 from tui_dedup.actions.apply import apply_plan
 from tui_dedup.actions.journal import Journal, JournalBusy, JournalError
+from tui_dedup.actions.kinds import kind
 from tui_dedup.actions.locks import TreeBusy
 from tui_dedup.actions.plan import ACTIONS, Plan, human_bytes
 from tui_dedup.actions.undo import undo
@@ -30,6 +32,17 @@ from tui_dedup.tui.widgets.table_model import PairTableModel
 
 WORKER_GROUP = "apply"  # plan, apply and undo: one at a time
 REFUSALS = (TreeBusy, JournalBusy, JournalError)  # raised before anything was changed
+
+#: The dialog's title per action (one line at 80 columns), and its Yes button.
+VERBS = {"move": "Move", "trash": "Trash", "hardlink": "Hard link", "symlink": "Symlink"}
+YES = {"move": "Move", "trash": "Trash", "hardlink": "Link", "symlink": "Link", "delete": "Delete"}
+#: What a link does, said before a person says yes to one.
+LINK_MEANING = {
+    "hardlink": "A hard link gives the copy that stays a second name: each marked file's name "
+    "stays and opens the same picture, stored once on the disk. Editing either changes both.",
+    "symlink": "A symbolic link leaves a pointer at each marked file's name that opens the "
+    "copy that stays; if that copy is moved or deleted later, the link is broken.",
+}
 
 
 class FilesHost(Protocol):
@@ -100,7 +113,10 @@ class FileBatches:
     def plan(self, action: str) -> None:
         """Build the plan for the marked files in a thread; :meth:`confirm` shows it."""
         rows = [int(r) for r in self.host.model.marked_files()]
-        if not rows or self.busy:
+        if self.busy:
+            return
+        if not rows:  # the palette offers actions whatever is marked
+            self.host.notify("nothing is marked: mark the copies to remove first (space)")
             return
         self._set_busy("planning...")
         session, post = self.host.session, self.host.post_message
@@ -122,11 +138,11 @@ class FileBatches:
                 severity="warning",
             )
             return
-        title = (
-            f"{ACTIONS[plan.action].capitalize()}: {len(plan.steps)} file(s), "
-            f"{human_bytes(plan.bytes_to_free)}?"
-        )
-        lines = plan.describe()
+        verb = VERBS.get(plan.action, ACTIONS[plan.action].capitalize())
+        if plan.action == "move" and plan.move_to is None:
+            verb = ACTIONS["move"].capitalize()
+        title = f"{verb}: {len(plan.steps)} file(s), {human_bytes(plan.bytes_to_free)}?"
+        lines = [*self.where_lines(plan), *plan.describe()]
         if plan.irreversible:
             lines.insert(0, "!! IRREVERSIBLE steps below: they cannot be undone !!")
         else:
@@ -138,9 +154,28 @@ class FileBatches:
                 self._apply(plan)
 
         self.host.app.push_screen(
-            ConfirmScreen(title, lines, yes=plan.action.capitalize(), danger=plan.irreversible),
+            ConfirmScreen(title, lines, yes=YES.get(plan.action, "Yes"), danger=plan.irreversible),
             answer,
         )
+
+    def where_lines(self, plan: Plan) -> list[str]:
+        """Before the steps: what a link means, where files (or a link's originals) go, and
+        which folders are never touched."""
+        lines = [LINK_MEANING[plan.action]] if plan.action in LINK_MEANING else []
+        how = kind(plan.action)
+        if how.has_destination and how.where() == "quarantine":  # the trash says its own
+            what = "The originals go" if plan.action in LINK_MEANING else "Files go"
+            if plan.move_to is not None:
+                lines.append(
+                    f"{what} to {plan.move_to} (--move-to), into a new folder for this batch: "
+                    "<date time batch>/<scanned folder's name>/<path inside it>."
+                )
+            else:
+                lines.append(f"{what} to .dedup-tui/duplicates/ inside each scanned folder.")
+        keep_in = self.host.session.keeping.keep_in
+        if keep_in:
+            lines.append(f"Never touched (--keep-in): {', '.join(keep_in)}")
+        return lines
 
     def _apply(self, plan: Plan) -> None:
         post = self.host.post_message

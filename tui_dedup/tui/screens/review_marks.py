@@ -1,11 +1,13 @@
 """What the user decides about pairs on the review screen, besides marking one file by hand:
-auto-mark by a keeper rule, the menu of rules, and "not a duplicate" (skip) and its undo.
+auto-mark by the keeper rule chain, the dialog that orders that chain, and "not a duplicate"
+(skip) and its undo.
 
-Which rows a rule marks and which pairs a skip hides are the session's decisions
-(:mod:`tui_dedup.review`); here they meet the screen: the menu, and the threads that write a
-skip to the skips file (reporting back with :class:`SkipRemembered`) or take it out again.
-An auto-mark is proposed to :mod:`.review_timeline`, which asks first when it changes many
-marks and makes it one undo step.
+Which rows the chain marks, which rules may be in it and which pairs a skip hides are the
+session's decisions (:mod:`tui_dedup.review`, the chain in its
+:class:`~tui_dedup.review.keep_policy.KeepPolicy`); here they meet the screen: the dialog, and
+the threads that write a skip to the skips file (reporting back with :class:`SkipRemembered`)
+or take it out again. An auto-mark is proposed to :mod:`.review_timeline`, which asks first
+when it changes many marks and makes it one undo step.
 """
 
 from __future__ import annotations
@@ -18,11 +20,10 @@ from textual.message import Message
 from textual.worker import Worker
 
 from tui_dedup.actions.skips import SkipStore
-from tui_dedup.review.decisions import rules_first
 from tui_dedup.review.keepers import RULES
 from tui_dedup.review.session import ReviewSession
 from tui_dedup.tui.messages import SkipRemembered
-from tui_dedup.tui.screens.confirm import ChoiceScreen
+from tui_dedup.tui.screens.marks_dialogs import RuleChainScreen
 from tui_dedup.tui.widgets.cells import printable
 
 
@@ -68,19 +69,26 @@ class SkipHost(Protocol):
     ) -> Worker[Any]: ...
 
 
-def auto_mark(host: MarksHost, rule: str | None = None) -> None:
-    """Mark, in every group, the keeper's direct partners; ``rule`` first, then the defaults.
+def auto_mark(host: MarksHost) -> None:
+    """Mark, in every group, the keeper's direct partners, by the review's rule chain.
 
-    The notes (in the question and the notification) say which copy the selected pair's group
-    keeps and why, so the choice the rules made can be seen, not only counted."""
-    rules = rules_first(rule)
-    marked = host.session.auto_marks(rules)
-    label = f"auto-mark by {rule}" if rule else "auto-mark"
-    notes = ["every group keeps one copy"]
-    kept = keeper_note(host.session, rules, host.current_pair())
+    The notes (in the question and the notification) name the chain, the ``--keep-in``
+    folders it never marks in, and which copy the selected pair's group keeps and why, so the
+    choice the rules made can be seen, not only counted."""
+    session = host.session
+    keeping = session.keeping
+    notes = [chain_text(keeping.rules), "every group keeps one copy"]
+    if keeping.keep_in:
+        notes.append(f"never marked (--keep-in): {', '.join(keeping.keep_in)}")
+    kept = keeper_note(session, keeping.rules, host.current_pair())
     if kept is not None:
         notes.append(kept)
-    host.propose_marks(label, marked, notes)
+    host.propose_marks("auto-mark", session.auto_marks(), notes)
+
+
+def chain_text(rules: Sequence[str]) -> str:
+    """``rules, in order: resolution > size > then the path``: what decides, as a line."""
+    return f"rules, in order: {' > '.join(rules)} > then the path"
 
 
 def keeper_note(
@@ -95,15 +103,18 @@ def keeper_note(
     return f"this group keeps {printable(session.paths[keeper])} ({why})"
 
 
-def choose_rule(host: MarksHost) -> None:
-    """The menu of keeper rules; the one chosen auto-marks."""
-    choices = [(name, f"{name}: {r.description}") for name, r in RULES.items()]
+def choose_rules(host: MarksHost) -> None:
+    """The dialog that orders the keeper rules; Enter makes its chain the review's (the next
+    ``a`` uses it too) and auto-marks by it."""
+    keeping = host.session.keeping
+    rules = [(name, RULES[name].description) for name in keeping.offered()]
 
-    def chosen(rule: str | None) -> None:
-        if rule is not None:
-            auto_mark(host, rule)
+    def chosen(answer: str | None) -> None:
+        if answer is not None:
+            keeping.choose(RuleChainScreen.rules_of(answer))
+            auto_mark(host)
 
-    host.app.push_screen(ChoiceScreen("Keep which copy in each group?", choices), chosen)
+    host.app.push_screen(RuleChainScreen(rules, keeping.rules, keeping.chain_of), chosen)
 
 
 def skip_pair(host: SkipHost, skips: SkipStore, i: int, j: int) -> None:

@@ -29,6 +29,7 @@ from tui_dedup.review.marks import (
     left_alone_lines,
     mark_change,
     mark_matching,
+    protected_line,
 )
 from tui_dedup.review.session import ReviewSession
 from tui_dedup.tui.host import host_of
@@ -39,7 +40,7 @@ from tui_dedup.tui.screens.review_files import FileBatches
 from tui_dedup.tui.screens.review_marks import (
     SkipHost,
     auto_mark,
-    choose_rule,
+    choose_rules,
     forget_skip,
     remember_skip,
     skip_pair,
@@ -93,6 +94,17 @@ class ReviewTimeline:
         f = self.host.views.current_file()
         if f is None:
             return
+        folder = self.session.keeping.folder_of(f)
+        if folder is not None and not self.host.views.model.is_marked(f):
+            self.host.notify(
+                escape(
+                    f"not marked: {self.session.paths[f]} is in {folder}, a --keep-in "
+                    "folder, whose files are never moved or linked"
+                ),
+                title="protected",
+                severity="warning",
+            )
+            return
         on = self.host.views.model.toggle_mark(f)
         label = f"{'mark' if on else 'unmark'} {self.session.paths[f]}"
         self.session.record_marks(label, set() if on else {f}, {f} if on else set())
@@ -132,11 +144,11 @@ class ReviewTimeline:
     def current_pair(self) -> tuple[int, int] | None:
         return self.host.current_pair()
 
-    def auto_mark(self, rule: str | None = None) -> None:
-        auto_mark(self, rule)
+    def auto_mark(self) -> None:
+        auto_mark(self)
 
-    def choose_rule(self) -> None:
-        choose_rule(self)
+    def choose_rules(self) -> None:
+        choose_rules(self)
 
     def edit(self, op: str) -> None:
         """``unmark_all``, ``invert`` (the shown pairs' files) or ``pattern`` (asks which)."""
@@ -147,10 +159,8 @@ class ReviewTimeline:
             model = self.host.views.model
             view = model.view
             scope = np.union1d(model.pairs.i[view], model.pairs.j[view]).tolist()
-            p = invert_marks(s.groups, self.marked(), scope)
-            self.propose_marks(
-                "invert", p.marked, left_alone_lines(s.groups, s.paths, p.left_alone)
-            )
+            p = invert_marks(s.groups, self.marked(), scope, s.keeping.is_protected)
+            self.propose_marks("invert", p.marked, self._left_out(p.left_alone, p.protected))
         elif op == "pattern":
             self.app.push_screen(PatternScreen(), self.mark_pattern)
 
@@ -158,10 +168,15 @@ class ReviewTimeline:
         if not pattern:
             return
         s = self.session
-        p = mark_matching(s.groups, s.paths, self.marked(), pattern)
-        self.propose_marks(
-            f"mark {pattern}", p.marked, left_alone_lines(s.groups, s.paths, p.left_alone)
-        )
+        p = mark_matching(s.groups, s.paths, self.marked(), pattern, s.keeping.is_protected)
+        self.propose_marks(f"mark {pattern}", p.marked, self._left_out(p.left_alone, p.protected))
+
+    def _left_out(self, left_alone: list[int], protected: int) -> list[str]:
+        """What a bulk change did not mark: groups that would lose every copy, and files in
+        ``--keep-in`` folders."""
+        s = self.session
+        lines = left_alone_lines(s.groups, s.paths, left_alone)
+        return [*protected_line(protected, s.keeping.keep_in), *lines]
 
     # -- skips ---------------------------------------------------------------------------------
 
@@ -274,11 +289,11 @@ class MarkKeys:
     def action_mark(self) -> None:
         self.timeline.toggle_current()
 
-    def action_auto_mark(self, rule: str | None = None) -> None:
-        self.timeline.auto_mark(rule)
+    def action_auto_mark(self) -> None:
+        self.timeline.auto_mark()
 
     def action_auto_menu(self) -> None:
-        self.timeline.choose_rule()
+        self.timeline.choose_rules()
 
     def action_skip(self) -> None:
         self.timeline.skip_current()
