@@ -23,7 +23,10 @@ ORDER = (
     "accuracy_peers",
     "library",
     "verdicts",
+    "raw",
 )
+#: Section titles other than the result's name.
+TITLES = {"raw": "RAW files (issue #17)"}
 #: Results written somewhere else than results/<name>.md.
 ELSEWHERE = {"library": HERE / "library" / "results" / "library.md"}
 
@@ -39,7 +42,8 @@ def main() -> None:
             text = text.replace("](pr_curve.png)", "](results/pr_curve.png)")
             # demote headings so each benchmark is a section of this page
             text = "\n".join("#" + ln if ln.startswith("#") else ln for ln in text.splitlines())
-            parts.append(f"\n## {name.replace('_', ' ')} (`results/{name}.md`)\n\n{text}\n")
+            title = TITLES.get(name, name.replace("_", " "))
+            parts.append(f"\n## {title} (`results/{name}.md`)\n\n{text}\n")
     target.write_text(summary + "".join(parts))
     print(f"wrote {target}")
 

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from tui_dedup.engine.files.decode import decode_file
-from tui_dedup.engine.files.discover import ON_FILE_EVERY, DiscoverOptions, discover
+from tui_dedup.engine.files.discover import (
+    IMAGE_EXTENSIONS,
+    ON_FILE_EVERY,
+    DiscoverOptions,
+    discover,
+)
 from tui_dedup.engine.model import FileEntry, ScanError
 
 JPEG = b"\xff\xd8\xff\xe0 not decoded by discovery"
@@ -121,12 +126,20 @@ def test_extensions_case_insensitive_and_others_ignored(tmp_path: Path) -> None:
     assert report.skipped == [] and report.errors == []
 
 
-def test_raw_files_are_listed_as_skipped(tmp_path: Path) -> None:
+def test_raw_files_are_scanned_and_listed_as_skipped_only_when_left_out(tmp_path: Path) -> None:
     touch(tmp_path, "a.jpg")
     touch(tmp_path, "IMG_0001.CR2")
     touch(tmp_path, "DSC_0001.nef")
     touch(tmp_path, "x.dng")
     report = discover([str(tmp_path)])
+    assert sorted(os.path.basename(f.path) for f in report.files) == [
+        "DSC_0001.nef",
+        "IMG_0001.CR2",
+        "a.jpg",
+        "x.dng",
+    ]
+    assert report.skipped == []
+    report = discover([str(tmp_path)], DiscoverOptions(extensions=IMAGE_EXTENSIONS))
     assert [os.path.basename(f.path) for f in report.files] == ["a.jpg"]
     assert {os.path.basename(s.path) for s in report.skipped} == {
         "IMG_0001.CR2",

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tui_dedup.engine.cache import db as cache_db
+from tui_dedup.engine.cache import schema as cache_schema
 from tui_dedup.engine.cache import snapshot as cache_snapshot
 from tui_dedup.engine.cache.features import FeatureCache
 from tui_dedup.engine.cache.layout import RecordColumns, pack_records
@@ -431,4 +431,4 @@ def test_a_cache_of_layout_2_is_rebuilt_and_rescanned(tmp_path, decodes):
         again = scan([lib], cache=cache)
         assert len(cache.warnings) == 1 and "older dedup-tui (layout 2)" in cache.warnings[0]
     assert len(decodes) == 3 and _metas(again) == _metas(cold)
-    assert cache_db.SCHEMA_VERSION == 3
+    assert cache_schema.SCHEMA_VERSION == 3

@@ -26,17 +26,22 @@ from tui_dedup.engine.features.store import FeatureRow, FeatureStore, StoreBuild
 from tui_dedup.engine.files.decode import (
     DecodeLimits,
     decode_data,
+    input_edge,
     pillow_pixel_limit,
-    read_file,
+    read_input,
 )
-from tui_dedup.engine.files.digest import digest_and_edge_path, edge_digest_bytes
-from tui_dedup.engine.files.discover import DiscoverOptions, discover, normalise_roots
+from tui_dedup.engine.files.digest import digest_and_edge_path, edge_digest_file
+from tui_dedup.engine.files.discover import (
+    RAW_EXTENSIONS,
+    DiscoverOptions,
+    discover,
+    normalise_roots,
+)
 from tui_dedup.engine.memory import opencv_threads, release_free_memory
 from tui_dedup.engine.model import FileEntry, ScanError
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
+from tui_dedup.engine.scan_progress import Progress, ScanProgress
 
-STAGES = ("discovering", "hashing", "done")
-PROGRESS_INTERVAL = 0.1  # seconds between progress callbacks (the last one always comes)
 CACHE_FLUSH_INTERVAL = 2.0  # seconds between cache commits, so a killed scan resumes
 
 
@@ -46,35 +51,6 @@ class ScanConfig:
     hash_size: int = DEFAULT_HASH_SIZE
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     workers: int = 0  # 0: two per core (reads overlap decodes)
-
-
-@dataclass(frozen=True, slots=True)
-class ScanProgress:
-    """A snapshot for progress displays; plain data, safe to hand across threads."""
-
-    stage: str
-    done: int
-    total: int
-    from_cache: int
-    errors: int
-    bytes_read: int
-    elapsed: float
-    rate: float  # files per second in the hashing stage
-    current: str | None = None
-
-    @property
-    def stage_number(self) -> int:
-        return STAGES.index(self.stage) + 1
-
-    @property
-    def eta(self) -> float | None:
-        if self.stage != "hashing" or self.rate <= 0 or self.total == 0:
-            return None
-        return (self.total - self.done) / self.rate
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 0.0
 
 
 @dataclass(slots=True)
@@ -103,6 +79,9 @@ class FeatureCacheLike(Protocol):
     # get_block(entries, hash_size) -> (indices of hits in entries, FeatureBlock) | None
 
 
+#: RAW file names end with one of these (for str.endswith: which size groups hold a RAW).
+RAW_SUFFIXES = tuple(sorted(RAW_EXTENSIONS))
+
 #: Threads that may decode or compute features at once, process-wide: one per core. The pool
 #: has more threads (they wait in reads), so I/O overlaps decoding without more CPU-bound
 #: threads than cores fighting over caches and the GIL (which the TUI's event loop needs).
@@ -125,7 +104,7 @@ def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> Feat
     image waited for a core again, cooling in the cache (2 workers then beat 4 on local disks).
     Tiny files (:data:`SERIAL_BELOW_BYTES`) take their turn one at a time.
     """
-    data = read_file(entry, config.limits)
+    data = read_input(entry, config.limits)  # a RAW: its head and tail (raw.RawInput)
     if isinstance(data, ScanError):
         return data
     one_at_a_time = _SMALL_FILES if len(data) < SERIAL_BELOW_BYTES else contextlib.nullcontext()
@@ -135,7 +114,7 @@ def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> Feat
             return decoded
         hashes, features, sharp = extract(decoded.image, config.hash_size)  # every column
     meta = with_sharpness(decoded.meta, sharp)
-    edge = edge_digest_bytes(data)  # for the cache's re-check after a rename or chmod
+    edge = input_edge(data)  # for the cache's re-check after a rename or chmod
     return FeatureRow(meta, hashes, features=features, digest=decoded.digest, edge=edge)
 
 
@@ -157,12 +136,50 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _shared_sizes(files: list[FileEntry]) -> tuple[set[int], np.ndarray]:
-    """Sizes held by more than one file (only those files need a content digest), as a set
-    and as a per-file mask."""
+def _shared_sizes(files: list[FileEntry]) -> tuple[set[int], np.ndarray, set[tuple[int, int]]]:
+    """Which files need a content digest (another file may hold the same bytes): the sizes
+    held by more than one file, a per-file mask, and the identities of files whose size is
+    shared but whose edges are not (no digest for them).
+
+    A file needs one when another file has its size. Where a size group holds a RAW, whose
+    decode reads only its header and preview (so a digest means reading it whole), the group
+    is narrowed first by the edge digest (size and the first and last 64 KiB, read by
+    :func:`digest.edge_digest_file`): uncompressed RAW formats give every file of a camera the
+    same size, and those would otherwise all be read whole.
+    """
     sizes = np.fromiter((f.size for f in files), np.int64, len(files))
     uniq, inverse, counts = np.unique(sizes, return_inverse=True, return_counts=True)
-    return set(uniq[counts > 1].tolist()), (counts > 1)[inverse]
+    mask = (counts > 1)[inverse]
+    shared = np.flatnonzero(mask)
+    group_has_raw = np.zeros(len(uniq), bool)
+    for k in shared.tolist():
+        if files[k].path.lower().endswith(RAW_SUFFIXES):
+            group_has_raw[inverse[k]] = True
+    narrow = shared[group_has_raw[inverse[shared]]]
+    alone: set[tuple[int, int]] = set()
+    if len(narrow):
+        mask[narrow] = _edge_shared([files[k] for k in narrow.tolist()])
+        alone = {files[k].identity for k in narrow[~mask[narrow]].tolist()}
+    return set(uniq[counts > 1].tolist()), mask, alone
+
+
+def _edge_shared(files: list[FileEntry]) -> np.ndarray:
+    """Per file: does another of ``files`` have the same size and edge digest? A file whose
+    edges cannot be read counts as shared (its decode reports what is wrong with it)."""
+
+    def key(entry: FileEntry) -> tuple[int, bytes] | None:
+        try:
+            return edge_digest_file(entry.path)
+        except OSError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="dedup-edge") as pool:
+        keys = list(pool.map(key, files))
+    counts: dict[tuple[int, bytes], int] = {}
+    for k in keys:
+        if k is not None:
+            counts[k] = counts.get(k, 0) + 1
+    return np.array([k is None or counts[k] > 1 for k in keys], bool)
 
 
 def _from_cache(
@@ -211,58 +228,6 @@ def _from_cache(
     return todo, cached_rows
 
 
-class _Progress:
-    """Throttles callbacks; the engine, not the UI, decides how often to speak.
-
-    A state held back by the throttle is not lost: :meth:`flush` sends it once the interval
-    has passed, so a display never stays behind when files stop finishing (the rest of the
-    folder waits on a slow NAS, or the last files all finished within one interval).
-    """
-
-    def __init__(self, cb: Callable[[ScanProgress], None] | None) -> None:
-        self.cb = cb
-        self.t0 = time.monotonic()
-        self.last = 0.0
-        self.hash_t0: float | None = None
-        self.hash_done0 = 0
-        self.held: tuple | None = None  # emit() arguments the throttle kept back
-
-    def flush(self) -> None:
-        if self.held is not None and time.monotonic() - self.last >= PROGRESS_INTERVAL:
-            self.emit(*self.held)
-
-    def emit(
-        self,
-        stage: str,
-        done: int,
-        total: int,
-        from_cache: int,
-        errors: int,
-        bytes_read: int,
-        current: str | None = None,
-        *,
-        force: bool = False,
-    ) -> None:
-        if self.cb is None:
-            return
-        now = time.monotonic()
-        if not force and now - self.last < PROGRESS_INTERVAL:
-            self.held = (stage, done, total, from_cache, errors, bytes_read, current)
-            return
-        self.last, self.held = now, None
-        rate = 0.0
-        if stage == "hashing":
-            if self.hash_t0 is None:
-                self.hash_t0, self.hash_done0 = now, done
-            dt = now - self.hash_t0
-            rate = (done - self.hash_done0) / dt if dt > 0.2 else 0.0
-        self.cb(
-            ScanProgress(
-                stage, done, total, from_cache, errors, bytes_read, now - self.t0, rate, current
-            )
-        )
-
-
 def scan(
     roots: Iterable[str],
     config: ScanConfig | None = None,
@@ -274,7 +239,7 @@ def scan(
     config = config or ScanConfig()
     stop = should_stop or (lambda: False)
     roots = normalise_roots(roots)
-    prog = _Progress(on_progress)
+    prog = Progress(on_progress)
     t0 = time.monotonic()
 
     prefetch = getattr(cache, "prefetch_snapshot", None)  # optional (engine.cache_snapshot)
@@ -290,7 +255,7 @@ def scan(
         files = report.files
         errors = list(report.errors)
         total = len(files)
-        shared, shared_mask = _shared_sizes(files)
+        shared, shared_mask, edges_alone = _shared_sizes(files)
         builder = StoreBuilder(config.hash_size)
 
         todo, cached_rows = _from_cache(files, shared_mask, cache, config.hash_size, builder)
@@ -303,7 +268,7 @@ def scan(
             done = _run_pool(
                 todo,
                 config,
-                shared,
+                (shared, edges_alone),
                 cached_rows,
                 builder,
                 errors,
@@ -333,12 +298,12 @@ def scan(
 def _run_pool(
     todo: list[tuple[FileEntry, bool]],
     config: ScanConfig,
-    shared: set[int],
+    shared: tuple[set[int], set[tuple[int, int]]],
     cached_rows: dict[tuple[int, int], FeatureRow],
     builder: StoreBuilder,
     errors: list[ScanError],
     cache: FeatureCacheLike | None,
-    prog: _Progress,
+    prog: Progress,
     stop: Callable[[], bool],
     counts: tuple[int, int, int],
 ) -> int:
@@ -352,7 +317,7 @@ def _run_pool(
     def work(entry: FileEntry, needs_decode: bool) -> FeatureRow | ScanError | None:
         if stop():
             return None  # no new file starts after a cancel
-        want_digest = entry.size in shared
+        want_digest = entry.size in shared[0] and entry.identity not in shared[1]
         if needs_decode:
             return compute_row(entry, config, want_digest)
         row = cached_rows[entry.identity]

@@ -24,7 +24,7 @@ import functools
 import os
 import re
 
-from ..engine.files.discover import RAW_EXTENSIONS
+from ..engine.files.discover import RAW_EXTENSIONS, RAW_FORMATS
 from ..engine.files.exif_evidence import software_kind
 from ..engine.model import FileEntry, ImageMeta
 
@@ -156,7 +156,14 @@ CAMERA_FORMATS = frozenset({"JPEG", "HEIF", "AVIF", "TIFF"})
 LOSSLESS_FORMATS = frozenset({"PNG", "TIFF", "BMP"})
 
 
-def is_raw(entry: FileEntry) -> bool:
+_RAW_NAMES = frozenset(RAW_FORMATS.values()) | {"RAW"}
+
+
+def is_raw(entry: FileEntry, meta: ImageMeta | None = None) -> bool:
+    """A RAW camera file: by what the decoder found when it is known (a JPEG misnamed
+    ``.nef`` is a JPEG), else by the name."""
+    if meta is not None and meta.format:
+        return meta.format in _RAW_NAMES
     return os.path.splitext(entry.path)[1].lower() in RAW_EXTENSIONS
 
 
@@ -183,7 +190,7 @@ def format_rank(entry: FileEntry, meta: ImageMeta | None) -> int:
     WebP that kept the EXIF: a conversion); without: 4 lossless, 5 lossy (a lossless file
     loses nothing by being kept, a lossy copy of it does). Unknown metadata ranks last.
     """
-    if is_raw(entry):
+    if is_raw(entry, meta):
         return 0
     if meta is None:
         return 6

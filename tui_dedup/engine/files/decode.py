@@ -16,13 +16,10 @@ permission denied), never raises for them.
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
-import os
-import stat
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -30,7 +27,40 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from tui_dedup.engine.files.exif_evidence import ExifFields, estimate_jpeg_quality, read_exif
+from tui_dedup.engine.files.raw import RawInput, decode_raw, is_raw_path, read_raw
+from tui_dedup.engine.files.source import (
+    _REDUCED,
+    MIN_DECODE_SIDE,
+    DecodeLimits,
+    Reduction,
+    _os_reason,
+    _reduction,
+    _shrink,
+    _to_bgr8,
+    jpeg_truncated,
+    read_file,
+)
+from tui_dedup.engine.files.source import sniff as _sniff
 from tui_dedup.engine.model import FileEntry, ImageMeta, ScanError
+
+__all__ = [
+    "MIN_DECODE_SIDE",
+    "DecodeLimits",
+    "Decoded",
+    "Input",
+    "RawInput",
+    "Reduction",
+    "decode_bytes",
+    "decode_data",
+    "decode_entry",
+    "decode_file",
+    "decode_input",
+    "input_edge",
+    "jpeg_truncated",
+    "pillow_pixel_limit",
+    "read_file",
+    "read_input",
+]
 
 # OpenCV's own "[ERROR:0@…] imdecode_" lines: we report failures as ScanErrors instead.
 with contextlib.suppress(AttributeError):
@@ -38,18 +68,6 @@ with contextlib.suppress(AttributeError):
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _HEIF_READY: bool | None = None
-
-#: The short side we decode down to (never below); features need at most 64×64.
-MIN_DECODE_SIDE = 64
-
-
-@dataclass(frozen=True, slots=True)
-class DecodeLimits:
-    """Refuse files above these before reading pixels (configurable from the CLI)."""
-
-    max_file_bytes: int = 1 << 30  # 1 GiB
-    max_pixels: int = 250_000_000  # 250 MP: beyond any camera, below a decompression bomb
-
 
 # Pillow's own decompression-bomb guard stays on, at our default limit (we check the header
 # against the configured limit first, per call); a scan with --max-pixels sets it to that for
@@ -96,29 +114,6 @@ class Decoded:
     digest: bytes | None
 
 
-def _sniff(head: bytes) -> str | None:
-    """Name the container from its magic bytes, so a misnamed file is decoded by content."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[:2] == b"BM":
-        return "BMP"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "TIFF"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"avif", b"avis"):
-            return "AVIF"
-        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"):
-            return "HEIF"
-    return None
-
-
 def _ensure_heif() -> bool:
     global _HEIF_READY
     if _HEIF_READY is None:
@@ -145,55 +140,6 @@ def _header_exif(im: Image.Image) -> Image.Exif | None:
         return im.getexif()
     except Exception:
         return None
-
-
-#: (width, height) -> JPEG DCT scale denominator (1, 2, 4 or 8).
-Reduction = Callable[[int, int], int]
-
-
-def _reduction(width: int, height: int) -> int:
-    short = min(width, height)
-    for r in (8, 4, 2):
-        if short // r >= MIN_DECODE_SIDE:
-            return r
-    return 1
-
-
-_REDUCED = {
-    2: cv2.IMREAD_REDUCED_COLOR_2,
-    4: cv2.IMREAD_REDUCED_COLOR_4,
-    8: cv2.IMREAD_REDUCED_COLOR_8,
-}
-
-
-def _to_bgr8(arr: np.ndarray) -> np.ndarray:
-    """Normalise depth, channels and alpha; alpha is composited on white (a fixed background)."""
-    if arr.dtype == np.uint16:
-        arr = (arr >> 8).astype(np.uint8)
-    elif arr.dtype != np.uint8:
-        arr = cv2.normalize(arr, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
-    if arr.ndim == 2:
-        return cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
-    if arr.shape[2] == 4:
-        alpha = arr[:, :, 3:4].astype(np.float32) / 255.0
-        rgb = arr[:, :, :3].astype(np.float32)
-        return (rgb * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
-    if arr.shape[2] == 2:
-        return _to_bgr8(cv2.cvtColor(arr[:, :, 0], cv2.COLOR_GRAY2BGRA))
-    return arr
-
-
-def _shrink(img: np.ndarray) -> np.ndarray:
-    """INTER_AREA down to a short side of about 2×MIN_DECODE_SIDE; bounded work downstream."""
-    h, w = img.shape[:2]
-    short = min(h, w)
-    target = 2 * MIN_DECODE_SIDE
-    if short <= target:
-        return img
-    s = target / short
-    return cv2.resize(
-        img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA
-    )
 
 
 def _decode_pillow(data: bytes) -> np.ndarray | None:
@@ -232,84 +178,6 @@ def _decode_pixels(
     if arr is None or arr.size == 0:
         raise ValueError("decoder returned no pixels")
     return _to_bgr8(arr)
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    chunks = []
-    remaining = size
-    while remaining > 0:
-        chunk = os.read(fd, min(remaining, 1 << 22))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _os_reason(exc: OSError) -> str:
-    if exc.errno == errno.ENOENT:
-        return "vanished before it could be read"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    return f"cannot read: {exc.strerror or exc}"
-
-
-def read_file(entry: FileEntry, limits: DecodeLimits) -> bytes | ScanError:
-    """Read a regular file without blocking on FIFOs and without following a swapped-in link."""
-    try:
-        fd = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        return ScanError(entry.path, _os_reason(exc))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return ScanError(entry.path, "not a regular file")
-        if st.st_size == 0:
-            return ScanError(entry.path, "empty file (0 bytes)")
-        if st.st_size > limits.max_file_bytes:
-            return ScanError(
-                entry.path,
-                f"file too large ({st.st_size / 2**30:.1f} GiB > limit "
-                f"{limits.max_file_bytes / 2**30:.1f} GiB)",
-            )
-        return _read_all(fd, st.st_size)
-    except OSError as exc:
-        return ScanError(entry.path, _os_reason(exc))
-    finally:
-        os.close(fd)
-
-
-def jpeg_truncated(data: bytes) -> bool:
-    """True when a JPEG ends before its end-of-image marker.
-
-    libjpeg fills a truncated photo with grey and reports success, so without this check a
-    half-downloaded copy would be hashed as a (wrong) picture. We walk the marker segments by
-    their lengths up to the first start-of-scan (skipping the EXIF thumbnail, which has its own
-    EOI), then look for EOI (FF D9): inside entropy-coded data FF is always followed by 00 or a
-    restart marker, so an FF D9 after the scan starts is the real end. Trailers that
-    phones append after the EOI (motion-photo video, maker data) do not matter.
-    """
-    pos, n = 2, len(data)
-    while pos + 4 <= n:
-        if data[pos] != 0xFF:
-            return False  # not a marker where one should be: leave it to the decoder
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker == 0xD9:
-            return False
-        if marker in (0x01, *range(0xD0, 0xD8)):
-            pos += 2
-            continue
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        if marker == 0xDA:
-            # Any EOI after the scan start will do, so search from the end, where it is: a
-            # forward find stumbles over every stuffed FF 00, a cost that grows with the file
-            # (benchmarks/RESULTS.md, "Why the code is as it is").
-            return data.rfind(b"\xff\xd9", pos + 2 + length) < 0
-        pos += 2 + length
-    return True
 
 
 def decode_bytes(
@@ -390,29 +258,98 @@ def decode_bytes(
     return image, meta
 
 
+_decode_bytes = decode_bytes
+
+#: What a file is before its decode: its bytes, or for a RAW its header (raw.RawInput).
+Input = bytes | RawInput
+
+
+def read_input(entry: FileEntry, limits: DecodeLimits) -> Input | ScanError:
+    """Read a file for :func:`decode_input`: whole, or for a RAW name only its head and tail
+    (LibRaw reads the preview itself; see engine/files/raw.py)."""
+    if is_raw_path(entry.path):
+        return read_raw(entry, limits)
+    return read_file(entry, limits)
+
+
+def decode_input(
+    path: str,
+    data: Input,
+    limits: DecodeLimits,
+    *,
+    reduction: Reduction = _reduction,
+    shrink: bool = True,
+) -> tuple[np.ndarray, ImageMeta] | ScanError:
+    """:func:`decode_bytes` for bytes, :func:`raw.decode_raw` for a RAW: the one way every
+    caller (scan, pixel check, preview, details) turns a file into pixels."""
+    if isinstance(data, RawInput):
+        return decode_raw(data, limits, reduction=reduction, shrink=shrink)
+    if reduction is _reduction and shrink:
+        return decode_bytes(path, data, limits)  # the scan's decode: tests count these calls
+    # the pixel check's and the preview's own decodes, which the tests that count the scan's
+    # decodes (by patching decode_bytes) do not count, as before RAW support
+    return _decode_bytes(path, data, limits, reduction=reduction, shrink=shrink)
+
+
+def decode_entry(
+    entry: FileEntry,
+    limits: DecodeLimits | None = None,
+    *,
+    reduction: Reduction = _reduction,
+    shrink: bool = True,
+) -> tuple[np.ndarray, ImageMeta] | ScanError:
+    """:func:`read_input` then :func:`decode_input`: what the pixel check and the preview's
+    thumbnails call, with their own reduction."""
+    limits = limits or DecodeLimits()
+    data = read_input(entry, limits)
+    if isinstance(data, ScanError):
+        return data
+    return decode_input(entry.path, data, limits, reduction=reduction, shrink=shrink)
+
+
+def input_edge(data: Input) -> bytes:
+    """The edge digest (engine/files/digest.py) of the file ``data`` was read from."""
+    from tui_dedup.engine.files import digest
+
+    if isinstance(data, RawInput):
+        return digest.edge_of(data.size, data.head, data.tail)
+    return digest.edge_digest_bytes(data)
+
+
 def decode_file(
     entry: FileEntry, limits: DecodeLimits | None = None, *, want_digest: bool = False
 ) -> Decoded | ScanError:
     """Read once, decode once; the digest (for exact duplicates) comes from the same bytes.
 
-    The scan calls :func:`read_file` and :func:`decode_data` itself, so that only the CPU part
+    The scan calls :func:`read_input` and :func:`decode_data` itself, so that only the CPU part
     holds one of its CPU slots (engine.scan.compute_row).
     """
     limits = limits or DecodeLimits()
-    data = read_file(entry, limits)
+    data = read_input(entry, limits)
     if isinstance(data, ScanError):
         return data
     return decode_data(entry.path, data, limits, want_digest=want_digest)
 
 
 def decode_data(
-    path: str, data: bytes, limits: DecodeLimits, *, want_digest: bool = False
+    path: str, data: Input, limits: DecodeLimits, *, want_digest: bool = False
 ) -> Decoded | ScanError:
-    """:func:`decode_bytes` plus the content digest: the CPU part of :func:`decode_file`."""
-    from tui_dedup.engine.files.digest import digest_bytes
+    """:func:`decode_input` plus the content digest: the CPU part of :func:`decode_file`.
 
-    result = decode_bytes(path, data, limits)
+    A RAW's digest streams the file (only files whose size and edges another file shares are
+    asked for one: engine/scan.py); a file that changed meanwhile is an error record."""
+    from tui_dedup.engine.files.digest import digest_bytes, digest_path
+
+    result = decode_input(path, data, limits)
     if isinstance(result, ScanError):
         return result
     image, meta = result
-    return Decoded(image, meta, digest_bytes(data) if want_digest else None)
+    digest = None
+    if want_digest and isinstance(data, RawInput):
+        try:
+            digest = digest_path(path)
+        except OSError as exc:
+            return ScanError(path, _os_reason(exc))
+    elif want_digest and isinstance(data, bytes):
+        digest = digest_bytes(data)
+    return Decoded(image, meta, digest)

@@ -62,6 +62,12 @@ def _edge(size: int, head: bytes | memoryview, tail: bytes | memoryview) -> byte
     return h.digest()
 
 
+def edge_of(size: int, head: bytes, tail: bytes) -> bytes:
+    """The edge digest of a file of ``size`` bytes from its first and last EDGE_BYTES (or the
+    whole file, when it is at most twice that, as ``head``): a RAW's, read without its body."""
+    return _edge(size, head, tail)
+
+
 def edge_digest_bytes(data: bytes) -> bytes:
     """The edge digest of a file whose whole content is ``data`` (the scan has it in hand)."""
     view = memoryview(data)

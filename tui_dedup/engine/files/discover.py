@@ -24,10 +24,16 @@ IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
     | {".heic", ".heif", ".avif"}
 )
-RAW_EXTENSIONS = frozenset(
-    {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".dng", ".orf", ".rw2", ".raf"}
-    | {".pef", ".srw", ".x3f", ".3fr", ".erf", ".kdc", ".mrw", ".raw", ".rwl", ".iiq"}
+#: RAW camera files LibRaw reads (engine/files/raw.py), and the format name their files get
+#: (ImageMeta.format). Scanned by default since issue #17; each is checked by content first.
+_RAW_NAMES = (
+    *("3FR", "ARW", "CR2", "CR3", "CRW", "DCR", "DNG", "ERF", "IIQ", "KDC", "MEF", "MOS"),
+    *("MRW", "NEF", "NRW", "ORF", "PEF", "RAF", "RAW", "RW2", "RWL", "SR2", "SRF", "SRW", "X3F"),
 )
+RAW_FORMATS = {f".{name.lower()}": name for name in _RAW_NAMES}
+RAW_EXTENSIONS = frozenset(RAW_FORMATS)
+#: What a scan reads by default: images and RAW camera files.
+SCANNED_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS
 
 #: Our own quarantine folder, inside every scanned root.
 QUARANTINE_DIRNAME = ".dedup-tui"
@@ -62,7 +68,7 @@ class DiscoverOptions:
     hidden: bool = False
     follow_symlinks: bool = False
     min_size: int = 1
-    extensions: frozenset[str] = IMAGE_EXTENSIONS
+    extensions: frozenset[str] = SCANNED_EXTENSIONS
 
     def patterns(self) -> tuple[str, ...]:
         base = DEFAULT_EXCLUDES if self.default_excludes else (QUARANTINE_DIRNAME,)
@@ -270,7 +276,7 @@ def _walk_folders(
                             note(
                                 ScanError(
                                     e.path,
-                                    "skipped: RAW camera files are not compared (out of scope)",
+                                    "skipped: RAW camera files are not scanned with these options",
                                 )
                             )
                         continue

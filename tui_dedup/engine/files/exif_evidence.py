@@ -17,6 +17,8 @@ Normalised forms (what :class:`~tui_dedup.engine.model.ImageMeta` holds, and the
   what the standard says it is (128 bits as hex), else from Apple's maker-note content
   identifier (a UUID). Anything else is ignored: some phones write a firmware string there that
   is the same on every picture they take, which would make every two of them "the same shot".
+- ``burst_id`` (:class:`ExifFields` only, read by engine/bursts): Apple's BurstUUID, maker-note
+  tag 0x000b, the same on every frame of one burst, as 32 hex digits like ``unique_id``.
 - ``software``: the Software tag (0x0131), stripped, at most :data:`SOFTWARE_MAX_BYTES` bytes of
   UTF-8 (so the fixed-width cache row round-trips it exactly).
 - ``jpeg_quality``: the IJG quality (1–100) whose scaled standard tables best fit the file's
@@ -55,6 +57,8 @@ _MAKER_NOTE, _IMAGE_UNIQUE_ID = 0x927C, 0xA420
 #: MediaGroupUUID/ContentIdentifier): one per capture, kept by every copy of the file.
 _APPLE_MAGIC = b"Apple iOS\x00"
 _APPLE_CONTENT_ID = 0x0011
+#: Tag 0x000b is the BurstUUID: one per burst, the same on every frame of it (engine/bursts).
+_APPLE_BURST_UUID = 0x000B
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,7 @@ class ExifFields:
     offset_min: int | None = None
     unique_id: str | None = None
     software: str | None = None
+    burst_id: str | None = None  # Apple's BurstUUID (32 hex digits); not kept in ImageMeta
 
 
 def _text(raw: object) -> str:
@@ -132,13 +137,23 @@ def apple_content_id(note: bytes) -> str | None:
 
     Cheap: the note is a few hundred bytes already in memory; one IFD is walked, no more.
     """
+    return _apple_id(note, _APPLE_CONTENT_ID)
+
+
+def apple_burst_id(note: bytes) -> str | None:
+    """The BurstUUID in an Apple maker note (the same on every frame of one burst), normalised;
+    None if absent or malformed."""
+    return _apple_id(note, _APPLE_BURST_UUID)
+
+
+def _apple_id(note: bytes, wanted: int) -> str | None:
     if not note.startswith(_APPLE_MAGIC) or note[12:14] != b"MM":
         return None
     try:
         (count,) = struct.unpack_from(">H", note, 14)
         for k in range(min(count, 256)):
             tag, typ, n, value = struct.unpack_from(">HHII", note, 16 + 12 * k)
-            if tag != _APPLE_CONTENT_ID:
+            if tag != wanted:
                 continue
             if typ != 2 or n > 256:  # ASCII
                 return None
@@ -171,25 +186,37 @@ def read_exif(exif: Image.Exif | None) -> ExifFields:
         sub = exif.get_ifd(_EXIF_IFD)
     except Exception:
         sub = {}
+    try:
+        has_gps = bool(exif.get_ifd(_GPS_IFD))
+    except Exception:
+        has_gps = False
+    return exif_fields(exif, sub, has_gps)
+
+
+def exif_fields(ifd0: Mapping[int, object], sub: Mapping[int, object], has_gps: bool) -> ExifFields:
+    """:func:`read_exif` from IFD0 and the EXIF IFD as two mappings (tag → value): where they
+    are not one block (a CR3 keeps them in two boxes); never raises."""
+    try:
+        return _fields(ifd0, sub, has_gps)
+    except Exception:
+        return ExifFields()
+
+
+def _fields(ifd0: Mapping[int, object], sub: Mapping[int, object], has_gps: bool) -> ExifFields:
     taken = parse_datetime(sub.get(_DATETIME_ORIGINAL))
     if taken is not None:
         subsec = parse_subsec(sub.get(_SUBSEC_ORIGINAL))
         offset = parse_offset(sub.get(_OFFSET_ORIGINAL))
     else:
-        taken = parse_datetime(exif.get(_DATETIME))
+        taken = parse_datetime(ifd0.get(_DATETIME))
         subsec = parse_subsec(sub.get(_SUBSEC)) if taken is not None else None
         offset = parse_offset(sub.get(_OFFSET)) if taken is not None else None
-    make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
+    make, model = _text(ifd0.get(_MAKE)), _text(ifd0.get(_MODEL))
     camera = (model if model.startswith(make) else f"{make} {model}").strip() or None
-    try:
-        has_gps = bool(exif.get_ifd(_GPS_IFD))
-    except Exception:
-        has_gps = False
     unique_id = normalise_unique_id(sub.get(_IMAGE_UNIQUE_ID))
-    if unique_id is None and make.lower().startswith("apple"):
-        note = sub.get(_MAKER_NOTE)
-        if isinstance(note, bytes):
-            unique_id = apple_content_id(note)
+    note = sub.get(_MAKER_NOTE) if make.lower().startswith("apple") else None
+    if unique_id is None and isinstance(note, bytes):
+        unique_id = apple_content_id(note)
     return ExifFields(
         taken=taken,
         camera=camera,
@@ -197,7 +224,8 @@ def read_exif(exif: Image.Exif | None) -> ExifFields:
         subsec_ms=subsec,
         offset_min=offset,
         unique_id=unique_id,
-        software=normalise_software(exif.get(_SOFTWARE)),
+        software=normalise_software(ifd0.get(_SOFTWARE)),
+        burst_id=apple_burst_id(note) if isinstance(note, bytes) else None,
     )
 
 

@@ -4,9 +4,9 @@ Why a second decoder entry point: the scan decodes every file once to a ~128 px 
 features and keeps nothing. A person reviewing pairs needs a picture about the size of the
 terminal pane, for two files at a time, again and again as they move back and forth. So:
 
-* the file is read and decoded by the scan's own code (:func:`engine.decode.read_file` and
-  :func:`engine.decode.decode_bytes`: no FIFOs, size
-  limits) and its header checked against the same pixel limit before any pixel is decoded;
+* the file is read and decoded by the scan's own code (:func:`engine.decode.decode_entry`: no
+  FIFOs, size limits; a RAW's embedded preview, upright, as the scan hashed it) and its header
+  checked against the same pixel limit before any pixel is decoded;
 * JPEGs are decoded in libjpeg's DCT stage at the largest reduction (1/2, 1/4, 1/8) that keeps
   the long side ≥ ``max_side``, never the full photo; OpenCV applies the EXIF orientation while
   at it, exactly as the scan's decode does, so a transform code found by matching refers to the
@@ -133,14 +133,9 @@ def _entry_for(path: str, st: os.stat_result) -> FileEntry:
 def _load(path: str, max_side: int, st: os.stat_result) -> Thumbnail | ScanError:
     """The scan's reader and decoder (same header checks, limits and orientation), at a
     reduction chosen for the pane instead of for the hashes."""
-    limits = decode.DecodeLimits()
-    data = decode.read_file(_entry_for(path, st), limits)
-    if isinstance(data, ScanError):
-        return data
-    result = decode.decode_bytes(
-        path,
-        data,
-        limits,
+    result = decode.decode_entry(
+        _entry_for(path, st),
+        decode.DecodeLimits(),
         reduction=lambda w, h: reduction_for(w, h, max_side),
         shrink=False,
     )

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from tui_dedup.engine.features.hashes import to_gray
-from tui_dedup.engine.files.decode import DecodeLimits, decode_bytes, read_file
+from tui_dedup.engine.files.decode import DecodeLimits, decode_entry
 from tui_dedup.engine.files.thumbs import fit_long_side
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.verdicts.evidence import CELL_GRID
@@ -65,10 +65,6 @@ def working_image(entry: FileEntry, limits: DecodeLimits | None = None) -> np.nd
     The preview's thumbnails (engine/files/thumbs.py) keep the *long* side at their size; this
     keeps the *short* side ≥ WORK_MIN_SHORT, which lets a 12 MP JPEG decode at 1/8 (as cheap as
     the scan's own decode) while digits and stars stay visible."""
-    limits = limits or DecodeLimits()
-    data = read_file(entry, limits)
-    if not isinstance(data, bytes):
-        return None
 
     def reduction(width: int, height: int) -> int:
         short = min(width, height)
@@ -77,7 +73,8 @@ def working_image(entry: FileEntry, limits: DecodeLimits | None = None) -> np.nd
                 return r
         return 1
 
-    result = decode_bytes(entry.path, data, limits, reduction=reduction, shrink=False)
+    # decode_entry: the one decoder (a RAW's embedded preview, as the scan and the preview use)
+    result = decode_entry(entry, limits or DecodeLimits(), reduction=reduction, shrink=False)
     if not isinstance(result, tuple):
         return None
     return np.ascontiguousarray(fit_long_side(to_gray(result[0]), WORK_SIDE))
