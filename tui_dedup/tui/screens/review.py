@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Input
@@ -28,10 +28,12 @@ from tui_dedup.tui.gc_policy import HeapFrozen
 from tui_dedup.tui.host import host_of
 from tui_dedup.tui.messages import ApplyProgressed, FilesChanged, PlanReady
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
+from tui_dedup.tui.screens.compare import COMPARE_SCREEN, open_compare
 from tui_dedup.tui.screens.help import open_help
+from tui_dedup.tui.screens.review_bindings import REVIEW_BINDINGS
 from tui_dedup.tui.screens.review_files import WORKER_GROUP, FileBatches
 from tui_dedup.tui.screens.review_keys import KeyState, key_applies
-from tui_dedup.tui.screens.review_preview import PreviewSync, forget_details, open_details
+from tui_dedup.tui.screens.review_preview import PreviewSync, forget_screen, open_details
 from tui_dedup.tui.screens.review_state import SavedReview
 from tui_dedup.tui.screens.review_timeline import MarkKeys, ReviewTimeline
 from tui_dedup.tui.screens.review_views import ReviewViews
@@ -44,37 +46,7 @@ from tui_dedup.tui.widgets.status import StatusBar
 class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
     """Pairs of similar images; mark copies, then move or trash them (undoable)."""
 
-    # The footer shows the keys a review needs most and fits 80 cells with them: mark,
-    # auto-mark, move, undo, filter, details, help, quit (and ^p). The rest (show=False) are
-    # in ? and in the command palette.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "mark", "Mark", id="review.mark"),
-        Binding("a", "auto_mark", "Auto", id="review.auto_mark"),
-        Binding("A", "auto_menu", "Auto-mark by rule...", show=False, id="review.auto_menu"),
-        Binding("s", "skip", "Not dup", show=False, id="review.skip"),
-        Binding("m", "apply('move')", "Move", id="review.move"),
-        Binding("t", "apply('trash')", "Trash", show=False, id="review.trash"),
-        Binding("u", "undo", "Undo", id="review.undo"),
-        Binding("U,ctrl+r", "redo", "Redo (marks, skips)", show=False, id="review.redo"),
-        Binding("c", "edit_marks('unmark_all')", "Unmark all", show=False, id="review.unmark_all"),
-        Binding("i", "edit_marks('invert')", "Invert marks", show=False, id="review.invert"),
-        Binding("f", "edit_marks('pattern')", "Mark by folder...", show=False, id="review.pattern"),
-        Binding("S", "skips", "Skipped pairs (unskip)...", show=False, id="review.skips"),
-        Binding("g", "toggle_groups", "Groups", show=False, id="review.groups"),
-        Binding("slash", "filter", "Filter", id="review.filter"),
-        Binding("o", "sort_next", "Next sort column", show=False, id="review.sort_next"),
-        Binding("O", "sort_reverse", "Reverse sort", show=False, id="review.sort_reverse"),
-        Binding(
-            "plus,equals_sign", "threshold(1)", "Looser (+1 bit)", show=False, id="review.looser"
-        ),
-        Binding("minus", "threshold(-1)", "Stricter (-1 bit)", show=False, id="review.stricter"),
-        Binding("p", "toggle_preview", "Preview", show=False, id="review.preview"),
-        Binding("d", "details", "Details", id="review.details"),
-        Binding("e", "errors", "Scan errors", show=False, id="review.errors"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="review.clear_filter"),
-        Binding("question_mark", "help", "Help", id="review.help"),
-        Binding("q", "quit", "Quit", id="review.quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = REVIEW_BINDINGS  # declared in review_bindings
 
     def __init__(self, session: ReviewSession, preview_mode: str = "none") -> None:
         super().__init__()
@@ -109,7 +81,8 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
     def on_unmount(self) -> None:
         """Save what is pending, let the details screen go, hand the heap back (rescan, quit)."""
         self.saved.flush()
-        forget_details(self.app)
+        forget_screen(self.app)
+        forget_screen(self.app, COMPARE_SCREEN)
         self._frozen.release()
 
     # -- refreshing ----------------------------------------------------------------------------
@@ -119,6 +92,14 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         self.views.pairs_changed()
         self.busy_changed()
         self.preview.sync()
+        self.fit_preview()
+
+    def fit_preview(self) -> None:
+        """The pane takes the rows the view shown leaves (under the header, over the status
+        bar and the footer)."""
+        self.preview.fit(self.size.height - 3, self.views.rows_wanted())
+
+    on_resize = fit_preview
 
     def marks_changed(self) -> None:
         self.views.marks_changed()
@@ -139,25 +120,9 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         self.saved.schedule()
 
     def update_status(self) -> None:
-        s, marked = self.session, self.model.marked_files()
-        notes = [self.files.busy] if self.files.busy else []
-        if self.matching:
-            notes.append("matching...")
-        if s.result.cancelled:
-            notes.append("partial scan")
-        if s.result.errors:
-            notes.append(f"{len(s.result.errors)} unreadable (e)")
-        if self.model.filter_text:
-            notes.append(f"filter: {self.model.filter_text}")
-        self.query_one(StatusBar).show_counts(
-            pairs=len(s.pairs),
-            shown=len(self.model),
-            groups=len(s.groups),
-            marked=int(marked.size),
-            marked_bytes=s.bytes_of(marked),
-            label=s.label(),
-            note=", ".join(notes),
-        )
+        busy = [self.files.busy] if self.files.busy else []
+        busy += ["matching..."] if self.matching else []
+        self.query_one(StatusBar).show_review(self.session, self.model, busy)
 
     # -- which keys apply ----------------------------------------------------------------------
 
@@ -213,6 +178,7 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         self.schedule_save()  # the view is part of what a resume puts back
         self.sync_bindings()
         self.preview.sync()  # the other view's row: no cursor message says so
+        self.fit_preview()
 
     def action_filter(self) -> None:
         self.views.open_filter()
@@ -222,6 +188,7 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         self.views.set_filter(event.value)
         self.update_status()
         self.preview.sync()
+        self.fit_preview()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
@@ -233,9 +200,11 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         self.preview.sync()
 
     def action_threshold(self, direction: int) -> None:
-        th = self.session.step(looser=direction == 1)
+        """One bit looser (1) or stricter (-1), or back to where the review started (0)."""
+        s = self.session
+        method = (s.wanted or (s.method, s.threshold))[0]
+        th = s.step(looser=direction == 1) if direction else s.default_threshold(method)
         if th is not None:  # every press counts; only the re-match is coalesced
-            method = (self.session.wanted or (self.session.method, th))[0]
             host_of(self.app).start_match(method, th)
 
     def action_toggle_preview(self) -> None:
@@ -247,6 +216,10 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
             s = self.session
             i, j = pair[0], pair[1]
             open_details(self.app, s.store, s.method, pair, s.similarity(i, j), s.verdict_of(i, j))
+
+    def action_compare(self) -> None:
+        """The selected pair full screen: side by side, flip A/B, difference."""
+        open_compare(self.app, self, host_of(self.app).settings.preview)
 
     def action_help(self) -> None:
         sources: list[tuple[str, Iterable[BindingType]]] = [

@@ -75,6 +75,8 @@ def key_applies(host: KeysHost, action: str, parameters: tuple[object, ...]) -> 
         return None
     if action in ("sort_next", "sort_reverse") and host.views.group_mode:
         return None
+    if action == "threshold" and parameters[:1] == (0,):
+        return True
     if action == "threshold":  # also while a re-match runs: each press steps from the last
         return None if session.step(bool(parameters[0] == 1)) is None else True
     if action == "toggle_preview" and not host.preview.available():

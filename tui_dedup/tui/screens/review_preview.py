@@ -22,6 +22,14 @@ from tui_dedup.engine.features.store import FeatureStore
 if TYPE_CHECKING:
     from tui_dedup.tui.widgets.preview import PreviewPane
 
+#: The pane's share of the rows under the header on a short and on a tall (≥ TALL_ROWS)
+#: terminal; the table keeps at least MIN_TABLE_ROWS (its header and four pairs).
+PREVIEW_SHARE = 0.45
+PREVIEW_SHARE_TALL = 0.6
+TALL_ROWS = 40
+MIN_TABLE_ROWS = 5
+MIN_PANE_ROWS = 6
+
 DETAILS_SCREEN = "details"  # installed-screen name of the one, reused, details screen
 
 #: (file A, file B, transform) of the selected row, or None when no row is selected.
@@ -78,6 +86,23 @@ class PreviewSync:
             self.pane.toggle_class("hidden")
             self.sync()
 
+    def fit(self, main_rows: int, table_rows: int) -> None:
+        """Give the pictures the rows the table does not need.
+
+        ``main_rows``: the rows for table and pane together; ``table_rows``: the rows the view
+        shown would fill (header and rows). On a tall terminal the pane takes 60 % (45 % below
+        40 rows, where the table needs its rows more), and more when the table is short: a
+        review of five pairs at 160×50 must not leave twenty empty rows over small pictures.
+        """
+        pane = self.pane
+        if pane is None or main_rows <= 0:
+            return
+        share = PREVIEW_SHARE_TALL if main_rows >= TALL_ROWS else PREVIEW_SHARE
+        rows = max(int(main_rows * share), main_rows - max(table_rows, MIN_TABLE_ROWS))
+        rows = max(min(rows, main_rows - MIN_TABLE_ROWS), MIN_PANE_ROWS)
+        if pane.styles.height is None or pane.styles.height.cells != rows:
+            pane.styles.height = rows
+
     def set_mode(self, mode: str) -> None:
         """Another way of drawing the pictures (``none`` hides the pane)."""
         pane = self.pane
@@ -115,14 +140,15 @@ def open_details(
     app.push_screen(DETAILS_SCREEN)
 
 
-def forget_details(app: App[Any]) -> None:
-    """Let the reused details screen go with the review whose store it refers to (rescan)."""
-    if not app.is_screen_installed(DETAILS_SCREEN):
+def forget_screen(app: App[Any], name: str = DETAILS_SCREEN) -> None:
+    """Let a reused screen (details, compare) go with the review whose store it refers to
+    (rescan)."""
+    if not app.is_screen_installed(name):
         return
-    details = app.get_screen(DETAILS_SCREEN)
+    screen = app.get_screen(name)
     try:
-        app.uninstall_screen(DETAILS_SCREEN)
+        app.uninstall_screen(name)
     except ScreenStackError:  # still shown (the app is exiting): Textual cleans up
         return
-    if details.is_attached:
-        details.remove()
+    if screen.is_attached:
+        screen.remove()

@@ -116,3 +116,39 @@ class ReviewViews:
         """Put the table's cursor on view position ``row`` (a resumed review's cursor)."""
         if not self.group_mode:
             self.table.move_cursor(row)
+
+    # -- what the full-screen compare asks (it shows the selection, these move it) -------------
+
+    def position(self) -> tuple[int, int]:
+        """(1-based place of the selected row, rows in the view shown)."""
+        if self.group_mode:
+            return self.groups.cursor + 1, int(self.groups.members.size)
+        return self.model.cursor + 1, len(self.model)
+
+    def step(self, delta: int) -> None:
+        """The next (``delta`` 1) or previous (-1) row of the view shown."""
+        if self.group_mode:
+            self.groups.action_cursor(delta)
+        else:
+            self.table.move_cursor(self.model.cursor + delta)
+
+    def choose_side(self, side: str) -> None:
+        """Marking acts on ``side`` ("a" or "b") from now on (the table; groups mark a line)."""
+        if not self.group_mode and side in ("a", "b"):
+            self.table.set_side("a" if side == "a" else "b")
+
+    def chosen_side(self) -> str | None:
+        """The side of the selected pair that marking acts on."""
+        pair, file = self.selected_pair(), self.current_file()
+        if pair is None or file is None:
+            return None
+        return "a" if file == pair[0] else "b"
+
+    def is_marked(self, row: int) -> bool:
+        return self.model.is_marked(row)
+
+    def rows_wanted(self) -> int:
+        """Rows the view shown would fill: header and every row (the pane gets the rest)."""
+        if self.group_mode:
+            return int(self.groups.line_file.size) + 1
+        return len(self.model) + 1

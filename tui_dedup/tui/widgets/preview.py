@@ -25,7 +25,7 @@ from typing import ClassVar
 from PIL import Image as PILImage
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
@@ -36,6 +36,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.files import thumbs
 from tui_dedup.engine.model import TRANSFORMS, ScanError
+from tui_dedup.tui.widgets.picture_frame import PictureFrame
 from tui_dedup.tui.widgets.preview_modes import (
     IMAGES_ERROR,
     MODE_TITLES,
@@ -72,18 +73,6 @@ class PreviewPane(Widget):
         width: 1fr;
         height: 1fr;
         padding: 0 1;
-    }
-    PreviewPane .preview-frame {
-        height: 1fr;
-        align: center middle;
-    }
-    PreviewPane .preview-frame > .preview-image {
-        width: auto;
-        height: auto;
-    }
-    PreviewPane .preview-placeholder {
-        width: auto;
-        color: $text-muted;
     }
     PreviewPane.-no-images .preview-frame {
         display: none;
@@ -137,7 +126,6 @@ class PreviewPane(Widget):
         self._timer: Timer | None = None
         self._loaded: tuple[int, int] | None = None  # (token, side) whose pictures are shown
         self._picture_paths: tuple[str, str] | None = None  # files the shown pictures are of
-        self._images: dict[str, Widget] = {}
         self._note = "" if IMAGES_ERROR is None else f"pictures unavailable: {IMAGES_ERROR}"
 
     # -- layout --------------------------------------------------------------------------------
@@ -146,8 +134,7 @@ class PreviewPane(Widget):
         with Horizontal(id="preview-sides"):
             for side in self.SIDES:
                 with Vertical(classes="preview-side", id=f"preview-{side}"):
-                    with Container(classes="preview-frame", id=f"preview-frame-{side}"):
-                        yield Static("", classes="preview-placeholder")
+                    yield PictureFrame(classes="preview-frame", id=f"preview-frame-{side}")
                     yield PreviewSideInfo(side.upper(), classes="preview-info")
         yield Static(self._note, id="preview-note", classes="" if self._note else "-empty")
 
@@ -155,17 +142,12 @@ class PreviewPane(Widget):
         self._mount_images()
 
     def _mount_images(self) -> None:
-        for img in self._images.values():
-            img.remove()
-        self._images = {}
         self.set_class(self._image_cls is None, "-no-images")
-        if self._image_cls is None:
-            return
         for side in self.SIDES:
-            img = self._image_cls(classes="preview-image")
-            img.display = False
-            self._images[side] = img
-            self.query_one(f"#preview-frame-{side}").mount(img)
+            self._frame(side).set_renderer(self._image_cls)
+
+    def _frame(self, side: str) -> PictureFrame:
+        return self.query_one(f"#preview-frame-{side}", PictureFrame)
 
     def set_mode(self, mode: str) -> None:
         """Switch renderer at run time (e.g. from a command); the current pair is redrawn."""
@@ -258,6 +240,11 @@ class PreviewPane(Widget):
             note.update(Content(text))
             note.set_class(not text, "-empty")
 
+    def set_states(self, states: tuple[str, str], chosen: str | None) -> None:
+        """Per side "marked" or "", and which side marking acts on (None: neither shown)."""
+        for side, state in zip(self.SIDES, states, strict=True):
+            self._info(side).set_state(state, chosen == side)
+
     def badge_text(self, side: str) -> str:
         """The badge shown on ``side`` ("a" or "b"), "" when none."""
         return self._info(side).badge
@@ -269,14 +256,7 @@ class PreviewPane(Widget):
     # -- pictures ------------------------------------------------------------------------------
 
     def _show_placeholder(self, side: str, text: str) -> None:
-        img = self._images.get(side)
-        if img is not None and img.display:
-            img.display = False
-            img.image = None  # type: ignore[attr-defined]
-        placeholder = self.query_one(f"#preview-frame-{side} .preview-placeholder", Static)
-        if str(placeholder.content) != text:  # unchanged while a key is held: no layout pass
-            placeholder.update(Content(text))
-        placeholder.display = True
+        self._frame(side).placeholder(text)
 
     def _schedule(self) -> None:
         if self._timer is not None:
@@ -289,8 +269,7 @@ class PreviewPane(Widget):
             self._schedule()
 
     def _frame_cells(self) -> tuple[int, int]:
-        frame = self.query_one("#preview-frame-a")
-        return frame.content_size.width, frame.content_size.height
+        return self._frame("a").cells
 
     def _start_load(self) -> None:
         self._timer = None
@@ -342,14 +321,8 @@ class PreviewPane(Widget):
 
     def _put_image(self, side: str, image: PILImage.Image) -> str | None:
         """Hand a picture to the renderer; a one-line reason if it refused."""
-        img = self._images[side]
-        try:
-            img.image = image  # type: ignore[attr-defined]
-        except Exception as exc:
-            return f"{MODE_TITLES[self.mode]} failed: {type(exc).__name__}: {exc}"
-        self.query_one(f"#preview-frame-{side} .preview-placeholder", Static).display = False
-        img.display = True
-        return None
+        error = self._frame(side).put(image)
+        return None if error is None else f"{MODE_TITLES[self.mode]} failed: {error}"
 
     def _fallback(self, reason: str) -> None:
         """The renderer failed: try half-blocks once, then metadata only, saying why."""

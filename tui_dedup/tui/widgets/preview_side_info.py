@@ -27,6 +27,8 @@ class PreviewSideInfo(Widget):
         "preview-side-info--name",
         "preview-side-info--badge",
         "preview-side-info--folder",
+        "preview-side-info--state",
+        "preview-side-info--chosen",
     }
     """
     | Class | Description |
@@ -35,6 +37,8 @@ class PreviewSideInfo(Widget):
     | `preview-side-info--name` | The file name. |
     | `preview-side-info--badge` | "larger · sharper" on the side that wins. |
     | `preview-side-info--folder` | The folder line. |
+    | `preview-side-info--state` | "MARKED" after the letter of a marked file. |
+    | `preview-side-info--chosen` | The letter of the side that marking acts on. |
     """
 
     DEFAULT_CSS = """
@@ -55,6 +59,13 @@ class PreviewSideInfo(Widget):
     PreviewSideInfo > .preview-side-info--folder {
         color: $text-muted;
     }
+    PreviewSideInfo > .preview-side-info--state {
+        color: $text-error;
+        text-style: bold;
+    }
+    PreviewSideInfo > .preview-side-info--chosen {
+        text-style: bold reverse;
+    }
     """
 
     def __init__(self, label: str, *, classes: str | None = None) -> None:
@@ -64,6 +75,14 @@ class PreviewSideInfo(Widget):
         self.badge = ""
         self.folder = ""
         self.lines: list[str] = []
+        self.state = ""  # "marked", or "" (the compare view shows it; the table has its own)
+        self.chosen = False
+
+    def set_state(self, state: str, chosen: bool) -> None:
+        """What marking did to this side, and whether marking acts on it."""
+        if (state, chosen) != (self.state, self.chosen):
+            self.state, self.chosen = state, chosen
+            self.refresh()
 
     def set_text(self, name: str, badge: str, folder: str, lines: list[str]) -> None:
         if (name, badge, folder, lines) != (self.name_text, self.badge, self.folder, self.lines):
@@ -73,7 +92,8 @@ class PreviewSideInfo(Widget):
     @property
     def text(self) -> str:
         """Everything shown, uncut (for tests and screen readers of the source)."""
-        head = " ".join(x for x in (self.label, self.name_text, self.badge) if x)
+        state = self.state.upper()
+        head = " ".join(x for x in (self.label, state, self.name_text, self.badge) if x)
         return "\n".join([head, self.folder, *self.lines]) if self.name_text else ""
 
     def render(self) -> Content:
@@ -82,11 +102,14 @@ class PreviewSideInfo(Widget):
         width = max(self.content_size.width, 1)
         style = self.get_visual_style
         badge = f" {self.badge} " if self.badge else ""
-        room = width - len(self.label) - 1 - (cell_width(badge) + 1 if badge else 0)
+        state = f"{self.state.upper()} " if self.state else ""
+        room = width - len(self.label) - 1 - len(state) - (cell_width(badge) + 1 if badge else 0)
         name = fit(self.name_text, max(room, 0)) if room > 0 else ""
+        label = "preview-side-info--chosen" if self.chosen else "preview-side-info--label"
         head = Content.assemble(
-            (self.label, style("preview-side-info--label")),
+            (self.label, style(label)),
             " ",
+            (state, style("preview-side-info--state")),
             (name, style("preview-side-info--name")),
             *((" ", (badge, style("preview-side-info--badge"))) if badge else ()),
         )

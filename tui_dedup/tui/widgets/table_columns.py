@@ -39,6 +39,7 @@ from tui_dedup.tui.widgets.cells import (
     printable,
     shorten_middle,
 )
+from tui_dedup.tui.widgets.path_cut import cut_path
 from tui_dedup.tui.widgets.table_sort import Labels, float32_sort_code
 
 Side = Literal["a", "b"]
@@ -68,6 +69,8 @@ Text = Callable[[TableData, int], str]
 SortKey = Callable[[TableData], np.ndarray]
 #: Text fitted to exactly ``width`` cells.
 Cut = Callable[[str, int, Align], str]
+#: A cut that sees the other side's text too (the path columns keep what tells them apart).
+PairCut = Callable[[str, str, int], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +94,14 @@ class Column:
     default_reverse: bool = False
     cut: Cut = fit
     side: Side | None = None
+    pair_cut: PairCut | None = None
 
     def cell(self, data: TableData, p: int, i: int, j: int, width: int) -> str:
         """This column's cell for pair ``p`` of files ``i`` (side A) and ``j`` (side B)."""
         index = p if self.side is None else i if self.side == "a" else j
+        if self.pair_cut is not None and self.side is not None:
+            other = j if self.side == "a" else i
+            return self.pair_cut(self.text(data, index), self.text(data, other), width)
         return self.cut(self.text(data, index), width, self.align)
 
 
@@ -105,6 +112,11 @@ def _path_text(d: TableData, f: int) -> str:
 def _cut_path(text: str, width: int, align: Align) -> str:
     """Keep the mark and its space, cut the path's middle (its file name stays)."""
     return text[:2] + shorten_middle(text[2:], width - 2)
+
+
+def _cut_path_pair(text: str, other: str, width: int) -> str:
+    """Keep the mark and its space, and the folders that tell this path from the other's."""
+    return text[:2] + cut_path(text[2:], other[2:], width - 2)
 
 
 def _mtime_seconds(d: TableData) -> np.ndarray:
@@ -139,7 +151,15 @@ PER_PAIR: tuple[Column, ...] = (
     ),
 )
 PER_FILE: tuple[Column, ...] = (
-    Column("file", "File {side}", _path_text, lambda d: d.path_rank(), flex=True, cut=_cut_path),
+    Column(
+        "file",
+        "File {side}",
+        _path_text,
+        lambda d: d.path_rank(),
+        flex=True,
+        cut=_cut_path,
+        pair_cut=_cut_path_pair,
+    ),
     Column(
         "size",
         "Size",
