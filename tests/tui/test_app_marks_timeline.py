@@ -54,11 +54,14 @@ async def test_auto_mark_is_undone_and_redone_in_one_step(settings):
         await pilot.pause()
         assert marked(screen) == set()
         assert f"undid: auto-mark ({n} files)" in shown[-1]
-        assert "0 marked" in str(screen.query_one("#status").render())
+        status = str(screen.query_one("#status").render())
+        assert "0 marked" in status
+        assert f"undid: auto-mark ({n} files) (U redoes)" in status  # stays, unlike the toast
         await pilot.press("U")
         await pilot.pause()
         assert len(marked(screen)) == n
         assert f"redid: auto-mark ({n} files)" in shown[-1]
+        assert "undid:" not in str(screen.query_one("#status").render())
         assert every_group_keeps_a_copy(screen)
 
 

@@ -20,8 +20,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_dedup.actions.skips import ReviewState, SkipStore
 from tui_dedup.engine.index.search import Cancelled
 from tui_dedup.engine.registry import Threshold
-from tui_dedup.review.session import ReviewSession, threshold_label
+from tui_dedup.review.session import ReviewSession
 from tui_dedup.review.settings import RunSettings
+from tui_dedup.review.thresholds import threshold_label
 from tui_dedup.tui.commands import DedupCommands
 from tui_dedup.tui.driver import driver_class
 from tui_dedup.tui.gc_policy import collect_soon, use_fresh_context_executor
@@ -34,6 +35,7 @@ from tui_dedup.tui.screens.review import ReviewScreen
 from tui_dedup.tui.screens.scan import ScanScreen
 from tui_dedup.tui.textual_patches import enabled
 from tui_dedup.tui.textual_patches.delay_update import delay_update_until_command_ran
+from tui_dedup.tui.widgets.glyphs import ascii_only
 
 ERRORS_SCREEN = "errors"  # installed-screen names: built once, reused on every open
 
@@ -95,6 +97,7 @@ class DedupApp(App[int]):
 
     def on_mount(self) -> None:
         use_fresh_context_executor()  # before any thread worker: a finished one keeps nothing
+        self.set_class(ascii_only(), "-ascii")  # ASCII borders under LANG=C (app.tcss)
         self.sub_title = self.roots_label()
         self.push_screen(ScanScreen())
 

@@ -3,23 +3,30 @@
 On Linux, Textual's driver delivers a lone escape key ~100 ms after it was pressed whatever
 ``ESCDELAY`` says (the CLI sets 25 ms); :mod:`tui_dedup.tui.textual_patches.driver` holds the
 driver that fixes it, a copy of Textual's input loop (switch: ``DEDUP_TUI_NO_PATCH=driver``).
-Every other platform, and Linux with the patch off, gets Textual's own choice.
+Every other platform, and Linux with the patch off, gets Textual's own choice. Under ``LANG=C``
+the chosen driver writes ASCII glyphs (:mod:`tui_dedup.tui.ascii_output`).
 """
 
 from __future__ import annotations
 
 from textual.driver import Driver
 
+from tui_dedup.tui.ascii_output import AsciiOutput
 from tui_dedup.tui.textual_patches import enabled
+from tui_dedup.tui.widgets.glyphs import ascii_only
 
 _LINUX = ("textual.drivers.linux_driver", "LinuxDriver")
 
 
 def driver_class(textual_choice: type[Driver]) -> type[Driver]:
-    """The driver to run on, given the one Textual picked (``App.get_driver_class``)."""
+    """The driver to run on, given the one Textual picked (``App.get_driver_class``); under
+    ``LANG=C`` it writes ASCII glyphs (:mod:`tui_dedup.tui.ascii_output`)."""
+    chosen = textual_choice
     if (textual_choice.__module__, textual_choice.__name__) == _LINUX and enabled("driver"):
         # imported here: the module imports Textual's Linux driver, which needs termios
         from tui_dedup.tui.textual_patches.driver import PromptEscapeLinuxDriver
 
-        return PromptEscapeLinuxDriver
-    return textual_choice
+        chosen = PromptEscapeLinuxDriver
+    if ascii_only():
+        return type(f"Ascii{chosen.__name__}", (AsciiOutput, chosen), {})
+    return chosen

@@ -27,7 +27,7 @@ def binding_rows(app, sources: Iterable[tuple[str, Iterable[BindingType]]]) -> l
             if not isinstance(b, Binding):
                 continue
             keys = ", ".join(app.get_key_display(Binding(k, b.action)) for k in b.key.split(","))
-            rows.append((keys, b.description or b.action))
+            rows.append((keys, b.tooltip or b.description or b.action))  # the sentence
         if not rows:
             continue
         lines.append(title)
@@ -59,7 +59,8 @@ class HelpScreen(NoRepaintLoop, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         self._text = self.body_text()
         with Vertical(classes="dialog wide"):
-            yield Label("Keys", classes="dialog-title")
+            yield Label("Keys  (escape, q or ? closes)", classes="dialog-title")
+            yield Static(INTRO, classes="help-intro", markup=False)
             with VerticalScroll(classes="dialog-body"):
                 yield Static(self._text, markup=False, id="help-body")
 
@@ -77,6 +78,12 @@ class HelpScreen(NoRepaintLoop, ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+
+#: Read before the list: how the keys are grouped, and where the rest of the commands are.
+INTRO = (
+    "Every key of this screen, by where it works; the footer shows the most used ones. "
+    "ctrl+p opens the command palette: rescan, method, threshold preset, export, links, theme."
+)
 
 HELP_SCREEN = "help"  # the app-wide name the reused help screen is installed under
 
