@@ -44,7 +44,10 @@ async def test_at_80x24_both_buttons_are_on_screen_with_their_keys():
         await pilot.pause()
         for b in _buttons(app):
             region = b.region
-            assert region.height > 0 and region.bottom <= 24 and region.right <= 80, region
+            assert region.height == 3 and region.bottom <= 24 and region.right <= 80, region
+            # the label's row is drawn, not clipped by the dialog's own height
+            under, _ = app.screen.get_widget_at(region.x + 2, region.y + 1)
+            assert under is b, (b.id, under)
         labels = [str(b.label) for b in _buttons(app)]
         assert labels == ["Move [y]", "No [n]"]  # the hints are text, not swallowed markup
 

@@ -37,6 +37,8 @@ class ConfirmScreen(NoRepaintLoop, ModalScreen[bool]):
     ]
     #: Rows a dialog needs besides its body: borders 2, padding 2, title 2, buttons 3, gap 1.
     CHROME_ROWS = 10
+    #: The dialog's ``max-height`` in app.tcss, as a share of the screen.
+    DIALOG_SHARE = 0.9
 
     def __init__(
         self,
@@ -77,9 +79,11 @@ class ConfirmScreen(NoRepaintLoop, ModalScreen[bool]):
         self._fit_body()
 
     def _fit_body(self) -> None:
-        """The body gets the rows the title and the buttons leave (at least 3)."""
+        """The body gets the rows the title and the buttons leave (at least 3) inside the
+        dialog's own limit, ``max-height: 90%`` of the screen (app.tcss)."""
         for body in self.query(".dialog-body"):
-            body.styles.max_height = max(3, self.size.height - self.CHROME_ROWS)
+            room = int(self.size.height * self.DIALOG_SHARE) - self.CHROME_ROWS
+            body.styles.max_height = max(3, room)
 
     def action_focus_button(self, step: int) -> None:
         buttons = list(self.query(Button))
