@@ -211,6 +211,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tmux", action="store_true", help="through a real terminal (tmux)")
     ap.add_argument("--size", default="80x24")
+    ap.add_argument("--append", action="store_true", help="add to the results file")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--bases", type=int, default=8)
     ap.add_argument("--photo", default="4000x3000", help="generated photo size")
@@ -247,7 +248,10 @@ def main() -> int:
             f"| {name} | {len(xs)} | {med * 1000:.1f} | {p95(xs) * 1000:.1f} | {med / peer:.2f} |"
         )
     text = "\n".join(lines) + "\n"
+    # one file per harness; runs at several sizes are appended with --append
     out = RESULTS / f"compare_latency{'_tmux' if args.tmux else ''}.md"
+    if args.append and out.exists():
+        text = out.read_text() + "\n" + text
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)

@@ -115,6 +115,9 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
     CompareScreen .-off {
         display: none;
     }
+    CompareScreen .-text-first PictureFrame {
+        visibility: hidden;
+    }
     """
 
     def __init__(self, host: CompareHost, preview_mode: str = "auto") -> None:
@@ -194,6 +197,10 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
         )
         one = self.query_one("#compare-one")
         one.set_class(self.view == "sides", "-off")
+        if self.view == "sides" and self.sides.has_class("-off"):
+            # the names first, the two pictures one frame later (see below)
+            self.sides.add_class("-text-first")
+            self.call_after_refresh(self.sides.remove_class, "-text-first")
         self.sides.set_class(self.view != "sides", "-off")
         if self.view == "sides":
             return
@@ -209,7 +216,10 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
             self._reason,
         )
         self.query_one("#compare-label", Static).update(Content(text))
-        self._put_picture()
+        # The label goes out in a frame of its own, the picture in the next: a full-screen
+        # half-block picture is ~200 kB of escapes (100-250 ms through tmux at 160x50), and
+        # what changed must be readable before it arrives.
+        self.call_after_refresh(self._put_picture)
 
     def _put_picture(self) -> None:
         frame = self.query_one(PictureFrame)
