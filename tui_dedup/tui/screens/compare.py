@@ -115,9 +115,6 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
     CompareScreen .-off {
         display: none;
     }
-    CompareScreen .-text-first PictureFrame {
-        visibility: hidden;
-    }
     """
 
     def __init__(self, host: CompareHost, preview_mode: str = "auto") -> None:
@@ -198,9 +195,7 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
         one = self.query_one("#compare-one")
         one.set_class(self.view == "sides", "-off")
         if self.view == "sides" and self.sides.has_class("-off"):
-            # the names first, the two pictures one frame later (see below)
-            self.sides.add_class("-text-first")
-            self.call_after_refresh(self.sides.remove_class, "-text-first")
+            self.sides.text_first()  # the names first, the two pictures one frame later
         self.sides.set_class(self.view != "sides", "-off")
         if self.view == "sides":
             return

@@ -74,6 +74,9 @@ class PreviewPane(Widget):
         height: 1fr;
         padding: 0 1;
     }
+    PreviewPane.-text-first .preview-frame {
+        visibility: hidden;  /* one frame: names first, pictures next (see text_first) */
+    }
     PreviewPane.-no-images .preview-frame {
         display: none;
     }
@@ -239,6 +242,13 @@ class PreviewPane(Widget):
         if str(note.content) != text:
             note.update(Content(text))
             note.set_class(not text, "-empty")
+
+    def text_first(self) -> None:
+        """Hide the pictures for one frame, so a pane shown again (the compare's side by side)
+        sends its names at once and its pictures in the next frame. A full-screen half-block
+        picture is ~200 kB of escapes; the text must not wait behind it."""
+        self.add_class("-text-first")
+        self.call_after_refresh(self.remove_class, "-text-first")
 
     def set_states(self, states: tuple[str, str], chosen: str | None) -> None:
         """Per side "marked" or "", and which side marking acts on (None: neither shown)."""
