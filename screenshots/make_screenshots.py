@@ -2,8 +2,9 @@
 
     python screenshots/make_screenshots.py [OUT_DIR]
 
-Writes scan.svg (mid-scan), review.svg, preview.svg (half-block pictures) and help.svg at a
-fixed terminal size. The scan is held half-way by a wrapper around the engine's per-file work,
+Writes scan.svg (mid-scan), review.svg, preview.svg (half-block pictures) and help.svg at
+120×36, and at 80×24 and 160×50 the review, the full-screen compare (side by side, the
+difference, and at 80×24 the flip) and the move dialog. The scan is held half-way by a wrapper around the engine's per-file work,
 so the progress screenshot shows a real, moving scan rather than a finished one.
 """
 
@@ -93,7 +94,58 @@ async def shoot(out: Path, work: Path) -> list[Path]:
             await pilot.pause(0.2)
             await app.workers.wait_for_complete()
         save(app, "preview.svg")
+
+    # -- two terminal sizes: the review, the full-screen compare, a dialog ---------------------
+    for size in ((80, 24), (160, 50)):
+        w, h = size
+        app = create_app(settings)
+        async with app.run_test(size=size) as pilot:
+            await _wait_review(app, pilot)
+            await pilot.press("n")  # the resume question, if an earlier run left marks
+            await pilot.press("down", "down")
+            await _settle(app, pilot)
+            save(app, f"review-{w}x{h}.svg")
+            await pilot.press("enter")  # full-screen compare, side by side
+            await _settle(app, pilot)
+            save(app, f"compare-{w}x{h}.svg")
+            if size == (80, 24):  # (at 160x50 one more 1.5 MB picture of the same thing)
+                await pilot.press("f", "f")  # flip: B lined up on A, in one place
+                await _settle(app, pilot)
+                save(app, f"compare-flip-{w}x{h}.svg")
+            await pilot.press("escape", "slash", *"caption", "enter", "enter", "x")
+            await _settle(app, pilot)  # the captioned copy: where A and B disagree
+            save(app, f"compare-diff-{w}x{h}.svg")
+            await pilot.press("escape", "escape", "l", "space", "down", "space", "down", "space")
+            await pilot.press("m")
+            await _settle(app, pilot)
+            await pilot.pause(1.0)  # the dialog's buttons are laid out after the plan arrives
+            save(app, f"dialog-{w}x{h}.svg")
+            await pilot.press("escape")
     return saved
+
+
+async def _settle(app, pilot) -> None:
+    for _ in range(6):
+        await pilot.pause(0.2)
+        await app.workers.wait_for_complete()
+
+
+CAPTIONED = "IMG_2043 with caption.jpg"
+
+
+def add_captioned_copy(library: Path) -> None:
+    """A copy with a caption box: the pair the difference screenshot shows (the demo library
+    itself has no local edits)."""
+    import cv2
+
+    from tui_dedup.demo import write_jpeg
+
+    img = cv2.imread(str(library / "2023" / "holiday" / "IMG_2043.jpg"))
+    h, w = img.shape[:2]
+    x0, y0 = w * 2 // 3, h * 5 // 6
+    cv2.rectangle(img, (x0, y0), (w - 15, h - 15), (255, 255, 255), -1)
+    cv2.putText(img, "Summer!", (x0 + 10, h - 30), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 160), 3)
+    write_jpeg(library / "2024" / "family" / CAPTIONED, img, 90)
 
 
 def main(argv: list[str]) -> int:
@@ -105,6 +157,7 @@ def main(argv: list[str]) -> int:
         from tui_dedup.demo import make_demo_library
 
         make_demo_library(work / "Pictures")
+        add_captioned_copy(work / "Pictures")
         cwd = os.getcwd()
         os.chdir(work)  # the title shows the root as given: "Pictures", not a temp path
         try:
