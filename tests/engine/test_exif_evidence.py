@@ -28,14 +28,13 @@ from tui_dedup.engine.files.exif_evidence import (
     SOFTWARE_MAX_BYTES,
     apple_content_id,
     capture_evidence,
-    estimate_jpeg_quality,
-    ijg_table,
     normalise_software,
     normalise_unique_id,
     parse_offset,
     parse_subsec,
     software_kind,
 )
+from tui_dedup.engine.files.jpeg_quality import estimate_jpeg_quality, ijg_table
 from tui_dedup.engine.model import FileEntry, ImageMeta
 from tui_dedup.engine.scan import scan
 
