@@ -26,12 +26,14 @@ ORDER = (
     "raw",
     "compare_latency",
     "compare_latency_tmux",
+    "bursts",
 )
 #: Section titles other than the result's name.
 TITLES = {
     "raw": "RAW files (issue #17)",
     "compare_latency": "Compare view keys, headless (issue #16)",
     "compare_latency_tmux": "Compare view keys through tmux (issue #16)",
+    "bursts": "Bursts (issue #17)",
 }
 #: Results written somewhere else than results/<name>.md.
 ELSEWHERE = {"library": HERE / "library" / "results" / "library.md"}

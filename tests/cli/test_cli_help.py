@@ -10,6 +10,7 @@ import pytest
 
 from tui_dedup import __version__
 from tui_dedup.cli import actions as cli_actions
+from tui_dedup.cli import bursts as cli_bursts
 from tui_dedup.cli import entry as cli_mod
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -25,8 +26,8 @@ def parsers(monkeypatch):
             super().__init__(*a, **k)
             made.append(self)
 
-    monkeypatch.setattr(cli_mod, "_Parser", Recording)
-    monkeypatch.setattr(cli_actions, "_Parser", Recording)
+    for module in (cli_mod, cli_actions, cli_bursts):  # every module that builds a parser
+        monkeypatch.setattr(module, "_Parser", Recording)
     return made
 
 

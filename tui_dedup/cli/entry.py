@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # core, as fast (a user's own setting wins). Set here, before anything imports numpy.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-SUBCOMMANDS = ("scan", "plan", "apply", "undo", "history", "eval")
+SUBCOMMANDS = ("scan", "plan", "apply", "undo", "history", "eval", "bursts")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,7 +51,8 @@ def _tui_parser() -> argparse.ArgumentParser:
         "  apply     carry out a plan (journaled, undoable)\n"
         "  undo      reverse the last action batch, a given one, or all\n"
         "  history   list action batches\n"
-        "  eval      score a scan against a ground-truth file\n",
+        "  eval      score a scan against a ground-truth file\n"
+        "  bursts    find bursts and rank their frames by sharpness and exposure\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"dedup-tui {__version__}")
@@ -196,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd, rest = argv[0], argv[1:]
             if cmd == "scan":
                 return cmd_scan(rest)
+            if cmd == "bursts":
+                from tui_dedup.cli.bursts import cmd_bursts
+
+                return cmd_bursts(rest)
             from tui_dedup.cli import actions as cli_actions
 
             return cli_actions.dispatch(cmd, rest)
