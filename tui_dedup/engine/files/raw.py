@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +62,7 @@ from tui_dedup.engine.files.source import (
     _read_all,
     _shrink,
     _to_bgr8,
+    checked_stat,
     jpeg_truncated,
     sniff,
 )
@@ -111,17 +111,9 @@ def read_raw(entry: FileEntry, limits: DecodeLimits) -> RawInput | bytes | ScanE
     except OSError as exc:
         return ScanError(entry.path, _os_reason(exc))
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return ScanError(entry.path, "not a regular file")
-        if st.st_size == 0:
-            return ScanError(entry.path, "empty file (0 bytes)")
-        if st.st_size > limits.max_file_bytes:
-            return ScanError(
-                entry.path,
-                f"file too large ({st.st_size / 2**30:.1f} GiB > limit "
-                f"{limits.max_file_bytes / 2**30:.1f} GiB)",
-            )
+        st = checked_stat(entry.path, fd, limits)
+        if isinstance(st, ScanError):
+            return st
         whole = st.st_size <= 2 * TAIL_BYTES  # the edge digest covers such a file whole
         head = _read_all(fd, st.st_size) if whole else os.pread(fd, raw_meta.HEAD_BYTES, 0)
         if raw_meta.container(head) is None and sniff(head[:32]) not in (None, "TIFF"):

@@ -100,6 +100,23 @@ def _os_reason(exc: OSError) -> str:
     return f"cannot read: {exc.strerror or exc}"
 
 
+def checked_stat(path: str, fd: int, limits: DecodeLimits) -> os.stat_result | ScanError:
+    """The open file's stat, if it is a regular, non-empty file within the size limit (every
+    reader checks the same before it reads a byte)."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        return ScanError(path, "not a regular file")
+    if st.st_size == 0:
+        return ScanError(path, "empty file (0 bytes)")
+    if st.st_size > limits.max_file_bytes:
+        return ScanError(
+            path,
+            f"file too large ({st.st_size / 2**30:.1f} GiB > limit "
+            f"{limits.max_file_bytes / 2**30:.1f} GiB)",
+        )
+    return st
+
+
 def read_file(entry: FileEntry, limits: DecodeLimits) -> bytes | ScanError:
     """Read a regular file without blocking on FIFOs and without following a swapped-in link."""
     try:
@@ -107,17 +124,9 @@ def read_file(entry: FileEntry, limits: DecodeLimits) -> bytes | ScanError:
     except OSError as exc:
         return ScanError(entry.path, _os_reason(exc))
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return ScanError(entry.path, "not a regular file")
-        if st.st_size == 0:
-            return ScanError(entry.path, "empty file (0 bytes)")
-        if st.st_size > limits.max_file_bytes:
-            return ScanError(
-                entry.path,
-                f"file too large ({st.st_size / 2**30:.1f} GiB > limit "
-                f"{limits.max_file_bytes / 2**30:.1f} GiB)",
-            )
+        st = checked_stat(entry.path, fd, limits)
+        if isinstance(st, ScanError):
+            return st
         return _read_all(fd, st.st_size)
     except OSError as exc:
         return ScanError(entry.path, _os_reason(exc))
