@@ -13,10 +13,10 @@ depends on its shift.
 
 from __future__ import annotations
 
-import threading
-
 import cv2
 import numpy as np
+
+from tui_dedup.engine.matching.keypoints import Keypoints, detect, similarity
 
 #: Long side (px) of the grid on which frames are registered and measured.
 STAT_SIDE = 512
@@ -30,15 +30,6 @@ MAX_SHIFT = 0.2  # of the long side
 PHASE_MIN_RESPONSE = 0.05
 #: Pixels of the common area left out along its edge (the detail filters see a step there).
 EDGE = 3
-
-_ORB = threading.local()
-
-
-def _orb() -> cv2.ORB:
-    det = getattr(_ORB, "det", None)
-    if det is None:
-        det = _ORB.det = cv2.ORB.create(nfeatures=REG_KEYPOINTS, fastThreshold=8)
-    return det
 
 
 def stat_size(shape: tuple[int, ...], side: int = STAT_SIDE) -> tuple[int, int]:
@@ -56,13 +47,9 @@ def to_stat(img: np.ndarray, side: int = STAT_SIDE) -> np.ndarray:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
-Keypoints = tuple[np.ndarray, np.ndarray | None]  # (N×2 float32 positions, descriptors)
-
-
 def keypoints(grey: np.ndarray) -> Keypoints:
     """ORB keypoints of a uint8 grey image on the measuring grid."""
-    kps, desc = _orb().detectAndCompute(grey, None)
-    return np.array([k.pt for k in kps], np.float32).reshape(-1, 2), desc
+    return detect(grey, REG_KEYPOINTS)
 
 
 def _plausible(m: np.ndarray, shape: tuple[int, ...]) -> bool:
@@ -77,21 +64,8 @@ def _plausible(m: np.ndarray, shape: tuple[int, ...]) -> bool:
 
 
 def _by_keypoints(ref: Keypoints, frame: Keypoints) -> np.ndarray | None:
-    (pr, dr), (pf, df) = ref, frame
-    if dr is None or df is None or len(pr) < REG_MIN_INLIERS or len(pf) < REG_MIN_INLIERS:
-        return None
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(df, dr, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
-    if len(good) < REG_MIN_INLIERS:
-        return None
-    src = pf[[m.queryIdx for m in good]]
-    dst = pr[[m.trainIdx for m in good]]
-    m, inl = cv2.estimateAffinePartial2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=REG_REPROJ, maxIters=2000
-    )
-    if m is None or inl is None or int(inl.sum()) < REG_MIN_INLIERS:
-        return None
-    return m.astype(np.float64)
+    m = similarity(ref, frame, min_inliers=REG_MIN_INLIERS, reproj=REG_REPROJ)
+    return None if m is None else m.astype(np.float64)
 
 
 def _by_phase(ref: np.ndarray, frame: np.ndarray) -> np.ndarray | None:

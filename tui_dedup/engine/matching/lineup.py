@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from tui_dedup.engine.files import thumbs
+from tui_dedup.engine.matching import keypoints
 from tui_dedup.engine.matching.compare import apply_transform
 from tui_dedup.engine.model import ScanError
 
@@ -58,23 +59,13 @@ class LinedUp:
 
 def _placement(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """An affine (rotation-free similarity) taking B's pixels onto A's, or None."""
-    orb = cv2.ORB.create(nfeatures=_KEYPOINTS, fastThreshold=8)
-    ga = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
-    gb = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
-    ka, da = orb.detectAndCompute(ga, None)
-    kb, db = orb.detectAndCompute(gb, None)
-    if da is None or db is None or len(ka) < _MIN_INLIERS or len(kb) < _MIN_INLIERS:
-        return None
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(db, da, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
-    if len(good) < _MIN_INLIERS:
-        return None
-    src = np.array([kb[m.queryIdx].pt for m in good], np.float32)
-    dst = np.array([ka[m.trainIdx].pt for m in good], np.float32)
-    m, inliers = cv2.estimateAffinePartial2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=_REPROJ, maxIters=2000
+    m = keypoints.similarity(
+        keypoints.detect(cv2.cvtColor(a, cv2.COLOR_BGR2GRAY), _KEYPOINTS),
+        keypoints.detect(cv2.cvtColor(b, cv2.COLOR_BGR2GRAY), _KEYPOINTS),
+        min_inliers=_MIN_INLIERS,
+        reproj=_REPROJ,
     )
-    if m is None or inliers is None or int(inliers.sum()) < _MIN_INLIERS:
+    if m is None:
         return None
     scale = float(np.hypot(m[0, 0], m[1, 0]))
     if not _SCALE[0] <= scale <= _SCALE[1] or abs(m[1, 0]) / scale > _MAX_ANGLE or m[0, 0] <= 0:

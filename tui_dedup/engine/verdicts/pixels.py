@@ -18,7 +18,6 @@ The comparison, with b turned by the pair's transform and both resized to their 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import cv2
@@ -27,6 +26,7 @@ import numpy as np
 from tui_dedup.engine.features.hashes import to_gray
 from tui_dedup.engine.files.decode import DecodeLimits, decode_entry
 from tui_dedup.engine.files.thumbs import fit_long_side
+from tui_dedup.engine.matching import keypoints
 from tui_dedup.engine.model import FileEntry
 from tui_dedup.engine.verdicts.evidence import CELL_GRID
 
@@ -198,14 +198,6 @@ REG_REPROJ = 2.5  # px at the working size
 REG_SCALE = (0.4, 2.5)
 REG_MAX_ANGLE = 0.05  # radians: a copy is not turned by a few degrees
 CONTAINED = 0.99  # share of one picture inside the other for it to be a crop of it
-_ORB = threading.local()
-
-
-def _orb() -> cv2.ORB:
-    det = getattr(_ORB, "det", None)
-    if det is None:
-        det = _ORB.det = cv2.ORB.create(nfeatures=REG_KEYPOINTS, fastThreshold=8)
-    return det
 
 
 def _footprint_inside(shape: tuple[int, ...], frame: tuple[int, ...], m: np.ndarray) -> float:
@@ -224,20 +216,14 @@ def register(a: np.ndarray, b: np.ndarray) -> Aligned | None:
     """One picture placed on the other by keypoints (rotation-free similarity), compared
     where they overlap, in the frame of the one whose content is smaller (the crop), so the
     other is only ever scaled down; None when no transform has enough keypoints."""
-    ka, da = _orb().detectAndCompute(a, None)
-    kb, db = _orb().detectAndCompute(b, None)
-    if da is None or db is None or len(ka) < REG_MIN_INLIERS or len(kb) < REG_MIN_INLIERS:
-        return None
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(db, da, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
-    if len(good) < REG_MIN_INLIERS:
-        return None
-    src = np.array([kb[m.queryIdx].pt for m in good], np.float32)
-    dst = np.array([ka[m.trainIdx].pt for m in good], np.float32)
-    m, inl = cv2.estimateAffinePartial2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=REG_REPROJ, maxIters=1000
+    m = keypoints.similarity(
+        keypoints.detect(a, REG_KEYPOINTS),
+        keypoints.detect(b, REG_KEYPOINTS),
+        min_inliers=REG_MIN_INLIERS,
+        reproj=REG_REPROJ,
+        max_iters=1000,
     )
-    if m is None or inl is None or int(inl.sum()) < REG_MIN_INLIERS:
+    if m is None:
         return None
     scale = float(np.hypot(m[0, 0], m[1, 0]))
     if not REG_SCALE[0] <= scale <= REG_SCALE[1] or abs(m[1, 0]) / scale > REG_MAX_ANGLE:
