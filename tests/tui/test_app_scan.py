@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from conftest import screen_text, wait_for_review
+from textual.worker import WorkerFailed
 
 import tui_dedup.engine.scan as scan_mod
 from tui_dedup.tui.app import create_app
@@ -152,7 +154,10 @@ async def test_scan_worker_failure_is_shown_on_the_scan_screen(settings, monkeyp
     app = create_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(100):
-            await app.workers.wait_for_complete()
+            # the scan worker fails on purpose: waiting on it raises while Textual still
+            # holds it (a race that xdist's timing hits now and then)
+            with contextlib.suppress(WorkerFailed):
+                await app.workers.wait_for_complete()
             await pilot.pause()
             if app.problems:
                 break
