@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from . import safefs
 from .kinds import ACTIONS, kind
 from .paths import in_folder
-from .plan import Plan, PlanError, Step
+from .plan import Plan, Step
 from .trash import fs_type
 
 #: Filesystems whose change time is not a real kernel-kept ctime (emulated or absent).
@@ -201,9 +201,3 @@ def same_file(
 
 def planned_ident(e) -> safefs.Ident:  # e: FileEntry
     return safefs.Ident(e.dev, e.ino, e.size, e.mtime_ns, getattr(e, "ctime_ns", 0))
-
-
-def check_plan_or_raise(plan: Plan, confirm: str | None) -> None:
-    problems = check_plan(plan, confirm)
-    if problems:
-        raise PlanError("; ".join(problems))

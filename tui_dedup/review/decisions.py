@@ -174,10 +174,6 @@ def store_digests(store: FeatureStore) -> Callable[[FileEntry], str | None]:
     return digest_of
 
 
-def marked_paths(store: FeatureStore, marked: Iterable[int]) -> set[str]:
-    return {store.entries[m].path for m in marked}
-
-
 def link_groups(
     store: FeatureStore, pairs: Pairs, marked: Iterable[int], name: Callable[[int], str]
 ) -> tuple[list[list[FileEntry]], list[int], list[str]]:

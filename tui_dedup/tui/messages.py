@@ -36,15 +36,6 @@ class ScanFinished(Message):
         self.cache_warnings = cache_warnings or []
 
 
-class MatchStarted(Message):
-    """Matching began (after a scan or a threshold/method change)."""
-
-    def __init__(self, method: str, label: str) -> None:
-        super().__init__()
-        self.method = method
-        self.label = label
-
-
 class MatchFinished(Message):
     """A matching run finished; ``first`` after a scan, False after a re-match."""
 
