@@ -49,10 +49,10 @@ def test_local_features_are_compact_and_round_trip() -> None:
     assert ((xy >= 0) & (xy <= 1)).all()
 
 
-def test_crop_found_only_with_crop_tolerant(library) -> None:
+def test_crop_found_at_the_defaults_and_not_with_the_crop_stage_off(library) -> None:
     th = resolve_threshold("phash")
-    off = _pairs(match(library, "phash", th), library)
-    on = _pairs(match(library, "phash", th, MatchOptions(crop_tolerant=True)), library)
+    off = _pairs(match(library, "phash", th, MatchOptions(crop_tolerant=False)), library)
+    on = _pairs(match(library, "phash", th), library)
     assert ("a_orig.jpg", "b_crop15.jpg") not in off
     assert ("a_orig.jpg", "b_crop15.jpg") in on
     assert on - off == {("a_orig.jpg", "b_crop15.jpg")}

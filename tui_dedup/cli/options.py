@@ -209,10 +209,11 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
     g.add_argument(
         "--crop-tolerant",
         action=argparse.BooleanOptionalAction,
-        default=False,
-        help="also pair copies cropped by 10-20 %%: check each file's nearest neighbours by "
-        "colour with local keypoints (ORB + RANSAC) and a dense search of one picture inside "
-        "the other; decodes candidates again, several times slower (default: off)",
+        default=None,
+        help="pair copies cropped by 10-20 %%: each file's nearest neighbours by colour whose "
+        "grey tiles fit a window of the other are checked with keypoints (ORB + RANSAC) and a "
+        "dense search (default: on up to 20,000 pictures; --crop-tolerant also above, where it "
+        "is far slower; --no-crop-tolerant: off)",
     )
     g.add_argument(
         "--local-edits",
@@ -327,6 +328,7 @@ def settings_from_args(args: argparse.Namespace):
             max_file_bytes=args.max_file_size, max_pixels=int(args.max_pixels * 1e6)
         ),
         workers=args.workers,
+        crop_features=args.crop_tolerant is not False,
     )
     settings = RunSettings(
         # As given (absolute): a symlinked ~/Pictures is shown as ~/Pictures. The actions
@@ -339,7 +341,8 @@ def settings_from_args(args: argparse.Namespace):
         match=MatchOptions(
             rotations=not args.no_rotations,
             include_low_detail=args.include_low_detail,
-            crop_tolerant=args.crop_tolerant,
+            crop_tolerant=args.crop_tolerant is not False,
+            crop_any_size=args.crop_tolerant is True,
             local_edits=args.local_edits,
         ),
         cache_path=args.cache,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -146,8 +146,8 @@ def match_library(
     the verdict stage found to be different pictures.
 
     ``quick``: no pixel check (pairs that need one stay ``unconfirmed``, never auto-selected),
-    and nothing is remembered: what the app shows at once after ``+``/``-`` while the full
-    match runs."""
+    no crop stage, and nothing is remembered: what the app shows at once after ``+``/``-``
+    while the full match runs."""
 
     def confirmed(cand: Pairs) -> Pairs:
         return confirm_pairs(
@@ -162,12 +162,17 @@ def match_library(
     folder = match_cache_dir(settings)
     opts = settings.match
     if quick:
-        cand = cached_match(store, method, threshold, opts, folder, should_stop=should_stop)
+        # the crop stage decodes its candidates (engine/matching/crop_stage.py): the full
+        # match that follows adds the crops
+        quick_opts = replace(opts, crop_tolerant=False)
+        cand = cached_match(store, method, threshold, quick_opts, folder, should_stop=should_stop)
         pairs = confirmed(cand)
     else:
         pairs = cached_match(
             store, method, threshold, opts, folder, should_stop=should_stop, confirm=confirmed
         )
+    if not quick:
+        store.drop_crop_scratch()
     if pairs.kind is not None:
         pairs = pairs.take(np.flatnonzero(pairs.kind != Kind.DIFFERENT))
     return hide_skipped(pairs, digest or file_digests(store), skips)

@@ -208,6 +208,7 @@ def is_low_detail(std: float) -> bool:
 # Local features (ORB keypoints) for the crop-tolerant verification stage (engine.verify).
 LOCAL_KEYPOINTS = 64  # at most this many per file: 64 × 36 B = 2.3 KB
 LOCAL_ROW_BYTES = 36  # 32-byte ORB descriptor + x, y as big-endian uint16 fractions of the side
+ORB_MIN_SIDE = 32  # a smaller picture has no keypoints to speak of (and ORB's pyramid fails)
 _ORB = threading.local()
 
 
@@ -237,6 +238,8 @@ def local_features(gray: np.ndarray) -> np.ndarray:
     Flat images give few or none (k may be 0).
     """
     h, w = gray.shape[:2]
+    if min(h, w) < ORB_MIN_SIDE:  # ORB's pyramid fails on a sliver (a 1-px-tall banner)
+        return np.zeros((0, LOCAL_ROW_BYTES), np.uint8)
     kps, des = _orb().detectAndCompute(np.ascontiguousarray(gray), None)
     if des is None or not kps:
         return np.zeros((0, LOCAL_ROW_BYTES), np.uint8)
@@ -245,6 +248,17 @@ def local_features(gray: np.ndarray) -> np.ndarray:
     frac = np.clip(np.rint(pts / [max(w - 1, 1), max(h - 1, 1)] * 65535), 0, 65535)
     xy = frac.astype(">u2").view(np.uint8).reshape(-1, 4)
     return np.ascontiguousarray(np.concatenate([des[order], xy], axis=1), dtype=np.uint8)
+
+
+DENSE_SIDE = 64  # long side of the crop check's dense thumbnails (engine/matching/verify.py)
+
+
+def dense_thumb(gray: np.ndarray) -> np.ndarray:
+    """The grey image at DENSE_SIDE px on its long side (INTER_AREA), uint8."""
+    h, w = gray.shape[:2]
+    s = DENSE_SIDE / max(h, w, 1)
+    size = (max(8, round(w * s)), max(8, round(h * s)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
 def split_local(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -54,6 +54,8 @@ class FeatureRow:
     digest: bytes | None
     # ORB keypoints, (k, LOCAL_ROW_BYTES) uint8 (features.local_features); None = not computed
     local: np.ndarray | None
+    # the crop check's dense thumbnail (features.hashes.dense_thumb), made with ``local``
+    thumb: np.ndarray | None
     # The file's edge digest (engine.digest.edge_digest_bytes) when it was read for these
     # features: the feature cache stores it to re-check the file cheaply after its ctime moved
     # (rename, chmod). Not a store column; None = unknown (such a cache row is never re-checked).
@@ -72,6 +74,7 @@ class FeatureRow:
         edge: bytes | None = None,
         *,
         features: dict[str, np.ndarray] | None = None,
+        thumb: np.ndarray | None = None,
     ) -> None:
         self.meta = meta
         self.hashes = hashes
@@ -80,6 +83,7 @@ class FeatureRow:
         self.features.update((k, np.asarray(v)) for k, v in named.items() if v is not None)
         self.digest = digest
         self.local = local
+        self.thumb = thumb
         self.edge = edge
 
     @property
@@ -183,8 +187,14 @@ class FeatureStore:
     # none yet (verify computes those on demand). A list, not a column: k varies per file.
     local: list[np.ndarray | None] = field(default_factory=list, repr=False)
     # Per-row small grey images (long side 64, uint8) for engine.verify's dense crop check,
-    # filled with ``local`` when a file is decoded for verification; None = not yet.
+    # filled with ``local`` (by a cold scan, or when a file is decoded for verification).
     crop_thumbs: list[np.ndarray | None] = field(default_factory=list, repr=False)
+
+    def drop_crop_scratch(self) -> None:
+        """Forget the crop check's keypoints and thumbnails (~5 KB a file): scratch for one
+        match, which a review must not carry for its whole life (a later match decodes the
+        few files it needs again)."""
+        self.local, self.crop_thumbs = [], []
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -272,11 +282,12 @@ class StoreBuilder:
         # runs in entry order: (index of the first entry, a block of columns)
         self._parts: list[tuple[int, FeatureBlock]] = []
         self._open: list[FeatureRow] = []  # single rows not yet packed, ending the entries
-        self._local: dict[int, np.ndarray] = {}  # entry index -> ORB keypoints, where computed
+        # entry index -> (ORB keypoints, dense thumbnail), where a scan computed them
+        self._local: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
 
     def add(self, entry: FileEntry, row: FeatureRow) -> None:
         if row.local is not None:
-            self._local[len(self.entries)] = row.local
+            self._local[len(self.entries)] = (row.local, row.thumb)
         self._open.append(row)
         self.entries.append(entry)
         if len(self._open) >= self.SEAL_ROWS:
@@ -314,11 +325,14 @@ class StoreBuilder:
         rank = np.empty(n, np.int64)
         rank[order] = np.arange(n)
         local: list[np.ndarray | None] = [None] * n
-        for k, keypoints in self._local.items():
-            local[rank[k]] = keypoints
+        thumbs: list[np.ndarray | None] = [None] * n
+        for k, (keypoints, thumb) in self._local.items():
+            local[rank[k]], thumbs[rank[k]] = keypoints, thumb
         blocks, self._parts, self._local = self._parts, [], {}
         entries = [self.entries[k] for k in order.tolist()]
-        return _scatter(self.hash_size, entries, order, rank, blocks, local)
+        store = _scatter(self.hash_size, entries, order, rank, blocks, local)
+        store.crop_thumbs = thumbs
+        return store
 
 
 def _scatter(

@@ -9,8 +9,11 @@ file's nearest neighbours by colour + grey histogram (Bhattacharyya, one matrix 
 block of rows) among the pairs not found yet, at most ``partners`` per file (9 of those 10
 survive). Above :data:`match.HIST_ALL_PAIRS_LIMIT` files the all-pairs product is too costly and
 the pHash shortlist (plain distance within ``verify_distance``, rotations within two thirds of
-it) is ranked by colour instead. Each candidate is then checked with engine.verify (ORB +
-RANSAC, else the dense crop search), so nothing here decides alone.
+it) is ranked by colour instead. The candidates then pass a window test on the stored tiles
+(engine/matching/crop_windows.py: is one picture, at 8×8, a window of the other?), which
+keeps ~3–4 % of them and decodes nothing; only those are checked with engine.verify (ORB +
+RANSAC, else the dense crop search), which decodes their files once. Nothing here decides
+alone.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
 from tui_dedup.engine.index.search import radius_pairs
+from tui_dedup.engine.matching import crop_windows
 from tui_dedup.engine.matching.pairs import (
     HIST_ALL_PAIRS_LIMIT,
     cap_partners,
@@ -113,6 +117,15 @@ def _shortlist(
     return gi, gj, score.astype(np.float32)
 
 
+def aspect_ratios(store: FeatureStore) -> np.ndarray:
+    """Width / height of each row's picture as stored (float32)."""
+    m = store.metas
+    width, height = getattr(m, "width", None), getattr(m, "height", None)
+    if isinstance(width, np.ndarray) and isinstance(height, np.ndarray):  # MetaColumns
+        return (width / np.maximum(height, 1)).astype(np.float32)
+    return np.array([m[r].width / max(m[r].height, 1) for r in range(len(store))], np.float32)
+
+
 def best_orientation(store: FeatureStore, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """The dihedral variant k of j closest to i by pHash (both sides compared, as the index
     does), int8 per pair: the orientation the dense check tries besides the identity."""
@@ -141,7 +154,7 @@ def verified_pairs(
     from tui_dedup.engine.matching.verify import verify_pairs
 
     rows = np.flatnonzero(usable).astype(np.int32)
-    if rows.size < 2:
+    if rows.size < 2 or (rows.size > HIST_ALL_PAIRS_LIMIT and not opts.crop_any_size):
         return Pairs.empty()
     if rows.size <= HIST_ALL_PAIRS_LIMIT:
         i, j, score = colour_neighbours(store, rows, found, opts.verify_partners, should_stop)
@@ -155,6 +168,17 @@ def verified_pairs(
     turn = (
         best_orientation(store, cand.i, cand.j) if opts.rotations else np.zeros(len(cand), np.int8)
     )
+    window = crop_windows.scores(
+        store.features["tiles"],
+        aspect_ratios(store),
+        cand.i,
+        cand.j,
+        turns=np.stack([turn, np.zeros_like(turn)], axis=1),
+    )
+    likely = np.flatnonzero(window >= crop_windows.MIN_SCORE)
+    cand, turn = cand.take(likely), turn[likely]
+    if len(cand) == 0:
+        return Pairs.empty()
     accepted = turn.copy()
     inliers = verify_pairs(
         store, cand.i, cand.j, transform=turn, accepted=accepted, should_stop=should_stop

@@ -43,8 +43,12 @@ class MatchOptions:
     rotations: bool = True
     include_low_detail: bool = False
     max_partners: int = MAX_PARTNERS
-    #: Also pair cropped copies: verify looser pHash candidates with ORB keypoints + RANSAC.
-    crop_tolerant: bool = False
+    #: Also pair cropped copies (engine/matching/crop_stage.py): colour neighbours that pass a
+    #: window test on the stored tiles, verified with ORB keypoints + RANSAC or a dense search.
+    crop_tolerant: bool = True
+    #: ... above HIST_ALL_PAIRS_LIMIT files too (the pHash shortlist, far costlier): only when
+    #: asked for by name (``--crop-tolerant``).
+    crop_any_size: bool = False
     verify_distance: int = VERIFY_DISTANCE  # of 64 bits
     verify_partners: int = VERIFY_PARTNERS
     #: Also pair copies with a local edit (logo, caption): dHash candidates + tile check.

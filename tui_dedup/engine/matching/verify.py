@@ -39,7 +39,9 @@ import cv2
 import numpy as np
 
 from tui_dedup.engine.features.hashes import (
+    DENSE_SIDE,
     LOCAL_ROW_BYTES,
+    dense_thumb,
     dihedral,
     local_features,
     split_local,
@@ -49,7 +51,6 @@ from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.memory import opencv_threads
 
 _EMPTY = np.zeros((0, LOCAL_ROW_BYTES), np.uint8)
-DENSE_SIDE = 64  # long side of the dense-check thumbnails
 DENSE_MIN_FRACTION = 0.7  # smallest width/height share of the container the other may cover
 DENSE_STEP = 0.04  # scale grid, refined twice by halving around the best
 DENSE_REFINE_FLOOR = 0.45  # refine the grid only above this correlation
@@ -117,14 +118,6 @@ def ensure_local(
             store.local[r] = loc
             store.crop_thumbs[r] = thumb
     return len(todo)
-
-
-def dense_thumb(gray: np.ndarray) -> np.ndarray:
-    """The grey image at DENSE_SIDE px on its long side (INTER_AREA), uint8."""
-    h, w = gray.shape[:2]
-    s = DENSE_SIDE / max(h, w, 1)
-    size = (max(8, round(w * s)), max(8, round(h * s)))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
 def _highpass(x: np.ndarray) -> np.ndarray:

@@ -35,7 +35,9 @@ from typing import Protocol
 import numpy as np
 
 from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.matching import crop_windows
 from tui_dedup.engine.matching.compare import apply_transform
+from tui_dedup.engine.matching.crop_stage import aspect_ratios
 from tui_dedup.engine.matching.verify import verify_pairs
 from tui_dedup.engine.memory import opencv_threads
 from tui_dedup.engine.model import Pairs
@@ -216,6 +218,7 @@ def _pixel_check(
     # Pairs sharing a file run close together, so each file is decoded once.
     order = rows[np.lexsort((pairs.j[rows], pairs.i[rows]))]
     dim = _dim(store, pairs)
+    window = _window_like(store, pairs, order)
     images = _Images(store, opts.cache_images)
     crop_rows: list[int] = []
     workers = max(1, 2 * (os.cpu_count() or 2))
@@ -237,6 +240,7 @@ def _pixel_check(
                 how = Strictness(
                     strict=bool(np.isnan(ev["chroma"][k]) and ev["info"][k] >= opts.info_sure),
                     dark=bool(ev["info"][k] < opts.info_sure and dim[k]),
+                    window=bool(window[k]),
                 )
                 return k, *judge(a, apply_transform(b, int(pairs.transform[k])), opts, how)
 
@@ -262,7 +266,7 @@ def _pixel_check(
         _crop_check(store, pairs, np.array(crop_rows), kind, ev, should_stop)
         # The crop check's keypoints and thumbnails are scratch for this run: a review of
         # 100,000 files must not carry them (~5 KB a file) for its whole life.
-        store.local, store.crop_thumbs = [], []
+        store.drop_crop_scratch()
 
 
 def _dim(store: FeatureStore, pairs: Pairs) -> np.ndarray:
@@ -273,6 +277,19 @@ def _dim(store: FeatureStore, pairs: Pairs) -> np.ndarray:
     cells = tiles.reshape(len(store), -1)
     level = cells.mean(axis=1, dtype=np.float32)  # no float64 copy of the whole column
     return np.minimum(level[pairs.i], level[pairs.j]) < DIM_LEVEL
+
+
+def _window_like(store: FeatureStore, pairs: Pairs, rows: np.ndarray) -> np.ndarray:
+    """Per pair (True only at ``rows``): does one picture's tiles match a window of the
+    other's, under the pair's transform (engine/matching/crop_windows.py)?"""
+    out = np.zeros(len(pairs), bool)
+    tiles = store.features.get("tiles")
+    if tiles is None or rows.size == 0:
+        return out
+    t = pairs.transform[rows].astype(np.int64)[:, None]
+    score = crop_windows.scores(tiles, aspect_ratios(store), pairs.i[rows], pairs.j[rows], turns=t)
+    out[rows] = score >= crop_windows.MIN_SCORE
+    return out
 
 
 def res_is_identical(res: pixels.Aligned | None) -> bool:

@@ -67,6 +67,10 @@ class Strictness:
 
     strict: bool = False
     dark: bool = False
+    #: One picture's tiles match a window of the other's (engine/matching/crop_windows.py): a
+    #: crop of nearly the same shape lies misaligned as it is, so it is registered even when
+    #: the plain comparison's layout disagrees.
+    window: bool = False
 
 
 def decide(res: pixels.Aligned, opts: VerdictOptions, how: Strictness) -> Kind:
@@ -112,7 +116,9 @@ def judge(
     if pixels.same_aspect(a, b):
         res = pixels.compare(a, b)
         verdict = decide(res, opts, how)
-        if verdict in (Kind.REENCODED, Kind.EDITED) or res.coarse < opts.register_coarse:
+        if verdict in (Kind.REENCODED, Kind.EDITED):
+            return verdict, res, False
+        if res.coarse < opts.register_coarse and not how.window:
             return verdict, res, False
     reg = pixels.register(a, b)
     if reg is None:  # too few keypoints (a smooth picture): the dense check may place one in
