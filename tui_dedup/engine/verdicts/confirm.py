@@ -17,7 +17,9 @@ Order of evidence, cheapest first (each pair stops at the first that decides):
 5. the pixel check at the working size (engine/verdicts/pixels.py), each file decoded once:
    copies keep fine detail in place everywhere; an edit changes it in one place; a similar shot
    keeps the coarse layout only; anything else is ``different`` and dropped;
-6. pictures of different shapes: the crop check (engine/matching/verify.py).
+6. pictures of different shapes: the crop check (engine/matching/verify.py);
+7. across the pairs of one file: a copy is a copy of one capture
+   (engine/verdicts/one_capture.py).
 
 The thresholds, and how one pixel comparison is judged by them, are in
 engine/verdicts/rules.py; they come from the tune half of benchmarks/library and
@@ -44,6 +46,7 @@ from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.verdicts import cheap, pixels
 from tui_dedup.engine.verdicts.evidence import blank
 from tui_dedup.engine.verdicts.kinds import Kind
+from tui_dedup.engine.verdicts.one_capture import demote_cross_shots
 from tui_dedup.engine.verdicts.rules import Strictness, VerdictOptions, bad_cells, judge
 
 Progress = Callable[[int, int], None]
@@ -132,6 +135,7 @@ def confirm(
                     if kind[k] != Kind.UNCONFIRMED
                 ]
             )
+    demote_cross_shots(pairs, kind, ev, capture)
     return _with(pairs, kind, ev)
 
 
