@@ -11,7 +11,7 @@ survive). Above :data:`match.HIST_ALL_PAIRS_LIMIT` files the all-pairs product i
 the pHash shortlist (plain distance within ``verify_distance``, rotations within two thirds of
 it) is ranked by colour instead. The candidates then pass a window test on the stored tiles
 (engine/matching/crop_windows.py: is one picture, at 8×8, a window of the other?), which
-keeps ~3–4 % of them and decodes nothing; only those are checked with engine.verify (ORB +
+keeps ~3 % of them and decodes nothing; only those are checked with engine.verify (ORB +
 RANSAC, else the dense crop search), which decodes their files once. Nothing here decides
 alone.
 """
