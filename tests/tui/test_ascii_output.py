@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.driver import Driver
 
-from tui_dedup.tui.ascii_output import PICTURE, TABLE, to_ascii
+from tui_dedup.tui.ascii_output import PICTURE, TABLE, AsciiOutput, to_ascii
 from tui_dedup.tui.driver import driver_class
 from tui_dedup.tui.widgets.cells import cell_width
 
@@ -58,8 +58,9 @@ def test_under_lang_c_the_driver_writes_ascii(monkeypatch) -> None:
     assert driver.written == ["a . b - c ▀"]
 
 
-def test_with_a_utf8_locale_the_driver_is_textuals(monkeypatch) -> None:
+def test_with_a_utf8_locale_the_driver_writes_glyphs_as_they_are(monkeypatch) -> None:
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_CTYPE", raising=False)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
-    assert driver_class(_Recording) is _Recording
+    chosen = driver_class(_Recording)
+    assert issubclass(chosen, _Recording) and not issubclass(chosen, AsciiOutput)

@@ -195,3 +195,42 @@ async def test_the_preview_takes_the_rows_a_short_table_leaves(app) -> None:
         assert rows < 20
         assert screen.query_one(PairTable).region.height <= max(rows, 5)
         assert picture_share() >= 0.6
+
+
+def _pictures_visible(pane: PreviewPane) -> bool:
+    return all(f.visible for f in pane.query(PictureFrame))
+
+
+async def test_help_stands_alone_and_the_review_comes_back_names_first(app, monkeypatch) -> None:
+    """Help is drawn on a plain background (a dimmed review with its pictures beneath cost
+    ~100 ms a key at 160×50); back from help or the compare, the names go out a frame before
+    the pictures, which then come back."""
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for_review(app, pilot)
+        await settle(app, pilot)
+        review = app.screen
+        pane = review.query_one(PreviewPane)
+        assert _pictures_visible(pane)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.styles.background.a == 1  # nothing beneath is rendered
+        first: list[PreviewPane] = []
+        real = PreviewPane.text_first
+
+        def spy(self: PreviewPane) -> None:
+            first.append(self)
+            real(self)
+
+        monkeypatch.setattr(PreviewPane, "text_first", spy)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is review
+        assert first == [pane]  # one frame of names only...
+        assert not pane.has_class("-text-first") and _pictures_visible(pane)  # ...then pictures
+        compare = await open_compare(app, pilot)
+        sides = compare.query_one("#compare-sides", PreviewPane)
+        assert _pictures_visible(sides)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is review and _pictures_visible(pane)

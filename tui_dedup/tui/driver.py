@@ -3,8 +3,10 @@
 On Linux, Textual's driver delivers a lone escape key ~100 ms after it was pressed whatever
 ``ESCDELAY`` says (the CLI sets 25 ms); :mod:`tui_dedup.tui.textual_patches.driver` holds the
 driver that fixes it, a copy of Textual's input loop (switch: ``DEDUP_TUI_NO_PATCH=driver``).
-Every other platform, and Linux with the patch off, gets Textual's own choice. Under ``LANG=C``
-the chosen driver writes ASCII glyphs (:mod:`tui_dedup.tui.ascii_output`).
+Every other platform, and Linux with the patch off, gets Textual's own choice. Whatever the
+choice, it leaves out colour changes the terminal does not need (:mod:`tui_dedup.tui.sgr_output`:
+a picture's frame shrinks by about a third), and under ``LANG=C`` it writes ASCII glyphs
+(:mod:`tui_dedup.tui.ascii_output`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from textual.driver import Driver
 
 from tui_dedup.tui.ascii_output import AsciiOutput
+from tui_dedup.tui.sgr_output import CompactSgrOutput
 from tui_dedup.tui.textual_patches import enabled
 from tui_dedup.tui.widgets.glyphs import ascii_only
 
@@ -27,6 +30,7 @@ def driver_class(textual_choice: type[Driver]) -> type[Driver]:
         from tui_dedup.tui.textual_patches.driver import PromptEscapeLinuxDriver
 
         chosen = PromptEscapeLinuxDriver
+    chosen = type(f"Compact{chosen.__name__}", (CompactSgrOutput, chosen), {})
     if ascii_only():
         return type(f"Ascii{chosen.__name__}", (AsciiOutput, chosen), {})
     return chosen

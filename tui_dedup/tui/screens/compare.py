@@ -115,6 +115,9 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
     CompareScreen .-off {
         display: none;
     }
+    CompareScreen.-covered #compare-frame {
+        visibility: hidden;
+    }
     """
 
     def __init__(self, host: CompareHost, preview_mode: str = "auto") -> None:
@@ -141,9 +144,18 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
     def on_mount(self) -> None:
         self.query_one(PictureFrame).set_renderer(self._image_cls)
 
+    def on_screen_suspend(self) -> None:
+        """Help or a dialog over the compare: its pictures are hidden under it, so the frame
+        that shows the compare again is text (PreviewPane.cover)."""
+        self.sides.cover(True)
+        self.add_class("-covered")
+
     def on_screen_resume(self) -> None:
         """Shown (first time or again): the review's selection may have moved meanwhile."""
         self.sync()
+        self.sides.cover(False)
+        if self.has_class("-covered"):  # the label first, the picture a frame later
+            self.call_after_refresh(self.remove_class, "-covered")
 
     # -- what is shown ---------------------------------------------------------------------------
 

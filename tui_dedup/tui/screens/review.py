@@ -85,6 +85,14 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         forget_screen(self.app, COMPARE_SCREEN)
         self._frozen.release()
 
+    def on_screen_suspend(self) -> None:
+        """A dialog, help, the palette or the compare goes over this screen: its pictures are
+        hidden under it, so the frame that shows this screen again is text (PreviewPane.cover)."""
+        self.preview.cover(True)
+
+    def on_screen_resume(self) -> None:
+        self.preview.cover(False)
+
     # -- refreshing ----------------------------------------------------------------------------
 
     def pairs_changed(self) -> None:

@@ -56,6 +56,11 @@ class PreviewSync:
         self.store = store
         self.selected = selected
 
+    def cover(self, covered: bool) -> None:
+        """Pictures hidden under another screen, back names first (PreviewPane.cover)."""
+        if self.pane is not None:
+            self.pane.cover(covered)
+
     def available(self) -> bool:
         """A pane exists and is on screen (``--preview none`` has none)."""
         return self.pane is not None and self.pane.is_attached

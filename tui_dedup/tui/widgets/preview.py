@@ -74,8 +74,8 @@ class PreviewPane(Widget):
         height: 1fr;
         padding: 0 1;
     }
-    PreviewPane.-text-first .preview-frame {
-        visibility: hidden;  /* one frame: names first, pictures next (see text_first) */
+    PreviewPane.-text-first .preview-frame, PreviewPane.-covered .preview-frame {
+        visibility: hidden;  /* names first, pictures next (text_first); under a screen (cover) */
     }
     PreviewPane.-no-images .preview-frame {
         display: none;
@@ -244,11 +244,25 @@ class PreviewPane(Widget):
             note.set_class(not text, "-empty")
 
     def text_first(self) -> None:
-        """Hide the pictures for one frame, so a pane shown again (the compare's side by side)
-        sends its names at once and its pictures in the next frame. A full-screen half-block
-        picture is ~200 kB of escapes; the text must not wait behind it."""
+        """Hide the pictures for one frame, so a pane shown again (the compare's side by side,
+        a screen back from under a dialog) sends its names at once and its pictures in the
+        next frame. A full-screen half-block picture is ~200 kB of escapes; the text must not
+        wait behind it."""
         self.add_class("-text-first")
         self.call_after_refresh(self.remove_class, "-text-first")
+
+    def cover(self, covered: bool) -> None:
+        """Hide the pictures while another screen is over them; shown again names first.
+
+        The frame that shows this pane again after a dialog, help or the compare is the whole
+        screen; laid out without pictures while covered, it goes out as text (14 kB at 160×50
+        instead of 136 kB), and the pictures follow in the next frame.
+        """
+        if covered == self.has_class("-covered"):
+            return
+        if not covered:
+            self.text_first()
+        self.set_class(covered, "-covered")
 
     def set_states(self, states: tuple[str, str], chosen: str | None) -> None:
         """Per side "marked" or "", and which side marking acts on (None: neither shown)."""
