@@ -122,6 +122,12 @@ class _Runner:
             need_digest=strict,
         )
         if keep is None:
+            if self.plan.purpose == "bursts":
+                return (
+                    f"the frame that stays, {step.partner.path!r}, {why}; refusing to remove "
+                    "another frame of its burst",
+                    None,
+                )
             return (
                 f"the copy that stays, {step.partner.path!r}, {why}; refusing to remove what "
                 "may be the last copy",
@@ -130,6 +136,8 @@ class _Runner:
         if now.same_inode(keep):
             return "it and the copy that stays are one file (hard links): nothing to free", None
         if recheck:
+            if self.plan.purpose == "bursts":
+                return f"not removed: {recheck}", None
             return f"no longer a match of {step.partner.path!r}: {recheck}", None
         refusal = k.check(step, now, keep)
         if refusal:
@@ -223,6 +231,8 @@ def _rechecked(plan: Plan, cache_path: str | bool | None) -> list[str | None]:
 
     A plan built in this process (no ``spec``) was matched moments ago by the caller; a plan
     file always carries one, and a byte-identical pair needs no features."""
+    if plan.purpose == "bursts":
+        return _rederived(plan, cache_path)
     if plan.spec is None or not plan.steps:
         return [None] * len(plan.steps)
     from ..engine.matching.recheck import MatchSpec, recheck_pairs
@@ -259,6 +269,46 @@ def _rechecked(plan: Plan, cache_path: str | bool | None) -> list[str | None]:
         for n, why in zip(which, found, strict=True):
             out[n] = why
     return out
+
+
+def _rederived(plan: Plan, cache_path: str | bool | None) -> list[str | None]:
+    """Per step of a culling plan: why the frame is no longer a frame of the burst whose
+    frame stays (None: it is). Always derived again, also for a plan built in this process:
+    frames have no copy, so the burst itself is what makes removing one acceptable."""
+    from ..engine.bursts.recheck import recheck_bursts
+    from ..engine.matching.spec import MatchSpec
+
+    if not plan.steps:
+        return []
+    try:
+        spec = MatchSpec.from_dict(plan.spec) if plan.spec is not None else None
+    except (ValueError, TypeError, KeyError) as e:
+        return [f"the plan's match settings are not valid ({e})"] * len(plan.steps)
+    if spec is None:
+        return ["a culling plan must say what the burst was matched with"] * len(plan.steps)
+    entries: list[FileEntry] = []
+    index: dict[str, int] = {}
+
+    def at(e: FileEntry) -> int:
+        if e.path not in index:
+            index[e.path] = len(entries)
+            entries.append(e)
+        return index[e.path]
+
+    bursts: dict[int, list[int]] = {}  # kept frame → frames (indices into entries)
+    which: dict[int, int] = {}  # step → its frame's index
+    for n, s in enumerate(plan.steps):
+        if s.partner is None:  # check_step_shape refuses it
+            continue
+        which[n] = at(s.entry)
+        bursts.setdefault(at(s.partner), []).append(which[n])
+    cache = _feature_cache(cache_path)
+    try:
+        found = recheck_bursts(entries, list(bursts.items()), spec, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    return [found.get(which[n]) if n in which else None for n in range(len(plan.steps))]
 
 
 def _feature_cache(cache_path: str | bool | None):

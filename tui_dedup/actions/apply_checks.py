@@ -60,6 +60,10 @@ def check_plan(plan: Plan, confirm: str | None) -> list[str]:
         problems.append("a delete plan must ask for the word DELETE")
     if not plan.roots and plan.steps:
         problems.append("the plan names no scanned folder")
+    if plan.purpose == "bursts" and plan.action not in ("move", "trash"):
+        problems.append(
+            f"burst frames have no copy: a culling plan may move or trash them, not {plan.action!r}"
+        )
     for r in plan.roots:
         if not os.path.isabs(r.real) or os.path.normpath(r.real) != r.real:
             problems.append(f"root {r.path!r}: not a resolved absolute path")

@@ -58,6 +58,10 @@ class Plan:
     remove_emptied_folders: bool = True
     #: The folders it would leave empty, as seen when planning (apply decides again).
     emptied_folders: list[str] = field(default_factory=list)
+    #: What the plan removes: "duplicates" (each step's partner is a copy of it that stays)
+    #: or "bursts" (frames of a burst that have no copy: the partner is the frame that stays,
+    #: and apply re-derives the burst instead of re-checking a copy; review/culling.py).
+    purpose: str = "duplicates"
     version: int = PLAN_VERSION
     mac: str | None = None  # keyed digest: tells apply whether the file was edited
     edited: bool = False  # read from a file whose signature is not this user's (not saved)
@@ -104,6 +108,11 @@ class Plan:
         if k.has_destination:
             head += f" to free once the {k.where()} is emptied"
         lines = [head]
+        if self.purpose == "bursts":
+            lines.append(
+                "These frames have no copy: each is another shot of a burst, and each burst "
+                "keeps the frame named after it."
+            )
         for s in self.steps:
             lines.append("  " + _describe_step(s))
             for c in s.sidecars:

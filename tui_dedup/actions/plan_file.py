@@ -82,6 +82,18 @@ def _step(d: Any, n: int) -> Step:
     )
 
 
+PURPOSES = ("duplicates", "bursts")
+
+
+def _purpose(d: dict) -> str:
+    """What the plan removes; a plan file from before bursts could be culled removes
+    duplicates."""
+    purpose = _opt(d, "purpose", str, "plan") or "duplicates"
+    if purpose not in PURPOSES:
+        raise PlanError(f"plan: unknown purpose {purpose!r} (known: {', '.join(PURPOSES)})")
+    return purpose
+
+
 def read_plan(text: str) -> Plan:
     """Parse a plan file; PlanError with a one-line reason for anything malformed.
 
@@ -138,6 +150,7 @@ def plan_from_dict(d: Any) -> Plan:
         # A plan file from before this setting existed: its batch leaves folders in place.
         remove_emptied_folders=bool(_opt(d, "remove_emptied_folders", bool, "plan")),
         emptied_folders=list(emptied),
+        purpose=_purpose(d),
         version=PLAN_VERSION,
         mac=_opt(d, "mac", str, "plan"),
     )

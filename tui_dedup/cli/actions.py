@@ -21,13 +21,21 @@ if TYPE_CHECKING:
 
 
 def _rules(text: str) -> tuple[str, ...]:
+    from tui_dedup.review.culling import BEST_OF_BURST
     from tui_dedup.review.keepers import RULES
 
     names = tuple(r.strip() for r in text.split(",") if r.strip())
+    if BEST_OF_BURST in names:
+        if names != (BEST_OF_BURST,):
+            raise argparse.ArgumentTypeError(
+                f"{BEST_OF_BURST} culls bursts and goes alone, not with keeper rules"
+            )
+        return names
     bad = [r for r in names if r not in RULES]
     if bad or not names:
         raise argparse.ArgumentTypeError(
-            f"unknown rule {', '.join(bad) or text!r}; choose from {', '.join(RULES)}"
+            f"unknown rule {', '.join(bad) or text!r}; choose from {', '.join(RULES)}, "
+            f"or {BEST_OF_BURST}"
         )
     return names
 
@@ -65,6 +73,12 @@ def _rules_epilog() -> str:
             lines += wrap.wrap(f"{name}: {r.description}")
     lines.append(
         "  after the last rule, the path decides: the same files always give the same keeper"
+    )
+    lines.append("bursts (frames of one scene, not copies; see `dedup-tui bursts`):")
+    lines += wrap.wrap(
+        "best-of-burst: keep each burst's best frame (sharpest, then best exposed) and move or "
+        "trash the other frames, which have no copy; never mixed with the rules above, nothing "
+        "else is marked; apply checks each frame is still in its burst"
     )
     return "\n".join(lines) + "\n"
 
@@ -141,11 +155,14 @@ def _plan_from_args(args, settings):
     """Scan, auto-select, plan: (scan result, plan, the keeper lines shown before the plan)."""
     from tui_dedup.cli.scanning import run_scan
     from tui_dedup.engine.matching.spec import MatchSpec
+    from tui_dedup.review.culling import BEST_OF_BURST
     from tui_dedup.review.decisions import auto_mark, plan_marked
     from tui_dedup.review.keepers import DEFAULT_RULES
 
     if args.action == "delete" and not args.allow_delete:  # say so before a long scan
         raise UsageError("--action delete deletes files permanently; add --allow-delete")
+    if args.auto_select == (BEST_OF_BURST,):
+        return _cull_from_args(args, settings)
     result = run_scan(settings, show_progress=not getattr(args, "quiet", False))
     rules = args.auto_select or DEFAULT_RULES
     marked = auto_mark(result.store, result.pairs, result.groups, rules, settings.keep_in)
@@ -161,6 +178,30 @@ def _plan_from_args(args, settings):
         remove_emptied_folders=not getattr(args, "keep_empty_folders", False),
     )
     return result, plan, keeper_lines(result, marked, rules, settings.keep_in)
+
+
+def _cull_from_args(args, settings):
+    """``--auto-select best-of-burst``: find and rank the bursts, plan to move (or trash)
+    every frame but each burst's best (review/culling.py)."""
+    from tui_dedup.cli.bursts import bursts_with_progress
+    from tui_dedup.engine.matching.spec import MatchSpec
+    from tui_dedup.review.culling import CULL_ACTIONS, cull_plan, keeper_lines
+
+    if args.action not in CULL_ACTIONS:  # say so before a long scan
+        raise UsageError(
+            f"best-of-burst removes frames that have no copy: use --action move or trash "
+            f"(both undoable), not {args.action}"
+        )
+    bursts = bursts_with_progress(settings, quiet=getattr(args, "quiet", False))
+    plan = cull_plan(
+        bursts,
+        args.action,
+        move_to=settings.move_to,
+        keep_in=settings.keep_in,
+        spec=MatchSpec.from_settings(settings).to_dict(),
+        remove_emptied_folders=not getattr(args, "keep_empty_folders", False),
+    )
+    return bursts, plan, keeper_lines(bursts, plan)
 
 
 def cmd_plan(argv: Sequence[str]) -> int:

@@ -97,15 +97,14 @@ def render(b: Bursts, fmt: str) -> bytes:
     return "".join(text_lines(b)).encode("utf-8", "surrogateescape")
 
 
-def cmd_bursts(argv: Sequence[str]) -> int:
-    args = bursts_parser().parse_args(argv)
-    settings = settings_from_args(args)
+def bursts_with_progress(settings, *, quiet: bool = False) -> Bursts:  # settings: RunSettings
+    """find_bursts with the scan's progress bar and a ranking bar on stderr, and the cache's
+    warnings printed (``bursts`` and ``plan --auto-select best-of-burst``)."""
     from tui_dedup.cli.scanning import _progress_printer
     from tui_dedup.review.bursts import find_bursts
-    from tui_dedup.review.export_file import open_output
     from tui_dedup.stdio import native_stderr_to
 
-    progress, on_progress = _progress_printer(not args.quiet)
+    progress, on_progress = _progress_printer(not quiet)
     on_rank: Callable[[int, int], None] | None = None
     if progress is not None:
         task = progress.add_task("ranking frames", total=None, rate="", visible=False)
@@ -125,6 +124,15 @@ def cmd_bursts(argv: Sequence[str]) -> int:
                 progress.stop()
     for w in found.cache_warnings:
         print(f"dedup-tui: cache: {w}", file=sys.stderr)
+    return found
+
+
+def cmd_bursts(argv: Sequence[str]) -> int:
+    args = bursts_parser().parse_args(argv)
+    settings = settings_from_args(args)
+    from tui_dedup.review.export_file import open_output
+
+    found = bursts_with_progress(settings, quiet=args.quiet)
     with open_output(args.output) as out:
         out.write(render(found, args.format))
     if not args.quiet:

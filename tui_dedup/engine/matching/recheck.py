@@ -101,6 +101,30 @@ def recheck_pairs(
     return out
 
 
+def fresh_store(
+    entries: Sequence[FileEntry],
+    spec: MatchSpec,
+    *,
+    cache: FeatureCacheLike | None = None,
+    scan_config: ScanConfig | None = None,
+) -> tuple[FeatureStore, dict[int, int], dict[int, str]]:
+    """The files as they are on disk now, in one store: (store, index into ``entries`` →
+    store row, index → why it could not be read). Features as :func:`recheck_pairs` gets
+    them (the cache where valid, else one decode); a path given twice is read once."""
+    config = replace(scan_config or ScanConfig(), hash_size=spec.hash_size)
+    by_path: dict[str, int] = {}
+    given: list[FileEntry] = []
+    slot_of: dict[int, int] = {}
+    for k, e in enumerate(entries):
+        slot_of[k] = by_path.setdefault(e.path, len(given))
+        if slot_of[k] == len(given):
+            given.append(e)
+    files = _Files(given, config, cache)
+    rows = {k: files.row[s] for k, s in slot_of.items() if s in files.row}
+    problems = {k: files.problem[s] for k, s in slot_of.items() if s in files.problem}
+    return files.store, rows, problems
+
+
 class _Files:
     """The distinct files of a re-check: fresh stats, rows (cache or decode), one store."""
 
