@@ -4,7 +4,8 @@
 
 Writes scan.svg (mid-scan), review.svg, preview.svg (half-block pictures) and help.svg at
 120×36, and at 80×24 and 160×50 the review, the full-screen compare (side by side, the
-difference, and at 80×24 the flip) and the move dialog. The scan is held half-way by a wrapper around the engine's per-file work,
+difference, and at 80×24 the flip), the move dialog, and the burst view on generated bursts
+(tests/burst_images.py). The scan is held half-way by a wrapper around the engine's per-file work,
 so the progress screenshot shows a real, moving scan rather than a finished one.
 """
 
@@ -121,6 +122,19 @@ async def shoot(out: Path, work: Path) -> list[Path]:
             await pilot.pause(1.0)  # the dialog's buttons are laid out after the plan arrives
             save(app, f"dialog-{w}x{h}.svg")
             await pilot.press("escape")
+
+    # -- the burst view, on generated bursts (the demo library has none) ----------------------
+    bursts = RunSettings(roots=["Bursts"], use_cache=False, preview="halfblock")
+    for size in ((80, 24), (160, 50)):
+        w, h = size
+        app = create_app(bursts)
+        async with app.run_test(size=size) as pilot:
+            await _wait_review(app, pilot)
+            await pilot.press("n")  # the resume question, if an earlier run left marks
+            await pilot.press("B")
+            await _settle(app, pilot)
+            await _settle(app, pilot)
+            save(app, f"bursts-{w}x{h}.svg")
     return saved
 
 
@@ -158,6 +172,10 @@ def main(argv: list[str]) -> int:
 
         make_demo_library(work / "Pictures")
         add_captioned_copy(work / "Pictures")
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+        from burst_images import small_library  # the tests' generated bursts, with EXIF
+
+        small_library(work / "Bursts", size=(960, 640))
         cwd = os.getcwd()
         os.chdir(work)  # the title shows the root as given: "Pictures", not a temp path
         try:

@@ -23,6 +23,8 @@ from tui_dedup.engine.scan import ScanResult
 from tui_dedup.engine.verdicts.evidence import blank
 from tui_dedup.engine.verdicts.kinds import WORDS, Kind, copies_only, mask_of
 from tui_dedup.review import decisions
+from tui_dedup.review.bursts import Bursts, bursts_of
+from tui_dedup.review.culling import cull_plan
 from tui_dedup.review.keep_policy import KeepPolicy
 from tui_dedup.review.marks import BATCH, SKIP, Change, Timeline, mark_change
 from tui_dedup.review.pipeline import file_digests, match_library
@@ -264,6 +266,54 @@ class ReviewSession:
             )
         return decisions.plan_marked(
             self.store, self.pairs, marked_rows, action, spec=spec.to_dict(), **where
+        )
+
+    # -- bursts: find, rank, cull (a worker thread) ---------------------------------------------
+
+    def bursts(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        on_rank: Callable[[int, int], None] | None = None,
+    ) -> Bursts:
+        """The bursts among this review's similar shots, each frame ranked (review/bursts.py):
+        every copy the match found decides which file stands for a frame, whatever the view
+        filters; files moved away in this review are left out. Decodes each frame at ≥ ¼ of
+        its resolution: run it in a worker thread."""
+        p = self.all_pairs
+        p = p.take(np.flatnonzero(~(self.removed[p.i] | self.removed[p.j])))
+        similar = p.take(np.flatnonzero(p.kind == Kind.SIMILAR)) if p.kind is not None else p
+        copies = copies_only(p)
+        result = Result(
+            self.roots,
+            self.method,
+            self.threshold,
+            self.store,
+            copies,
+            star_groups(copies, self.n_files),
+            list(self.result.errors),
+            list(self.result.skipped),
+            similar=similar,
+        )
+        return bursts_of(
+            self.settings,
+            result,
+            rules=self.keeping.rules,
+            should_stop=should_stop,
+            on_rank=on_rank,
+        )
+
+    def cull_plan(self, bursts: Bursts, keep: dict[int, set[int]], action: str) -> Plan:
+        """Move (or trash) every frame of the bursts in ``keep`` (burst index → rows kept)
+        but the ones kept (review/culling.py); read-only, a worker thread."""
+        spec = MatchSpec.of(self.method, self.threshold, self.store.hash_size, self.settings.match)
+        return cull_plan(
+            bursts,
+            action,
+            keep,
+            move_to=self.settings.move_to,
+            keep_in=self.settings.keep_in,
+            spec=spec.to_dict(),
         )
 
     def batch_applied(self, removed: list[str], batch: str | None) -> list[int]:

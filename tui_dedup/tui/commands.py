@@ -56,6 +56,8 @@ class ShownReview(Protocol):
 
     def action_auto_menu(self) -> None: ...
 
+    def action_bursts(self) -> None: ...
+
 
 @runtime_checkable
 class PaletteHost(Protocol):
@@ -115,6 +117,13 @@ class DedupCommands(Provider):
                     "Choose auto-mark rules...",
                     "order the rules that choose which copy each group keeps (key A)",
                     review.action_auto_menu,
+                )
+            )
+            out.append(
+                (
+                    "Bursts...",
+                    "frames of one scene side by side, ranked: keep the best, move the rest (B)",
+                    review.action_bursts,
                 )
             )
             for mode in PREVIEW_MODES if review.preview.available() else ():

@@ -28,6 +28,7 @@ from tui_dedup.tui.gc_policy import HeapFrozen
 from tui_dedup.tui.host import host_of
 from tui_dedup.tui.messages import ApplyProgressed, FilesChanged, PlanReady
 from tui_dedup.tui.screen_refresh import NoRepaintLoop
+from tui_dedup.tui.screens.bursts import open_bursts
 from tui_dedup.tui.screens.compare import COMPARE_SCREEN, open_compare
 from tui_dedup.tui.screens.help import open_help
 from tui_dedup.tui.screens.review_bindings import REVIEW_BINDINGS
@@ -229,6 +230,10 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         """The selected pair full screen: side by side, flip A/B, difference."""
         open_compare(self.app, self, host_of(self.app).settings.preview)
 
+    def action_bursts(self) -> None:
+        """Bursts: frames of one scene side by side, ranked; keep the best, move the rest."""
+        open_bursts(self.app, self, host_of(self.app).settings.preview)
+
     def action_help(self) -> None:
         sources: list[tuple[str, Iterable[BindingType]]] = [
             ("Review", type(self).BINDINGS),
@@ -274,3 +279,7 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
 
     def on_files_changed(self, message: FilesChanged) -> None:
         self.files.changed(message)
+        for screen in self.app.screen_stack:  # the burst view finds its bursts again
+            changed = getattr(screen, "files_changed", None)
+            if screen is not self and callable(changed):
+                changed()

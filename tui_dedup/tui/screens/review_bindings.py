@@ -69,6 +69,13 @@ REVIEW_BINDINGS: list[BindingType] = [
         id="review.details",
     ),
     Binding("enter,v", "compare", "Compare full screen", show=False, id="review.compare"),
+    Binding(
+        "B",
+        "bursts",
+        "Bursts: frames side by side, keep the best, move the rest",
+        show=False,
+        id="review.bursts",
+    ),
     Binding("e", "errors", "Files that could not be read", show=False, id="review.errors"),
     Binding("escape", "clear_filter", "Clear filter", show=False, id="review.clear_filter"),
     Binding("question_mark", "help", "Help", tooltip="This list", id="review.help"),

@@ -118,11 +118,19 @@ class FileBatches:
         if not rows:  # the palette offers actions whatever is marked
             self.host.notify("nothing is marked: mark the copies to remove first (space)")
             return
+        session = self.host.session
+        self.plan_with(lambda: session.plan(action, rows))
+
+    def plan_with(self, build: Callable[[], Plan]) -> None:
+        """Build a plan in a thread (the marked files', or the burst view's culling);
+        :meth:`confirm` shows it, and only a yes applies it."""
+        if self.busy:
+            return
         self._set_busy("planning...")
-        session, post = self.host.session, self.host.post_message
+        post = self.host.post_message
 
         def work() -> Plan:
-            plan = session.plan(action, rows)
+            plan = build()
             post(PlanReady(plan))
             return plan
 
