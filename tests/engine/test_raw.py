@@ -98,12 +98,13 @@ def test_orientation_is_applied_once_so_the_upright_export_is_a_copy_not_a_rotat
     library: Path,
 ) -> None:
     """A portrait shot: the sensor data and the preview are stored sideways, flip 6. The RAW
-    shown upright is the export; "rotated" would say one of them is turned."""
+    shown upright is the export; "rotated" would say one of them is turned. (Exports under
+    another name: the camera's JPEG beside it, of the same name, is its format twin.)"""
     write_dng(library / "IMG_0002.dng", SCENE, orientation=6)
-    write_jpeg(library / "IMG_0002.jpg", upright(SCENE, 6), 90)
+    write_jpeg(library / "IMG_0002_export.jpg", upright(SCENE, 6), 90)
     write_jpeg(library / "IMG_0002_exif.jpg", SCENE, 90, orientation=6)  # EXIF-rotated export
     got = verdicts(library)
-    word = got.get(frozenset(("IMG_0002.dng", "IMG_0002.jpg")))
+    word = got.get(frozenset(("IMG_0002.dng", "IMG_0002_export.jpg")))
     assert is_copy(word) and word not in ("rotated", "mirrored"), word
     word = got.get(frozenset(("IMG_0002.dng", "IMG_0002_exif.jpg")))
     assert is_copy(word) and word not in ("rotated", "mirrored"), word

@@ -292,7 +292,8 @@ def add_scan_options(p: argparse.ArgumentParser, *, paths_required: bool = True)
         metavar="KIND,...",
         help="which pairs to list, by what the verdict stage found them to be: exact, "
         "'same pixels', re-encoded, rotated, mirrored, edited, cropped, 'similar shot' "
-        "(the same scene, another capture: not a copy), unconfirmed; or copies, all "
+        "(the same scene, another capture: not a copy), 'format twin' (a RAW and the "
+        "camera's JPEG beside it: one shot), unconfirmed; or copies, all "
         "(default: copies and unconfirmed; the JSON lists similar shots apart in 'similar')",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")

@@ -16,6 +16,7 @@ import numpy as np
 
 from tui_dedup.actions.plan import Plan, build_plan
 from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.files.discover import is_raw_path
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.verdicts.kinds import copies_only
 from tui_dedup.review.keepers import (
@@ -84,7 +85,7 @@ def auto_mark(
 
     A member that was grouped through the star's centre but is not itself a match of the chosen
     keeper stays unmarked: we never remove a file as a copy of something it was not compared
-    with. Files inside ``keep_in`` folders are never marked.
+    with. Files inside ``keep_in`` folders and RAW files are never marked.
     """
     adj = Adjacency(copies_only(pairs), len(store))
     keep = tuple(keep_in)
@@ -97,6 +98,9 @@ def auto_mark(
         linked = set(adj.partners(k).tolist()) & set(g.members)
         marked.update(linked)
     marked -= keepers
+    # A RAW is a camera original: never marked by the rules, whatever its copies (a person can
+    # still mark one by hand). A group of RAWs only keeps them all.
+    marked = {m for m in marked if not is_raw_path(store.entries[m].path)}
     if keep:
         from tui_dedup.actions.paths import in_folder
 

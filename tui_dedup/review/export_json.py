@@ -26,7 +26,8 @@ from tui_dedup.engine.verdicts.kinds import WORDS, Kind
 from tui_dedup.review.result import Result, pair_columns
 
 #: 2: each pair carries its verdict ``kind`` and ``evidence``; similar shots are listed apart
-#: in ``similar``. Every field of version 1 is still there.
+#: in ``similar``; ``shots`` lists format twins (a RAW and the JPEG beside it) with their
+#: members. Every field of version 1 is still there.
 JSON_VERSION = 2
 
 
@@ -84,7 +85,13 @@ def _head(result: Result) -> dict:
 
 
 def _tail(result: Result) -> dict:
+    paths = result.store.entries
     return {
+        # RAW+JPEG taken together: one shot, its members (not duplicates of each other)
+        "shots": [
+            {"primary": paths[s[0]].path, "members": [paths[m].path for m in s]}
+            for s in result.shots or ()
+        ],
         "errors": [{"path": e.path, "error": e.reason} for e in result.errors],
         "skipped": [{"path": e.path, "reason": e.reason} for e in result.skipped],
     }

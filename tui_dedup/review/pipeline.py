@@ -20,6 +20,7 @@ from tui_dedup.engine.cache.matches import cached_match
 from tui_dedup.engine.cache.verdicts import FILENAME as VERDICTS_FILENAME
 from tui_dedup.engine.cache.verdicts import VerdictCache
 from tui_dedup.engine.features.store import FeatureStore
+from tui_dedup.engine.files.discover import is_raw_path
 from tui_dedup.engine.matching.group import star_groups
 from tui_dedup.engine.model import Pairs
 from tui_dedup.engine.registry import Threshold
@@ -188,6 +189,34 @@ def split_kinds(pairs: Pairs, settings: RunSettings) -> tuple[Pairs, Pairs]:
     return pairs.take(np.flatnonzero(listed)), pairs.take(np.flatnonzero(similar))
 
 
+def twin_shots(store: FeatureStore, pairs: Pairs) -> list[list[int]]:
+    """The format twins of a match as shots (engine/verdicts/twins.py): each a RAW and the
+    images beside it, the primary (a JPEG or HEIC, what a viewer opens) first."""
+    if pairs.kind is None:
+        return []
+    twins = pairs.take(np.flatnonzero(pairs.kind == Kind.TWIN))
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in zip(twins.i.tolist(), twins.j.tolist(), strict=True):
+        parent[root(a)] = root(b)
+    shots: dict[int, list[int]] = {}
+    for r in list(parent):
+        shots.setdefault(root(r), []).append(r)
+    entries = store.entries
+    return sorted(
+        (
+            sorted(rows, key=lambda r: (is_raw_path(entries[r].path), entries[r].path))
+            for rows in shots.values()
+        ),
+        key=lambda rows: entries[rows[0]].path,
+    )
+
+
 def result_of(settings: RunSettings, res: ScanResult) -> Result:
     """Match (skips hidden unless ``--show-skipped``) and group a finished scan: the result
     the headless commands print and plan from."""
@@ -207,4 +236,5 @@ def result_of(settings: RunSettings, res: ScanResult) -> Result:
         res.skipped,
         res.cancelled,
         similar=similar,
+        shots=twin_shots(res.store, pairs),
     )

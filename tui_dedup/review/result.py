@@ -31,6 +31,8 @@ class Result:
     cancelled: bool = False
     #: Similar shots (same scene, another capture): never copies, listed apart.
     similar: Pairs | None = None
+    #: Format twins as shots: store rows, the primary (the non-RAW image) first.
+    shots: list[list[int]] | None = None
 
 
 def pair_columns(p: Pairs) -> Iterator[tuple[int, int, int, float, int, bool]]:

@@ -26,9 +26,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from tui_dedup.engine.files.discover import is_raw_path
 from tui_dedup.engine.files.exif_evidence import ExifFields, read_exif
 from tui_dedup.engine.files.jpeg_quality import estimate_jpeg_quality
-from tui_dedup.engine.files.raw import RawInput, decode_raw, is_raw_path, read_raw
+from tui_dedup.engine.files.raw import RawInput, decode_raw, read_raw
 from tui_dedup.engine.files.source import (
     _REDUCED,
     MIN_DECODE_SIDE,

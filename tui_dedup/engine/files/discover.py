@@ -35,6 +35,12 @@ RAW_EXTENSIONS = frozenset(RAW_FORMATS)
 #: What a scan reads by default: images and RAW camera files.
 SCANNED_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS
 
+
+def is_raw_path(path: str) -> bool:
+    """Is this a camera RAW file, by its name (as discovery decides what to scan)?"""
+    return os.path.splitext(path)[1].lower() in RAW_EXTENSIONS
+
+
 #: Our own quarantine folder, inside every scanned root.
 QUARANTINE_DIRNAME = ".dedup-tui"
 

@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 
 from tui_dedup.engine.files import raw_meta
-from tui_dedup.engine.files.discover import RAW_EXTENSIONS, RAW_FORMATS
+from tui_dedup.engine.files.discover import RAW_FORMATS
 from tui_dedup.engine.files.exif_evidence import ExifFields, read_exif
 from tui_dedup.engine.files.source import (
     _REDUCED,
@@ -75,10 +75,6 @@ MIN_PREVIEW_SHORT = 256
 PREVIEW_ASPECT_TOLERANCE = 0.01
 #: Bytes read from the end of a RAW for its edge digest (engine/files/digest.py EDGE_BYTES).
 TAIL_BYTES = 64 * 1024
-
-
-def is_raw_path(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in RAW_EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ Order of evidence, cheapest first (each pair stops at the first that decides):
    keeps the coarse layout only; anything else is ``different`` and dropped;
 6. pictures of different shapes: the crop check (engine/matching/verify.py);
 7. across the pairs of one file: a copy is a copy of one capture
-   (engine/verdicts/one_capture.py).
+   (engine/verdicts/one_capture.py); a RAW and the JPEG beside it are one shot, not copies
+   (engine/verdicts/twins.py).
 
 The thresholds, and how one pixel comparison is judged by them, are in
 engine/verdicts/rules.py; they come from the tune half of benchmarks/library and
@@ -48,6 +49,7 @@ from tui_dedup.engine.verdicts.evidence import blank
 from tui_dedup.engine.verdicts.kinds import Kind
 from tui_dedup.engine.verdicts.one_capture import demote_cross_shots
 from tui_dedup.engine.verdicts.rules import Strictness, VerdictOptions, bad_cells, judge
+from tui_dedup.engine.verdicts.twins import mark_format_twins
 
 Progress = Callable[[int, int], None]
 #: Mean grey level (0–255) below which a low-information picture counts as dark and sparse.
@@ -136,6 +138,7 @@ def confirm(
                 ]
             )
     demote_cross_shots(pairs, kind, ev, capture)
+    mark_format_twins(store, pairs, kind)
     return _with(pairs, kind, ev)
 
 

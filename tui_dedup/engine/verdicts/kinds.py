@@ -27,6 +27,9 @@ class Kind(IntEnum):
     SIMILAR = 7  # the same scene, another capture (a burst frame, a stereo half): not a copy
     UNCONFIRMED = 8  # a candidate the verdict stage has not looked at (yet)
     DIFFERENT = 9  # the candidate was two different pictures: never shown as a pair
+    #: A RAW and the JPEG (or HEIC) the camera wrote beside it: one shot in two formats, not a
+    #: duplicate (engine/verdicts/twins.py). Listed only when asked for (``--kinds``).
+    TWIN = 10
 
 
 WORDS: dict[Kind, str] = {
@@ -40,6 +43,7 @@ WORDS: dict[Kind, str] = {
     Kind.SIMILAR: "similar shot",
     Kind.UNCONFIRMED: "unconfirmed",
     Kind.DIFFERENT: "different",
+    Kind.TWIN: "format twin",
 }
 BY_WORD: dict[str, Kind] = {w: k for k, w in WORDS.items()}
 #: Words as a person may type them: "re-encoded", "reencoded", "similar-shot", "similar".
@@ -47,6 +51,8 @@ _LOOSE: dict[str, Kind] = {
     **{w.replace("-", " "): k for w, k in BY_WORD.items()},
     "reencoded": Kind.REENCODED,
     "similar": Kind.SIMILAR,
+    "twin": Kind.TWIN,
+    "twins": Kind.TWIN,
 }
 
 #: Kinds that are copies of one picture: the only pairs groups, keepers and auto-select use.

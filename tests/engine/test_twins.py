@@ -1,0 +1,88 @@
+"""RAW+JPEG as one shot (issue #17): a RAW and the JPEG the camera wrote beside it are format
+twins, not duplicates; the JSON lists them as a shot with its members; a RAW is never
+auto-marked. On DNGs written by the tests (tests/raw_images.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from raw_images import write_dng
+
+from tui_dedup.demo import make_photo, write_jpeg
+from tui_dedup.engine.verdicts.kinds import WORDS, Kind, parse_kinds
+from tui_dedup.review.decisions import auto_mark
+from tui_dedup.review.export_json import to_json
+from tui_dedup.review.pipeline import match_library, result_of, scan_library
+from tui_dedup.review.settings import RunSettings
+
+SCENE = make_photo(31, 1200, 800)
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    root = tmp_path / "Pictures"
+    (root / "DCIM").mkdir(parents=True)
+    write_dng(root / "DCIM" / "IMG_0001.DNG", SCENE)
+    write_jpeg(root / "DCIM" / "IMG_0001.JPG", SCENE, 92)  # the camera's JPEG beside it
+    return root
+
+
+def kinds_of(root: Path, **extra: object) -> dict[frozenset[str], str]:
+    settings = RunSettings([str(root)], use_cache=False)
+    settings.kinds = parse_kinds("all")
+    for k, v in extra.items():
+        setattr(settings, k, v)
+    store = scan_library(settings).result.store
+    pairs = match_library(store, settings, settings.method, settings.threshold())
+    assert pairs.kind is not None
+    name = [os.path.relpath(e.path, root) for e in store.entries]
+    return {
+        frozenset((name[i], name[j])): WORDS[Kind(k)]
+        for i, j, k in zip(pairs.i.tolist(), pairs.j.tolist(), pairs.kind.tolist(), strict=True)
+    }
+
+
+def test_a_raw_and_the_jpeg_beside_it_are_format_twins(library: Path) -> None:
+    got = kinds_of(library)
+    assert got[frozenset(("DCIM/IMG_0001.DNG", "DCIM/IMG_0001.JPG"))] == "format twin"
+
+
+def test_the_same_pair_in_two_folders_stays_a_copy(library: Path) -> None:
+    (library / "export").mkdir()
+    shutil.move(library / "DCIM" / "IMG_0001.JPG", library / "export" / "IMG_0001.JPG")
+    got = kinds_of(library)
+    assert got[frozenset(("DCIM/IMG_0001.DNG", "export/IMG_0001.JPG"))] == "re-encoded"
+
+
+def test_twins_are_not_listed_by_default_and_the_json_names_the_shot(library: Path) -> None:
+    write_jpeg(library / "IMG_0001 (1).jpg", SCENE, 80)  # a download of the JPEG
+    settings = RunSettings([str(library)], use_cache=False)
+    result = result_of(settings, scan_library(settings).result)
+    doc = json.loads(to_json(result))
+    listed = {frozenset(os.path.basename(p) for p in (x["a"], x["b"])) for x in doc["pairs"]}
+    assert frozenset(("IMG_0001.DNG", "IMG_0001.JPG")) not in listed
+    assert frozenset(("IMG_0001.JPG", "IMG_0001 (1).jpg")) in listed  # a real copy stays
+    (shot,) = doc["shots"]
+    assert os.path.basename(shot["primary"]) == "IMG_0001.JPG"
+    assert [os.path.basename(m) for m in shot["members"]] == ["IMG_0001.JPG", "IMG_0001.DNG"]
+    # auto-select acts on copies only: the download goes, never the RAW
+    marked = auto_mark(result.store, result.pairs, result.groups)
+    names = {os.path.basename(result.store.entries[m].path) for m in marked}
+    assert "IMG_0001.DNG" not in names and names <= {"IMG_0001 (1).jpg", "IMG_0001.JPG"}
+
+
+def test_a_raw_is_never_auto_marked_not_even_its_exact_backup(tmp_path: Path) -> None:
+    root = tmp_path / "Pictures"
+    (root / "camera").mkdir(parents=True)
+    (root / "backup").mkdir()
+    write_dng(root / "camera" / "IMG_0002.DNG", SCENE)
+    shutil.copy(root / "camera" / "IMG_0002.DNG", root / "backup" / "IMG_0002.DNG")
+    settings = RunSettings([str(root)], use_cache=False)
+    result = result_of(settings, scan_library(settings).result)
+    assert len(result.pairs) == 1 and bool(np.all(result.pairs.exact))
+    assert auto_mark(result.store, result.pairs, result.groups) == set()
