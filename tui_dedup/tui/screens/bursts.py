@@ -374,7 +374,9 @@ class BurstScreen(NoRepaintLoop, Screen[None]):
             if not card.display or card.row is None:
                 continue
             pic = self.pictures.get(card.row)
-            if pic is None:
+            if self._image_cls is None:
+                card.frame.placeholder("(pictures are off: --preview none)")
+            elif pic is None:
                 card.frame.placeholder("…")
             elif isinstance(pic, str):
                 card.frame.placeholder(f"cannot show: {pic}")
