@@ -86,3 +86,15 @@ def test_a_raw_is_never_auto_marked_not_even_its_exact_backup(tmp_path: Path) ->
     result = result_of(settings, scan_library(settings).result)
     assert len(result.pairs) == 1 and bool(np.all(result.pairs.exact))
     assert auto_mark(result.store, result.pairs, result.groups) == set()
+
+
+def test_the_shots_primary_wears_a_raw_badge_in_the_preview(library: Path) -> None:
+    from tui_dedup.tui.widgets.preview_text import badges
+
+    write_jpeg(library / "IMG_0001 (1).jpg", SCENE, 80)
+    settings = RunSettings([str(library)], use_cache=False)
+    store = scan_library(settings).result.store
+    name = [os.path.basename(e.path) for e in store.entries]
+    jpeg, download = name.index("IMG_0001.JPG"), name.index("IMG_0001 (1).jpg")
+    a, b = badges(store, jpeg, download)
+    assert a.startswith("+RAW") and "+RAW" not in b

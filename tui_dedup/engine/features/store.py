@@ -247,6 +247,14 @@ class FeatureStore:
             self._cols[name] = col
         return col
 
+    def derived(self, name: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """A per-file column another module derives from this store (``make``), computed
+        once and kept with the cached columns (never in the cache files)."""
+        col = self._cols.get(name)
+        if col is None:
+            col = self._cols[name] = make()
+        return col
+
     def ensure_digests(self, rows: np.ndarray) -> None:
         """Digest files that lack one (only shared-size files get one during the scan); a file
         that cannot be read keeps none. Used for skips, which are keyed by content."""

@@ -60,3 +60,26 @@ def mark_format_twins(store: FeatureStore, pairs: Pairs, kind: np.ndarray) -> in
             kind[k] = Kind.TWIN
             n += 1
     return n
+
+
+#: The key of :func:`with_raw_beside`'s answer in the store's cache of derived columns.
+RAW_BESIDE = "raw_beside"
+
+
+def with_raw_beside(store: FeatureStore) -> np.ndarray:
+    """Per row: an image (not a RAW) with a RAW of the same name in its folder, the primary of
+    a RAW+JPEG shot, which the app marks ``+RAW``. Computed once per store (O(n) names) and
+    kept with its derived columns."""
+
+    def make() -> np.ndarray:
+        raws = {_stem(e.path) for e in store.entries if is_raw_path(e.path)}
+        return np.fromiter(
+            (
+                bool(raws) and not is_raw_path(e.path) and _stem(e.path) in raws
+                for e in store.entries
+            ),
+            bool,
+            len(store.entries),
+        )
+
+    return store.derived(RAW_BESIDE, make)
