@@ -232,3 +232,36 @@ def test_progress_callback_sees_every_step(photos):
     plan = build_plan([group], {group[1].path, group[2].path}, "move")
     apply_plan(plan, journal=Journal(), on_progress=lambda i, n, p: seen.append((i, n)))
     assert seen == [(0, 2), (1, 2), (2, 2)]
+
+
+def test_a_live_photos_movie_moves_with_its_still_when_the_copy_that_stays_has_one(tmp_path):
+    """A still and its movie (IMG_0001.JPG + IMG_0001.MOV) are one shot: the movie travels with
+    the still it belongs to, and undo brings both back."""
+    root = tmp_path / "r"
+    k = write(root / "DCIM" / "IMG_0001.JPG", "still")
+    write(root / "DCIM" / "IMG_0001.MOV", "motion")
+    d = write(root / "Backup" / "IMG_0001.JPG", "still")
+    write(root / "Backup" / "IMG_0001.MOV", "motion")
+    before = snapshot(root)
+    plan = build_plan([[entry(k, root), entry(d, root)]], {d}, "move")
+    assert [os.path.basename(s.path) for s in plan.steps[0].sidecars] == ["IMG_0001.MOV"]
+    assert apply_plan(plan, journal=Journal()).ok
+    assert not (root / "Backup" / "IMG_0001.MOV").exists()
+    assert (root / "DCIM" / "IMG_0001.MOV").read_text() == "motion"
+    assert undo().ok
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("action", ["move", "trash"])
+def test_a_still_whose_movie_has_no_copy_that_stays_is_refused(tmp_path, action):
+    root = tmp_path / "r"
+    k = write(root / "Downloads" / "IMG_0001.JPG", "still")  # a download: no movie
+    d = write(root / "DCIM" / "IMG_0001.JPG", "still")
+    write(root / "DCIM" / "IMG_0001.MOV", "motion")
+    plan = build_plan([[entry(k, root), entry(d, root)]], {d}, action)
+    assert plan.steps == []
+    (why,) = plan.refused
+    assert "Live Photo" in why and "IMG_0001.MOV" in why and "has no copy" in why
+    # the other way round the download goes and the shot stays whole
+    plan = build_plan([[entry(d, root), entry(k, root)]], {k}, action)
+    assert len(plan.steps) == 1 and plan.steps[0].sidecars == ()

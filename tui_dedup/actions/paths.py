@@ -15,7 +15,12 @@ from . import safefs
 from .fsops import device_of, unique_name
 
 QUARANTINE = os.path.join(".dedup-tui", "duplicates")
-SIDECAR_EXTS = (".xmp", ".aae", ".thm")
+#: Files that travel with the image of the same name: edits (.xmp, .aae), a camera's thumbnail
+#: (.thm), and the movie of a Live Photo (.mov: the still and its movie are one shot).
+SIDECAR_EXTS = (".xmp", ".aae", ".thm", ".mov")
+#: Sidecars that are a part of the picture, not notes about it: the movie of a Live Photo.
+#: Such a file leaves only when the copy that stays has the same one beside it.
+MOVIE_EXTS = (".mov",)
 
 
 def in_folder(path: str, folders: Iterable[str]) -> bool:

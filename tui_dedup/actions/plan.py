@@ -21,6 +21,7 @@ from .empty_folders import predict
 from .fsops import device_of
 from .kinds import ACTIONS, kind
 from .paths import (
+    MOVIE_EXTS,
     find_sidecars,
     free_destination,
     in_folder,
@@ -260,7 +261,14 @@ def build_plan(
                     listings[d] = stem_index(os.listdir(d))
                 except OSError:
                     listings[d] = {}
-            side = find_sidecars(m.path, listings[d], scanned) if how.with_sidecars else []
+            side = find_sidecars(m.path, listings[d], scanned)
+            if how.with_sidecars or how.irreversible:  # the still leaves (a link stays in place)
+                why = _movie_without_copy(m.path, partner.path, side, listings, scanned, digests)
+                if why is not None:
+                    refused.append(f"{name}: {why}")
+                    continue
+            if not how.with_sidecars:
+                side = []
             side_dest: list[str | None] = [None] * len(side)  # a delete moves no sidecar
             if how.has_destination:
                 root = by_path[m.root]
@@ -292,6 +300,52 @@ def build_plan(
         remove_emptied_folders=remove_emptied_folders,
         emptied_folders=predict(steps, roots, move_to, keep_in),
     )
+
+
+def _movie_without_copy(
+    path: str,
+    partner: str,
+    sidecars: list[str],
+    listings: dict[str, dict[str, list[str]]],
+    scanned: set[str],
+    movie_digests: dict[str, str | None],
+) -> str | None:
+    """Why ``path`` may not leave: it is the still of a Live Photo whose movie has no copy
+    beside ``partner`` (the file that stays), or None. A still and its movie are one shot:
+    removing the still as a duplicate would take the movie along (or leave it orphaned, for a
+    delete or a link), and the motion would be gone from the library."""
+    movies = [p for p in sidecars if os.path.splitext(p)[1].lower() in MOVIE_EXTS]
+    if not movies:
+        return None
+    d = os.path.dirname(partner)
+    if d not in listings:
+        try:
+            listings[d] = stem_index(os.listdir(d))
+        except OSError:
+            listings[d] = {}
+    theirs = [
+        p
+        for p in find_sidecars(partner, listings[d], scanned)
+        if os.path.splitext(p)[1].lower() in MOVIE_EXTS
+    ]
+
+    def digest(p: str) -> str | None:
+        if p not in movie_digests:
+            try:
+                movie_digests[p] = safefs.digest(p)
+            except OSError:
+                movie_digests[p] = None
+        return movie_digests[p]
+
+    kept = {digest(p) for p in theirs} - {None}
+    for movie in movies:
+        if digest(movie) not in kept:
+            return (
+                f"{path!r} is the still of a Live Photo: its movie {os.path.basename(movie)!r} "
+                f"has no copy beside {partner!r}, the file that stays; mark that one instead, or "
+                "move both by hand"
+            )
+    return None
 
 
 def anchor_roots(roots: Iterable[str]) -> list[Root]:
