@@ -265,3 +265,22 @@ def test_a_still_whose_movie_has_no_copy_that_stays_is_refused(tmp_path, action)
     # the other way round the download goes and the shot stays whole
     plan = build_plan([[entry(d, root), entry(k, root)]], {k}, action)
     assert len(plan.steps) == 1 and plan.steps[0].sidecars == ()
+
+
+def test_apply_leaves_the_still_when_the_movie_that_stays_went_since_the_plan(tmp_path):
+    root = tmp_path / "r"
+    k = write(root / "DCIM" / "IMG_0001.JPG", "still")
+    kept_movie = write(root / "DCIM" / "IMG_0001.MOV", "motion")
+    d = write(root / "Backup" / "IMG_0001.JPG", "still")
+    write(root / "Backup" / "IMG_0001.MOV", "motion")
+    plan = build_plan([[entry(k, root), entry(d, root)]], {d}, "move")
+    assert len(plan.steps) == 1
+    os.unlink(kept_movie)  # the world changes between plan and apply
+    report = apply_plan(plan, journal=Journal())
+    assert not report.done
+    assert (root / "Backup" / "IMG_0001.JPG").exists() and (
+        root / "Backup" / "IMG_0001.MOV"
+    ).exists()
+    assert any("Live Photo movie" in why for _, why in report.errors) or any(
+        "Live Photo movie" in line for line in report.lines()
+    )

@@ -33,7 +33,7 @@ from .kinds import kind
 from .kinds.base import StepFailed, reason_of
 from .leftovers import active_symlink_targets, clear_leftovers
 from .locks import tree_lock
-from .paths import batch_folder, free_destination, quarantine_base, root_labels
+from .paths import MOVIE_EXTS, batch_folder, free_destination, quarantine_base, root_labels
 from .plan import Plan, Step, human_bytes
 
 Progress = Callable[[int, int, str], None]
@@ -152,7 +152,40 @@ class _Runner:
                 s.mtime_ns,
             ):
                 return f"its sidecar {s.path!r} changed since the scan", None
+        why = self._movie_still_kept(step)
+        if why:
+            return why, None
         return None, now
+
+    def _movie_still_kept(self, step: Step) -> str | None:
+        """A Live Photo's movie leaves with its still only while an identical movie is beside
+        the file that stays (the planner checked it; the world may have changed since)."""
+        movies = [s for s in step.sidecars if os.path.splitext(s.path)[1].lower() in MOVIE_EXTS]
+        if not movies:
+            return None
+        folder = os.path.dirname(step.partner_real)
+        stem = os.path.splitext(os.path.basename(step.partner_real))[0]
+        try:
+            fd = safefs.open_dir(folder)  # reached without following a symlink
+            try:
+                listed = os.listdir(fd)
+            finally:
+                os.close(fd)
+            names = [
+                n
+                for n in listed
+                if os.path.splitext(n)[0] == stem and os.path.splitext(n)[1].lower() in MOVIE_EXTS
+            ]
+            theirs = {safefs.digest(os.path.join(folder, n)) for n in names}
+            for m in movies:
+                if safefs.digest(self._real(step, m.path)) not in theirs:
+                    return (
+                        f"its Live Photo movie {os.path.basename(m.path)!r} has no copy beside "
+                        "the file that stays any more"
+                    )
+        except OSError as e:
+            return f"its Live Photo movie cannot be checked: {reason_of(e)}"
+        return None
 
     def _real(self, step: Step, path: str) -> str:
         """A sidecar's real path: beside the image's real path."""
