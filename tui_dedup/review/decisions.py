@@ -18,7 +18,7 @@ from tui_dedup.actions.plan import Plan, build_plan
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.files.discover import is_raw_path
 from tui_dedup.engine.model import FileEntry, Group, Pairs
-from tui_dedup.engine.verdicts.kinds import copies_only
+from tui_dedup.engine.verdicts.kinds import KEEPS_THE_SHOT, copies_only, mask_of
 from tui_dedup.review.keepers import (
     DEFAULT_RULES,
     RULES,
@@ -132,9 +132,13 @@ def plan_groups(store: FeatureStore, pairs: Pairs, marked: Iterable[int]) -> lis
     A marked file with no unmarked partner gets a group of its own, which the planner refuses
     ("nothing would stay in place") — the keeper invariant, stated once, in the actions package.
     Only confirmed copies count as partners: a similar shot or an unconfirmed candidate is no
-    copy that stays.
+    copy that stays. A format twin does, when it is listed (``--kinds 'format twin'``): a
+    person removing the JPEG half of a RAW+JPEG shot keeps the shot in its RAW.
     """
-    adj = Adjacency(copies_only(pairs), len(store))
+    keeps = pairs
+    if pairs.kind is not None:
+        keeps = pairs.take(np.flatnonzero(mask_of(pairs.kind, KEEPS_THE_SHOT)))
+    adj = Adjacency(keeps, len(store))
     marked_set = set(int(m) for m in marked)
     out: list[list[FileEntry]] = []
     for m in sorted(marked_set):

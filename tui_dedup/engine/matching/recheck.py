@@ -257,7 +257,7 @@ def _not_copies(
     """Pairs (by position) the verdict stage does not call copies, with the reason."""
     from tui_dedup.engine.verdicts.capture import capture_of
     from tui_dedup.engine.verdicts.confirm import confirm
-    from tui_dedup.engine.verdicts.kinds import COPIES, WORDS, Kind
+    from tui_dedup.engine.verdicts.kinds import KEEPS_THE_SHOT, WORDS, Kind
 
     idx = np.flatnonzero(todo)
     if idx.size == 0:
@@ -280,7 +280,7 @@ def _not_copies(
     out: dict[int, str] = {}
     for k, code in zip(idx.tolist(), verdict.kind.tolist(), strict=True):
         kind = Kind(code)
-        if kind not in COPIES:
+        if kind not in KEEPS_THE_SHOT:  # a format twin keeps the shot too
             word = "cannot be confirmed" if kind is Kind.UNCONFIRMED else f"is a {WORDS[kind]}"
             if kind is Kind.DIFFERENT:
                 word = "shows two different pictures"

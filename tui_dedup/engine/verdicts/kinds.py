@@ -67,6 +67,9 @@ COPIES: frozenset[Kind] = frozenset(
         Kind.CROPPED,
     }
 )
+#: What may stay for a file a person removes: a copy of it, or its format twin (the same shot
+#: in another format: the RAW stays when its JPEG goes). Auto-select uses copies only.
+KEEPS_THE_SHOT: frozenset[Kind] = COPIES | {Kind.TWIN}
 #: What ``--kinds`` offers (DIFFERENT pairs are dropped, never listed).
 SELECTABLE: tuple[str, ...] = tuple(WORDS[k] for k in Kind if k is not Kind.DIFFERENT)
 #: The default ``pairs`` list: copies, and candidates still waiting for their verdict.
