@@ -155,3 +155,15 @@ def test_apply_refuses_when_the_frame_that_stays_is_gone(cli, lib, tmp_path) -> 
     ]
     assert affected and all(p.exists() for p in affected)
     assert "the frame that stays" in r.text + r.err
+
+
+def test_scan_culls_in_one_go_and_undo_restores(cli, lib) -> None:
+    before = digests(lib.root)
+    r = cli("scan", lib.root, "-q", "--auto-select", "best-of-burst")
+    assert r.rc == 0, r.err
+    assert "These frames have no copy" in r.text
+    for b in lib.bursts:
+        assert b.best_path.exists()
+        assert not any(p.exists() for p in b.paths if p != b.best_path)
+    assert cli("undo").rc == 0
+    assert digests(lib.root) == before

@@ -123,3 +123,29 @@ async def test_frames_picked_by_hand_stay(root, master) -> None:
         assert "Burst 2 of 3" in screen_text(app)
         await pilot.press("escape")
         assert not isinstance(app.screen, BurstScreen)
+
+
+async def test_every_burst_at_once_keeps_each_best_frame(root, master) -> None:
+    app = _app(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _open(app, pilot)
+        await pilot.press("M")
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if isinstance(app.screen, ConfirmScreen):
+                break
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if _moved(root, master):
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    frames = {str(p.relative_to(master.root)) for b in master.bursts for p in b.paths}
+    best = {str(b.best_path.relative_to(master.root)) for b in master.bursts}
+    assert _moved(root, master) == frames - best
+    for b in master.bursts:
+        assert (root / b.best_path.relative_to(master.root)).exists()
