@@ -33,7 +33,7 @@ from .kinds import kind
 from .kinds.base import StepFailed, reason_of
 from .leftovers import active_symlink_targets, clear_leftovers
 from .locks import tree_lock
-from .paths import MOVIE_EXTS, batch_folder, free_destination, quarantine_base, root_labels
+from .paths import batch_folder, free_destination, is_movie, quarantine_base, root_labels
 from .plan import Plan, Step, human_bytes
 
 Progress = Callable[[int, int, str], None]
@@ -160,7 +160,7 @@ class _Runner:
     def _movie_still_kept(self, step: Step) -> str | None:
         """A Live Photo's movie leaves with its still only while an identical movie is beside
         the file that stays (the planner checked it; the world may have changed since)."""
-        movies = [s for s in step.sidecars if os.path.splitext(s.path)[1].lower() in MOVIE_EXTS]
+        movies = [s for s in step.sidecars if is_movie(s.path)]
         if not movies:
             return None
         folder = os.path.dirname(step.partner_real)
@@ -171,11 +171,7 @@ class _Runner:
                 listed = os.listdir(fd)
             finally:
                 os.close(fd)
-            names = [
-                n
-                for n in listed
-                if os.path.splitext(n)[0] == stem and os.path.splitext(n)[1].lower() in MOVIE_EXTS
-            ]
+            names = [n for n in listed if os.path.splitext(n)[0] == stem and is_movie(n)]
             theirs = {safefs.digest(os.path.join(folder, n)) for n in names}
             for m in movies:
                 if safefs.digest(self._real(step, m.path)) not in theirs:

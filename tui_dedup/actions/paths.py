@@ -23,6 +23,11 @@ SIDECAR_EXTS = (".xmp", ".aae", ".thm", ".mov")
 MOVIE_EXTS = (".mov",)
 
 
+def is_movie(path: str) -> bool:
+    """Is this sidecar the movie of a Live Photo (a part of the shot, not notes about it)?"""
+    return os.path.splitext(path)[1].lower() in MOVIE_EXTS
+
+
 def in_folder(path: str, folders: Iterable[str]) -> bool:
     """True when ``path`` is inside (or is) one of ``folders``, compared as resolved real paths.
 

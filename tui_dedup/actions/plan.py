@@ -21,10 +21,10 @@ from .empty_folders import predict
 from .fsops import device_of
 from .kinds import ACTIONS, kind
 from .paths import (
-    MOVIE_EXTS,
     find_sidecars,
     free_destination,
     in_folder,
+    is_movie,
     quarantine_base,
     root_labels,
     stem_index,
@@ -314,7 +314,7 @@ def _movie_without_copy(
     beside ``partner`` (the file that stays), or None. A still and its movie are one shot:
     removing the still as a duplicate would take the movie along (or leave it orphaned, for a
     delete or a link), and the motion would be gone from the library."""
-    movies = [p for p in sidecars if os.path.splitext(p)[1].lower() in MOVIE_EXTS]
+    movies = [p for p in sidecars if is_movie(p)]
     if not movies:
         return None
     d = os.path.dirname(partner)
@@ -323,11 +323,7 @@ def _movie_without_copy(
             listings[d] = stem_index(os.listdir(d))
         except OSError:
             listings[d] = {}
-    theirs = [
-        p
-        for p in find_sidecars(partner, listings[d], scanned)
-        if os.path.splitext(p)[1].lower() in MOVIE_EXTS
-    ]
+    theirs = [p for p in find_sidecars(partner, listings[d], scanned) if is_movie(p)]
 
     def digest(p: str) -> str | None:
         if p not in movie_digests:

@@ -22,7 +22,7 @@ from functools import cache
 
 import numpy as np
 
-from tui_dedup.engine.features.hashes import TILE_SIDE, dihedral
+from tui_dedup.engine.features.hashes import TILE_SIDE
 from tui_dedup.engine.index.hamming import DIHEDRAL_INVERSE
 
 OUT = 8  # windows are compared at 8×8
@@ -103,8 +103,12 @@ def whole(tiles: np.ndarray) -> np.ndarray:
     full = r[(len(shares) - 1) * OUT :]  # the share-1 combination is the last
     t = tiles.reshape(-1, TILE_SIDE, TILE_SIDE).astype(np.float32)
     small = full @ t @ full.T  # (n, 8, 8)
-    turned = np.stack([np.stack(dihedral(s)) for s in small]) if len(small) else small
-    return _normalised(turned.reshape(len(tiles), 8, OUT * OUT))
+    # every file at once, in features.hashes.dihedral's order (turns of it, then of its mirror)
+    turned = np.stack(
+        [np.rot90(base, -k, axes=(1, 2)) for base in (small, small[:, :, ::-1]) for k in range(4)],
+        axis=1,
+    )
+    return _normalised(np.ascontiguousarray(turned).reshape(len(tiles), 8, OUT * OUT))
 
 
 def scores(
