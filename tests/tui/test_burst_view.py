@@ -46,6 +46,18 @@ async def _open(app, pilot) -> BurstScreen:
     raise AssertionError("the burst view never showed its bursts")
 
 
+async def _until(app, pilot, done) -> bool:
+    """Let workers and messages run until ``done()`` (at most 100 rounds); its last answer."""
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if done():
+            break
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return bool(done())
+
+
 def _user_files(root: Path) -> dict[str, str]:
     """Every file of the person's, byte for byte (our own .dedup-tui folder left out)."""
     return {k: v for k, v in tree_digests(root).items() if not k.startswith(".dedup-tui/")}
@@ -74,22 +86,11 @@ async def test_the_best_frame_is_kept_and_the_rest_moved_then_undone(root, maste
         assert screen.host.session.store.entries[first.best.row].path == str(best)
 
         await pilot.press("m")
-        for _ in range(100):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if isinstance(app.screen, ConfirmScreen):
-                break
-        assert isinstance(app.screen, ConfirmScreen)
+        assert await _until(app, pilot, lambda: isinstance(app.screen, ConfirmScreen))
         dialog = screen_text(app)
         assert "These frames have no copy" in dialog and "4 file(s)" in dialog
         await pilot.press("y")
-        for _ in range(100):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if _moved(root, master):
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _until(app, pilot, lambda: bool(_moved(root, master)))
         moved = _moved(root, master)
         burst_a = {str(p.relative_to(master.root)) for p in master.bursts[0].paths}
         assert moved == burst_a - {str(master.bursts[0].best_path.relative_to(master.root))}
@@ -130,20 +131,9 @@ async def test_every_burst_at_once_keeps_each_best_frame(root, master) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await _open(app, pilot)
         await pilot.press("M")
-        for _ in range(100):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if isinstance(app.screen, ConfirmScreen):
-                break
-        assert isinstance(app.screen, ConfirmScreen)
+        assert await _until(app, pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        for _ in range(100):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if _moved(root, master):
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _until(app, pilot, lambda: bool(_moved(root, master)))
     frames = {str(p.relative_to(master.root)) for b in master.bursts for p in b.paths}
     best = {str(b.best_path.relative_to(master.root)) for b in master.bursts}
     assert _moved(root, master) == frames - best
