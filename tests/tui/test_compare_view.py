@@ -95,12 +95,15 @@ async def test_flip_shows_a_then_b_in_one_place_at_one_scale(app) -> None:
         picture_a = frame.shown
         assert picture_a is not None
         await pilot.press("f")  # no decode between: the lined-up B is already there
+        assert screen.label_text.startswith("B  " + b_path.rsplit("/", 1)[1])  # at once
+        assert "onto A" in screen.label_text
+        assert frame.shown is picture_a  # the picture follows when the keys pause
+        await pilot.pause(compare_mod.PICTURE_PAUSE * 2)
         picture_b = frame.shown
         assert picture_b is not None and picture_b is not picture_a
         assert picture_b.size == picture_a.size
-        assert screen.label_text.startswith("B  " + b_path.rsplit("/", 1)[1])
-        assert "onto A" in screen.label_text
         await pilot.press("left")  # the side keys show that side
+        await pilot.pause(compare_mod.PICTURE_PAUSE * 2)
         assert frame.shown is picture_a
 
 
@@ -218,9 +221,9 @@ async def test_help_stands_alone_and_the_review_comes_back_names_first(app, monk
         first: list[PreviewPane] = []
         real = PreviewPane.text_first
 
-        def spy(self: PreviewPane) -> None:
+        def spy(self: PreviewPane, pause: float | None = None) -> None:
             first.append(self)
-            real(self)
+            real(self, pause)
 
         monkeypatch.setattr(PreviewPane, "text_first", spy)
         await pilot.press("escape")

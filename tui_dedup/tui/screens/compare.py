@@ -46,6 +46,12 @@ from tui_dedup.tui.widgets.preview import DEBOUNCE, PreviewPane
 from tui_dedup.tui.widgets.preview_modes import resolve_mode, thumb_side
 
 VIEWS = ("sides", "flip", "diff")
+#: A picture follows its label once no key has come for this long (the preview's debounce):
+#: a held key (or a quick run of presses) sends labels only, so no key waits behind a picture
+#: still on its way. Shorter (80 ms) let the pictures of side by side go out just as an escape
+#: arrived (an escape waits out the terminal's escape delay first): back to the list took
+#: 140 ms median instead of 60.
+PICTURE_PAUSE = DEBOUNCE
 
 
 class CompareHost(Protocol):
@@ -131,6 +137,7 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
         self._token = 0
         self._timer: Timer | None = None
         self._lined: tuple[int, LinedUp, list[PILImage.Image]] | None = None  # token, result
+        self._picture_timer: Timer | None = None
         self._reason = ""
 
     def compose(self) -> ComposeResult:
@@ -153,9 +160,9 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
     def on_screen_resume(self) -> None:
         """Shown (first time or again): the review's selection may have moved meanwhile."""
         self.sync()
-        self.sides.cover(False)
-        if self.has_class("-covered"):  # the label first, the picture a frame later
-            self.call_after_refresh(self.remove_class, "-covered")
+        self.sides.cover(False, PICTURE_PAUSE)
+        if self.has_class("-covered"):  # the label first, the picture when the keys pause
+            self.set_timer(PICTURE_PAUSE, lambda: self.remove_class("-covered"))
 
     # -- what is shown ---------------------------------------------------------------------------
 
@@ -207,7 +214,7 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
         one = self.query_one("#compare-one")
         one.set_class(self.view == "sides", "-off")
         if self.view == "sides" and self.sides.has_class("-off"):
-            self.sides.text_first()  # the names first, the two pictures one frame later
+            self.sides.text_first(PICTURE_PAUSE)  # names now, pictures when keys pause
         self.sides.set_class(self.view != "sides", "-off")
         if self.view == "sides":
             return
@@ -223,12 +230,16 @@ class CompareScreen(NoRepaintLoop, Screen[None]):
             self._reason,
         )
         self.query_one("#compare-label", Static).update(Content(text))
-        # The label goes out in a frame of its own, the picture in the next: a full-screen
-        # half-block picture is ~200 kB of escapes (100-250 ms through tmux at 160x50), and
-        # what changed must be readable before it arrives.
-        self.call_after_refresh(self._put_picture)
+        # The label goes out at once, the picture when the keys pause: a full-screen half-block
+        # picture is ~100-200 kB of escapes (100-250 ms through tmux at 160x50), what changed
+        # must be readable before it arrives, and a key pressed while a picture is still
+        # going into the terminal waits behind it.
+        if self._picture_timer is not None:
+            self._picture_timer.stop()
+        self._picture_timer = self.set_timer(PICTURE_PAUSE, self._put_picture, name="picture")
 
     def _put_picture(self) -> None:
+        self._picture_timer = None
         frame = self.query_one(PictureFrame)
         if self._lined is None or self._lined[0] != self._token or self.view == "sides":
             return

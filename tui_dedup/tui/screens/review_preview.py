@@ -19,6 +19,11 @@ from textual.app import App, ScreenStackError
 
 from tui_dedup.engine.features.store import FeatureStore
 
+#: Back from under a dialog or the compare, the pane's pictures return once no key has come
+#: for this long (the preview's own debounce, widgets/preview.DEBOUNCE, which this module may
+#: not import before a pane is wanted): a key pressed right away never waits behind them.
+PICTURES_BACK_AFTER = 0.15
+
 if TYPE_CHECKING:
     from tui_dedup.tui.widgets.preview import PreviewPane
 
@@ -57,9 +62,10 @@ class PreviewSync:
         self.selected = selected
 
     def cover(self, covered: bool) -> None:
-        """Pictures hidden under another screen, back names first (PreviewPane.cover)."""
+        """Pictures hidden under another screen, back names first, the pictures when the keys
+        pause (PreviewPane.cover)."""
         if self.pane is not None:
-            self.pane.cover(covered)
+            self.pane.cover(covered, None if covered else PICTURES_BACK_AFTER)
 
     def available(self) -> bool:
         """A pane exists and is on screen (``--preview none`` has none)."""

@@ -127,6 +127,7 @@ class PreviewPane(Widget):
         self._pair: tuple[int, int, int] | None = None
         self._token = 0
         self._timer: Timer | None = None
+        self._text_timer: Timer | None = None  # pictures back after a pause (text_first)
         self._loaded: tuple[int, int] | None = None  # (token, side) whose pictures are shown
         self._picture_paths: tuple[str, str] | None = None  # files the shown pictures are of
         self._note = "" if IMAGES_ERROR is None else f"pictures unavailable: {IMAGES_ERROR}"
@@ -243,25 +244,37 @@ class PreviewPane(Widget):
             note.update(Content(text))
             note.set_class(not text, "-empty")
 
-    def text_first(self) -> None:
+    def text_first(self, pause: float | None = None) -> None:
         """Hide the pictures for one frame, so a pane shown again (the compare's side by side,
         a screen back from under a dialog) sends its names at once and its pictures in the
         next frame. A full-screen half-block picture is ~200 kB of escapes; the text must not
-        wait behind it."""
+        wait behind it. ``pause``: the pictures come back only once no call has come for that
+        long (keys held down send names only)."""
         self.add_class("-text-first")
-        self.call_after_refresh(self.remove_class, "-text-first")
+        if self._text_timer is not None:
+            self._text_timer.stop()
+            self._text_timer = None
+        if pause is None:
+            self.call_after_refresh(self.remove_class, "-text-first")
+        else:
+            self._text_timer = self.set_timer(pause, self._pictures_back, name="names-first")
 
-    def cover(self, covered: bool) -> None:
+    def _pictures_back(self) -> None:
+        self._text_timer = None
+        self.remove_class("-text-first")
+
+    def cover(self, covered: bool, pause: float | None = None) -> None:
         """Hide the pictures while another screen is over them; shown again names first.
 
         The frame that shows this pane again after a dialog, help or the compare is the whole
         screen; laid out without pictures while covered, it goes out as text (14 kB at 160×50
-        instead of 136 kB), and the pictures follow in the next frame.
+        instead of 136 kB), and the pictures follow in the next frame (or, with ``pause``, once
+        no key has come for that long: see text_first).
         """
         if covered == self.has_class("-covered"):
             return
         if not covered:
-            self.text_first()
+            self.text_first(pause)
         self.set_class(covered, "-covered")
 
     def set_states(self, states: tuple[str, str], chosen: str | None) -> None:
