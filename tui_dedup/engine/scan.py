@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from tui_dedup.engine.features.columns import extract
-from tui_dedup.engine.features.hashes import dense_thumb, local_features, to_gray
+from tui_dedup.engine.features.hashes import crop_features, to_gray
 from tui_dedup.engine.features.store import FeatureRow, FeatureStore, StoreBuilder, with_sharpness
 from tui_dedup.engine.files.decode import (
     DecodeLimits,
@@ -122,7 +122,7 @@ def compute_row(entry: FileEntry, config: ScanConfig, want_digest: bool) -> Feat
         local = thumb = None
         if config.crop_features:
             gray = to_gray(decoded.image)
-            local, thumb = local_features(gray), dense_thumb(gray)
+            local, thumb = crop_features(gray)
     meta = with_sharpness(decoded.meta, sharp)
     edge = input_edge(data)  # for the cache's re-check after a rename or chmod
     return FeatureRow(

@@ -261,6 +261,13 @@ def dense_thumb(gray: np.ndarray) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
+def crop_features(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the crop check keeps of one decoded picture: its ORB keypoints and its dense
+    thumbnail (engine/matching/verify.py), made by the scan or, for a file the cache served,
+    by the check itself."""
+    return local_features(gray), dense_thumb(gray)
+
+
 def split_local(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(k, 36) rows → descriptors (k, 32) uint8 and points (k, 2) float32 in [0, 1]."""
     des = np.ascontiguousarray(local[:, :32])

@@ -118,12 +118,10 @@ def _shortlist(
 
 
 def aspect_ratios(store: FeatureStore) -> np.ndarray:
-    """Width / height of each row's picture as stored (float32)."""
-    m = store.metas
-    width, height = getattr(m, "width", None), getattr(m, "height", None)
-    if isinstance(width, np.ndarray) and isinstance(height, np.ndarray):  # MetaColumns
-        return (width / np.maximum(height, 1)).astype(np.float32)
-    return np.array([m[r].width / max(m[r].height, 1) for r in range(len(store))], np.float32)
+    """Width / height of each row's picture as stored (float32), from the store's cached
+    width and height columns."""
+    width, height = store.column("width"), store.column("height")
+    return (width / np.maximum(height, 1)).astype(np.float32)
 
 
 def best_orientation(store: FeatureStore, i: np.ndarray, j: np.ndarray) -> np.ndarray:

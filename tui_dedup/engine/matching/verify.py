@@ -41,9 +41,8 @@ import numpy as np
 from tui_dedup.engine.features.hashes import (
     DENSE_SIDE,
     LOCAL_ROW_BYTES,
-    dense_thumb,
+    crop_features,
     dihedral,
-    local_features,
     split_local,
     to_gray,
 )
@@ -110,7 +109,7 @@ def ensure_local(
         if not hasattr(decoded, "image"):
             return _EMPTY, _EMPTY_THUMB
         gray = to_gray(decoded.image)
-        return local_features(gray), dense_thumb(gray)
+        return crop_features(gray)
 
     workers = max(1, 2 * (os.cpu_count() or 2))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dedup-verify") as pool:

@@ -422,9 +422,8 @@ class BurstScreen(NoRepaintLoop, Screen[None]):
         if not every and not self.kept():
             self.notify("keep at least one frame (space): a burst is never emptied")
             return
-        keep = {n: set(self.kept(n)) for n in range(len(found.bursts))} if every else {}
-        if not every:
-            keep = {self.index: set(self.kept())}
+        shown = range(len(found.bursts)) if every else (self.index,)
+        keep = {n: set(self.kept(n)) for n in shown}
         session = self.host.session
         self.host.files.plan_with(lambda: session.cull_plan(found, keep, action))
 
