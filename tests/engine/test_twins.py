@@ -70,10 +70,10 @@ def test_twins_are_not_listed_by_default_and_the_json_names_the_shot(library: Pa
     (shot,) = doc["shots"]
     assert os.path.basename(shot["primary"]) == "IMG_0001.JPG"
     assert [os.path.basename(m) for m in shot["members"]] == ["IMG_0001.JPG", "IMG_0001.DNG"]
-    # auto-select acts on copies only: the download goes, never the RAW
+    # auto-select keeps the shot: the download goes, never the RAW nor its JPEG
     marked = auto_mark(result.store, result.pairs, result.groups)
     names = {os.path.basename(result.store.entries[m].path) for m in marked}
-    assert "IMG_0001.DNG" not in names and names <= {"IMG_0001 (1).jpg", "IMG_0001.JPG"}
+    assert names == {"IMG_0001 (1).jpg"}  # the shot stays whole, its RAW and its JPEG
 
 
 def test_a_raw_is_never_auto_marked_not_even_its_exact_backup(tmp_path: Path) -> None:

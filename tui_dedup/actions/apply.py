@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..engine.files.discover import is_raw_path
 from ..engine.model import FileEntry
 from . import records as R
 from . import safefs
@@ -33,7 +34,13 @@ from .kinds import kind
 from .kinds.base import StepFailed, reason_of
 from .leftovers import active_symlink_targets, clear_leftovers
 from .locks import tree_lock
-from .paths import batch_folder, free_destination, is_movie, quarantine_base, root_labels
+from .paths import (
+    batch_folder,
+    free_destination,
+    is_shot_part,
+    quarantine_base,
+    root_labels,
+)
 from .plan import Plan, Step, human_bytes
 
 Progress = Callable[[int, int, str], None]
@@ -152,35 +159,38 @@ class _Runner:
                 s.mtime_ns,
             ):
                 return f"its sidecar {s.path!r} changed since the scan", None
-        why = self._movie_still_kept(step)
+        why = self._parts_still_kept(step)
         if why:
             return why, None
         return None, now
 
-    def _movie_still_kept(self, step: Step) -> str | None:
-        """A Live Photo's movie leaves with its still only while an identical movie is beside
-        the file that stays (the planner checked it; the world may have changed since)."""
-        movies = [s for s in step.sidecars if is_movie(s.path)]
-        if not movies:
+    def _parts_still_kept(self, step: Step) -> str | None:
+        """A part of a shot (a Live Photo's movie, the RAW beside a JPEG) leaves with its
+        primary only while an identical one is beside the file that stays, or is that file
+        (the planner checked it; the world may have changed since)."""
+        parts = [s for s in step.sidecars if is_shot_part(s.path)]
+        if not parts:
             return None
         folder = os.path.dirname(step.partner_real)
         stem = os.path.splitext(os.path.basename(step.partner_real))[0]
+        what = "its RAW" if any(is_raw_path(s.path) for s in parts) else "its Live Photo movie"
         try:
             fd = safefs.open_dir(folder)  # reached without following a symlink
             try:
                 listed = os.listdir(fd)
             finally:
                 os.close(fd)
-            names = [n for n in listed if os.path.splitext(n)[0] == stem and is_movie(n)]
+            names = [n for n in listed if os.path.splitext(n)[0] == stem and is_shot_part(n)]
             theirs = {safefs.digest(os.path.join(folder, n)) for n in names}
-            for m in movies:
+            for m in parts:
                 if safefs.digest(self._real(step, m.path)) not in theirs:
+                    kind = "RAW" if is_raw_path(m.path) else "Live Photo movie"
                     return (
-                        f"its Live Photo movie {os.path.basename(m.path)!r} has no copy beside "
-                        "the file that stays any more"
+                        f"its {kind} {os.path.basename(m.path)!r} has no copy beside the file "
+                        "that stays any more"
                     )
         except OSError as e:
-            return f"its Live Photo movie cannot be checked: {reason_of(e)}"
+            return f"{what} cannot be checked: {reason_of(e)}"
         return None
 
     def _real(self, step: Step, path: str) -> str:

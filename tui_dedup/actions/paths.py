@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Iterable
 
+from ..engine.files.discover import is_raw_path
 from . import safefs
 from .fsops import device_of, unique_name
 
@@ -26,6 +27,24 @@ MOVIE_EXTS = (".mov",)
 def is_movie(path: str) -> bool:
     """Is this sidecar the movie of a Live Photo (a part of the shot, not notes about it)?"""
     return os.path.splitext(path)[1].lower() in MOVIE_EXTS
+
+
+def is_shot_part(path: str) -> bool:
+    """Is this file a part of a shot that leaves with its primary only while an identical one
+    stays beside the copy that stays: a Live Photo's movie, or the RAW of a RAW+JPEG shot?"""
+    return is_movie(path) or is_raw_path(path)
+
+
+def shot_raws(path: str, index: dict[str, list[str]]) -> list[str]:
+    """The RAWs of ``path``'s shot: RAW files of its stem in its folder (``index`` is the
+    folder's :func:`stem_index`), when ``path`` is no RAW itself (the JPEG or HEIC the camera
+    wrote beside them, engine/verdicts/twins.py). Scanned or not: a RAW the scan could not
+    read is no less a part of the shot."""
+    if is_raw_path(path):
+        return []
+    d, name = os.path.split(path)
+    stem = os.path.splitext(name)[0]
+    return sorted(os.path.join(d, o) for o in index.get(stem, []) if is_raw_path(o))
 
 
 def in_folder(path: str, folders: Iterable[str]) -> bool:
@@ -118,15 +137,21 @@ def stem_index(listing: list[str]) -> dict[str, list[str]]:
 
 
 def find_sidecars(
-    path: str, listing: list[str] | dict[str, list[str]], exclude: set[str]
+    path: str,
+    listing: list[str] | dict[str, list[str]],
+    exclude: set[str],
+    together: Iterable[str] = (),
 ) -> list[str]:
     """Sidecars of ``path`` among ``listing`` (names in its folder, or their :func:`stem_index`).
 
     ``photo.jpg.xmp`` always belongs to ``photo.jpg``. ``photo.xmp`` (same stem, extension in
     any case) belongs to it only when no other non-sidecar file shares the stem — otherwise we
     cannot tell whose edits it holds, and moving it could orphan the file that stays.
-    ``exclude`` holds paths that are scanned files themselves (a ``.thm`` can be an image).
+    ``exclude`` holds paths that are scanned files themselves (a ``.thm`` can be an image);
+    ``together`` the ones among them that leave with ``path`` (the RAW of its shot), which
+    are then no rival: ``photo.xmp`` goes with the whole shot.
     """
+    along = set(together)
     d, name = os.path.split(path)
     stem = os.path.splitext(name)[0]
     index = listing if isinstance(listing, dict) else stem_index(listing)
@@ -140,7 +165,7 @@ def find_sidecars(
         full = os.path.join(d, other)
         o_stem, o_ext = os.path.splitext(other)
         if full in exclude:
-            if o_stem == stem:
+            if o_stem == stem and full not in along:
                 rivals = True
             continue
         if other.startswith(name + ".") and other[len(name) :].lower() in SIDECAR_EXTS:

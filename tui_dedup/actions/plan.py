@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from ..engine.files.discover import is_raw_path
 from ..engine.model import FileEntry
 from . import safefs
 from .empty_folders import predict
@@ -25,8 +26,10 @@ from .paths import (
     free_destination,
     in_folder,
     is_movie,
+    is_shot_part,
     quarantine_base,
     root_labels,
+    shot_raws,
     stem_index,
 )
 from .steps import Root, Sidecar, Step
@@ -261,9 +264,17 @@ def build_plan(
                     listings[d] = stem_index(os.listdir(d))
                 except OSError:
                     listings[d] = {}
-            side = find_sidecars(m.path, listings[d], scanned)
+            # a shot leaves whole: the RAW beside a JPEG goes with it, unless it is the copy
+            # that stays (the JPEG half removed by hand) or is marked itself (its own step)
+            raws = [
+                r for r in shot_raws(m.path, listings[d]) if r != partner.path and r not in marked
+            ]
+            side = find_sidecars(m.path, listings[d], scanned, raws)
+            for r in raws:
+                side += [r, *find_sidecars(r, listings[d], scanned, [m.path])]
+            side = sorted(set(side))
             if how.with_sidecars or how.irreversible:  # the still leaves (a link stays in place)
-                why = _movie_without_copy(m.path, partner.path, side, listings, scanned, digests)
+                why = _part_without_copy(m.path, partner.path, side, listings, scanned, digests)
                 if why is not None:
                     refused.append(f"{name}: {why}")
                     continue
@@ -284,6 +295,15 @@ def build_plan(
             planned.add(m.path)
             steps.append(step)
 
+    # a RAW travelling with its shot may not be the copy that stays for another step
+    staying = {s.partner.path for s in steps if s.partner is not None}
+    for s in [s for s in steps if any(c.path in staying for c in s.sidecars)]:
+        raw = next(c.path for c in s.sidecars if c.path in staying)
+        steps.remove(s)
+        refused.append(
+            f"group {s.group + 1}: {s.entry.path!r} would take its RAW {os.path.basename(raw)!r} "
+            "along, which is the copy that stays for another marked file"
+        )
     stray = sorted(marked - scanned)
     for p in stray:
         refused.append(f"{p!r} is marked but not in any group; ignored")
@@ -302,20 +322,22 @@ def build_plan(
     )
 
 
-def _movie_without_copy(
+def _part_without_copy(
     path: str,
     partner: str,
     sidecars: list[str],
     listings: dict[str, dict[str, list[str]]],
     scanned: set[str],
-    movie_digests: dict[str, str | None],
+    part_digests: dict[str, str | None],
 ) -> str | None:
-    """Why ``path`` may not leave: it is the still of a Live Photo whose movie has no copy
-    beside ``partner`` (the file that stays), or None. A still and its movie are one shot:
-    removing the still as a duplicate would take the movie along (or leave it orphaned, for a
-    delete or a link), and the motion would be gone from the library."""
-    movies = [p for p in sidecars if is_movie(p)]
-    if not movies:
+    """Why ``path`` may not leave, or None: a part of its shot (a Live Photo's movie, the RAW
+    of a RAW+JPEG shot) has no identical copy beside ``partner``, the file that stays.
+
+    A shot leaves whole or not at all: removing the still as a duplicate would take the part
+    along (or orphan it, for a delete or a link), and the motion or the RAW would be gone
+    from the library. The copy that stays may itself be that part's copy (a RAW)."""
+    parts = [p for p in sidecars if is_shot_part(p)]
+    if not parts:
         return None
     d = os.path.dirname(partner)
     if d not in listings:
@@ -324,23 +346,33 @@ def _movie_without_copy(
         except OSError:
             listings[d] = {}
     theirs = [p for p in find_sidecars(partner, listings[d], scanned) if is_movie(p)]
+    theirs += shot_raws(partner, listings[d])
+    if is_raw_path(partner):
+        theirs.append(partner)
 
     def digest(p: str) -> str | None:
-        if p not in movie_digests:
+        if p not in part_digests:
             try:
-                movie_digests[p] = safefs.digest(p)
+                part_digests[p] = safefs.digest(p)
             except OSError:
-                movie_digests[p] = None
-        return movie_digests[p]
+                part_digests[p] = None
+        return part_digests[p]
 
     kept = {digest(p) for p in theirs} - {None}
-    for movie in movies:
-        if digest(movie) not in kept:
+    for part in parts:
+        if digest(part) in kept:
+            continue
+        if is_movie(part):
             return (
-                f"{path!r} is the still of a Live Photo: its movie {os.path.basename(movie)!r} "
+                f"{path!r} is the still of a Live Photo: its movie {os.path.basename(part)!r} "
                 f"has no copy beside {partner!r}, the file that stays; mark that one instead, or "
                 "move both by hand"
             )
+        return (
+            f"{path!r} is one shot with the RAW {os.path.basename(part)!r}, which has no "
+            f"identical copy beside {partner!r}, the file that stays: a shot leaves only whole. "
+            "Show format twins to remove the JPEG alone, or mark the RAW too to move both"
+        )
     return None
 
 

@@ -19,10 +19,10 @@ from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.files.discover import is_raw_path
 from tui_dedup.engine.model import FileEntry, Group, Pairs
 from tui_dedup.engine.verdicts.kinds import KEEPS_THE_SHOT, copies_only, mask_of
+from tui_dedup.engine.verdicts.twins import with_raw_beside
 from tui_dedup.review.keepers import (
     DEFAULT_RULES,
     RULES,
-    choose_keeper,
     explain_keeper,
     resolve_chain,
 )
@@ -92,8 +92,7 @@ def auto_mark(
     marked: set[int] = set()
     keepers: set[int] = set()
     for g in groups:
-        members = [(store.entries[m], store.metas[m]) for m in g.members]
-        k = g.members[choose_keeper(members, rules, keep)]
+        k, _ = group_keeper(store, g.members, rules, keep)
         keepers.add(k)
         linked = set(adj.partners(k).tolist()) & set(g.members)
         marked.update(linked)
@@ -120,10 +119,33 @@ def keeper_reasons(
     keep = tuple(keep_in)
     out: dict[int, str] = {}
     for g in groups:
-        members = [(store.entries[m], store.metas[m]) for m in g.members]
-        k, why = explain_keeper(members, rules, keep)
-        out[int(g.members[k])] = why
+        k, why = group_keeper(store, g.members, rules, keep)
+        out[k] = why
     return out
+
+
+def group_keeper(
+    store: FeatureStore, rows: Sequence[int], rules: Sequence[str], keep: tuple[str, ...]
+) -> tuple[int, str]:
+    """The row the rules keep among ``rows``, and why.
+
+    A RAW+JPEG shot (its primary, listed for the whole shot) ranks with the RAWs under the
+    ``raw`` rule: the camera's own pair stays and the loose copy goes, since the shot is
+    what a photographer keeps on purpose. Among shots, the chain decides as usual."""
+    members = [(store.entries[m], store.metas[m]) for m in rows]
+    shot = with_raw_beside(store)
+    in_shot = [i for i, m in enumerate(rows) if shot[m]]
+    if in_shot and len(in_shot) < len(rows) and "raw" in rule_chain(rules, keep):
+        rest = [i for i in range(len(rows)) if not shot[rows[i]]]
+        # a loose RAW still ranks with the shots (the raw rule decides between them)
+        raws = [i for i in rest if is_raw_path(members[i][0].path)]
+        pool = in_shot + raws
+        k, why = explain_keeper([members[i] for i in pool], rules, keep)
+        if len(pool) == 1:
+            why = "keep: RAW+JPEG shot"
+        return int(rows[pool[k]]), why
+    k, why = explain_keeper(members, rules, keep)
+    return int(rows[k]), why
 
 
 def plan_groups(store: FeatureStore, pairs: Pairs, marked: Iterable[int]) -> list[list[FileEntry]]:

@@ -217,13 +217,37 @@ def twin_shots(store: FeatureStore, pairs: Pairs) -> list[list[int]]:
     )
 
 
+def fold_into_shots(pairs: Pairs, shots: list[list[int]], n: int) -> Pairs:
+    """A shot is matched as one unit: a pair of one of its other members (the RAW) with a file
+    outside the shot is left out when the shot's primary stands in that same pair (both ends
+    put through their shots: the RAWs of two backed-up RAW+JPEG shots are one row, the two
+    JPEGs). The table and the JSON then show a shot once, as its primary with a ``+RAW``
+    badge; what the primary's row does to the shot, the planner decides (a shot leaves only
+    whole, actions/plan.py). A member's pair with no such stand-in stays listed."""
+    if not shots or len(pairs) == 0:
+        return pairs
+    primary = np.arange(n, dtype=np.int64)
+    for rows in shots:
+        primary[rows[1:]] = rows[0]
+    pi, pj = primary[pairs.i], primary[pairs.j]
+    a, b = np.minimum(pi, pj), np.maximum(pi, pj)
+    moved = (a != pairs.i) | (b != pairs.j)
+    if not moved.any():
+        return pairs
+    listed = pairs.i.astype(np.int64) * n + pairs.j
+    stand_in = moved & (a != b) & np.isin(a * n + b, listed)
+    return pairs.take(np.flatnonzero(~stand_in))
+
+
 def result_of(settings: RunSettings, res: ScanResult) -> Result:
     """Match (skips hidden unless ``--show-skipped``) and group a finished scan: the result
     the headless commands print and plan from."""
     th = settings.threshold()
     skips = None if settings.show_skipped else SkipStore()
     pairs = match_library(res.store, settings, settings.method, th, skips=skips)
+    shots = twin_shots(res.store, pairs)
     listed, similar = split_kinds(pairs, settings)
+    listed = fold_into_shots(listed, shots, len(res.store))
     groups = star_groups(copies_only(listed), len(res.store))
     return Result(
         settings.roots,
@@ -236,5 +260,5 @@ def result_of(settings: RunSettings, res: ScanResult) -> Result:
         res.skipped,
         res.cancelled,
         similar=similar,
-        shots=twin_shots(res.store, pairs),
+        shots=shots,
     )

@@ -27,7 +27,7 @@ from tui_dedup.review.bursts import Bursts, bursts_of
 from tui_dedup.review.culling import cull_plan
 from tui_dedup.review.keep_policy import KeepPolicy
 from tui_dedup.review.marks import BATCH, SKIP, Change, Timeline, mark_change
-from tui_dedup.review.pipeline import file_digests, match_library
+from tui_dedup.review.pipeline import file_digests, fold_into_shots, match_library, twin_shots
 from tui_dedup.review.result import Result
 from tui_dedup.review.settings import RunSettings
 from tui_dedup.review.thresholds import MatchOutcome, step_threshold, threshold_label
@@ -62,7 +62,10 @@ class ReviewSession:
         #: The method and threshold last asked for, while their match is still running.
         self.wanted: tuple[str, Threshold] | None = None
         self.all_pairs = Pairs.empty()
+        #: RAW+JPEG shots of the match shown (primary first): each listed once, as its primary.
+        self.shots: list[list[int]] = []
         self.hidden_pair = np.zeros(0, bool)
+        self.listed = Pairs.empty()
         self.pairs = Pairs.empty()
         self.groups: list[Group] = []
         self.generation = 0
@@ -122,6 +125,7 @@ class ReviewSession:
         if self.wanted == (outcome.method, outcome.threshold) and not outcome.quick:
             self.wanted = None
         self.all_pairs = outcome.pairs
+        self.shots = twin_shots(self.store, outcome.pairs)
         self.refilter()
 
     def refilter(self) -> None:
@@ -136,7 +140,10 @@ class ReviewSession:
             hide |= np.isin(keys, skip)
         if p.kind is not None:
             hide |= ~mask_of(p.kind, self.settings.kinds)
-        self.pairs = p.take(np.flatnonzero(~hide))
+        #: Every pair shown or folded into a shot's row: what a plan checks marks against, so
+        #: a RAW marked by hand (format twins shown) still finds the copies of its shot.
+        self.listed = p.take(np.flatnonzero(~hide))
+        self.pairs = fold_into_shots(self.listed, self.shots, self.n_files)
         self.groups = star_groups(copies_only(self.pairs), self.n_files)
         self.generation += 1
 
@@ -265,7 +272,7 @@ class ReviewSession:
                 **where,
             )
         return decisions.plan_marked(
-            self.store, self.pairs, marked_rows, action, spec=spec.to_dict(), **where
+            self.store, self.listed, marked_rows, action, spec=spec.to_dict(), **where
         )
 
     # -- bursts: find, rank, cull (a worker thread) ---------------------------------------------
@@ -369,7 +376,7 @@ class ReviewSession:
     def plan_groups(self, marked_rows: Iterable[int]) -> list[list[FileEntry]]:
         """For each marked file, the group a plan checks it against: its best unmarked direct
         partner, never a star's other members (see tui_dedup.review.decisions)."""
-        return decisions.plan_groups(self.store, self.pairs, marked_rows)
+        return decisions.plan_groups(self.store, self.listed, marked_rows)
 
     def auto_marks(self, rules: Sequence[str] | None = None) -> set[int]:
         """Rows the rules (by default the review's chain) would mark: per group, the keeper's
@@ -423,6 +430,7 @@ class ReviewSession:
             skipped=r.skipped,
             cancelled=r.cancelled,
             similar=self.similar_shots(),
+            shots=[rows for rows in self.shots if not self.removed[rows].any()],
         )
 
     def similar_shots(self) -> Pairs:
