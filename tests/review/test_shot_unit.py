@@ -49,9 +49,7 @@ def names(res: Result, rows) -> set[str]:
 
 
 def listed(res: Result) -> set[frozenset[str]]:
-    return {
-        frozenset(names(res, [i, j])) for i, j in zip(res.pairs.i, res.pairs.j, strict=True)
-    }
+    return {frozenset(names(res, [i, j])) for i, j in zip(res.pairs.i, res.pairs.j, strict=True)}
 
 
 def plan_of(settings: RunSettings, res: Result, marked: set[int], **kw):
@@ -82,6 +80,7 @@ def test_a_backed_up_shot_is_one_row_and_leaves_whole_and_comes_back(backed_up: 
     plan = plan_of(settings, res, marked)
     (step,) = plan.steps
     assert [os.path.basename(c.path) for c in step.sidecars] == ["IMG_0101.DNG"]
+    assert ": 1 file(s) + 1 RAW, " in plan.describe()[0]
     assert apply_plan(plan, journal=Journal()).ok
     other = "camera" if folder == "backup" else "backup"
     assert not (backed_up / folder / "IMG_0101.JPG").exists()
@@ -131,7 +130,7 @@ def shot_and_download(tmp_path: Path) -> Path:
 
 
 def test_the_shot_stays_and_the_loose_copy_goes(shot_and_download: Path) -> None:
-    settings, res = result(shot_and_download)
+    _, res = result(shot_and_download)
     assert listed(res) == {frozenset({"camera/IMG_0101.JPG", "Downloads/IMG_0101 (1).jpg"})}
     marked = auto_mark(res.store, res.pairs, res.groups)
     assert names(res, marked) == {"Downloads/IMG_0101 (1).jpg"}

@@ -103,10 +103,11 @@ class Plan:
 
     def describe(self) -> list[str]:
         """Human-readable lines for the CLI and the TUI confirm dialog."""
-        n_side = sum(len(s.sidecars) for s in self.steps)
+        side = [_part_word(c.path) for s in self.steps for c in s.sidecars]
         head = f"Plan: {ACTIONS[self.action]}: {len(self.steps)} file(s)"
-        if n_side:
-            head += f" + {n_side} sidecar(s)"
+        for word in ("RAW", "Live Photo movie", "sidecar"):
+            if n := side.count(word):
+                head += f" + {n} {word}" + ("s" if n > 1 else "")
         head += f", {human_bytes(self.bytes_to_free)}"
         k = kind(self.action)
         if k.has_destination:
@@ -121,7 +122,9 @@ class Plan:
             lines.append("  " + _describe_step(s))
             for c in s.sidecars:
                 shown = c.dest and k.uses_our_folder(s)
-                lines.append(f"      + sidecar {c.path!r}" + (f" → {c.dest!r}" if shown else ""))
+                lines.append(
+                    f"      + {_part_word(c.path)} {c.path!r}" + (f" → {c.dest!r}" if shown else "")
+                )
         if self.copies:
             lines.append(
                 f"{len(self.copies)} file(s) go to another filesystem: they will be copied, "
@@ -374,6 +377,12 @@ def _part_without_copy(
             "Show format twins to remove the JPEG alone, or mark the RAW too to move both"
         )
     return None
+
+
+def _part_word(path: str) -> str:
+    """What a file travelling with its image is, in a plan's description: the RAW of its
+    RAW+JPEG shot, the movie of its Live Photo, or a sidecar (edits, a thumbnail)."""
+    return "RAW" if is_raw_path(path) else "Live Photo movie" if is_movie(path) else "sidecar"
 
 
 def anchor_roots(roots: Iterable[str]) -> list[Root]:
