@@ -35,11 +35,13 @@ from .kinds.base import StepFailed, reason_of
 from .leftovers import active_symlink_targets, clear_leftovers
 from .locks import tree_lock
 from .paths import (
+    LiveIds,
     batch_folder,
     free_destination,
     is_shot_part,
     quarantine_base,
     root_labels,
+    stem_index,
 )
 from .plan import Plan, Step, human_bytes
 
@@ -181,7 +183,9 @@ class _Runner:
             finally:
                 os.close(fd)
             names = [n for n in listed if os.path.splitext(n)[0] == stem and is_shot_part(n)]
-            theirs = {safefs.digest(os.path.join(folder, n)) for n in names}
+            paths = [os.path.join(folder, n) for n in names]
+            paths += LiveIds().movies(step.partner_real, stem_index(listed))
+            theirs = {safefs.digest(p) for p in paths}
             for m in parts:
                 if safefs.digest(self._real(step, m.path)) not in theirs:
                     kind = "RAW" if is_raw_path(m.path) else "Live Photo movie"

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 
 from ..engine.files.discover import is_raw_path
+from ..engine.files.live_photo import movie_content_id, still_content_id
 from . import safefs
 from .fsops import device_of, unique_name
 
@@ -181,16 +182,57 @@ def find_sidecars(
 
 
 def renamed_sidecar(sidecar: str, image: str, new_image: str, sidecar_dir: str) -> str:
-    """Destination of ``sidecar`` when ``image`` goes to ``new_image`` (same suffix as before)."""
+    """Destination of ``sidecar`` when ``image`` goes to ``new_image`` (same suffix as before;
+    a movie tied to its still by content identifier, named otherwise, takes the still's name
+    with its own extension)."""
     name = os.path.basename(sidecar)
     img = os.path.basename(image)
     new = os.path.basename(new_image)
+    stem = os.path.splitext(img)[0]
     if name.startswith(img + "."):
         out = new + name[len(img) :]
-    else:
-        stem = os.path.splitext(img)[0]
+    elif name.startswith(stem + "."):
         out = os.path.splitext(new)[0] + name[len(stem) :]
+    else:
+        out = os.path.splitext(new)[0] + os.path.splitext(name)[1]
     return os.path.join(sidecar_dir, out)
+
+
+class LiveIds:
+    """Apple content identifiers (engine/files/live_photo.py) read once per plan or apply: a
+    Live Photo's still and its movie named otherwise (``IMG_0001 (1).JPG``, ``IMG_0001.MOV``)
+    are one shot by the identifier both carry."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str | None] = {}
+        self._orphans: dict[str, list[str]] = {}
+
+    def _read(self, path: str, movie: bool) -> str | None:
+        if path not in self._ids:
+            self._ids[path] = movie_content_id(path) if movie else still_content_id(path)
+        return self._ids[path]
+
+    def movies(self, path: str, index: dict[str, list[str]]) -> list[str]:
+        """The movies in ``path``'s folder (``index``: its :func:`stem_index`) that belong to
+        the still ``path`` by content identifier: only a movie no other file shares a stem
+        with (one beside a still of its name is that still's) is read, so a folder of
+        well-named Live Photos costs no read at all."""
+        d = os.path.dirname(path)
+        if d not in self._orphans:
+            self._orphans[d] = [
+                os.path.join(d, n)
+                for names in index.values()
+                if all(os.path.splitext(o)[1].lower() in SIDECAR_EXTS for o in names)
+                for n in names
+                if is_movie(n)
+            ]
+        orphans = [m for m in self._orphans[d] if m != path]
+        if not orphans or is_movie(path):
+            return []
+        mine = self._read(path, movie=False)
+        if mine is None:
+            return []
+        return [m for m in orphans if self._read(m, movie=True) == mine]
 
 
 def free_destination(

@@ -22,6 +22,7 @@ from .empty_folders import predict
 from .fsops import device_of
 from .kinds import ACTIONS, kind
 from .paths import (
+    LiveIds,
     find_sidecars,
     free_destination,
     in_folder,
@@ -211,6 +212,7 @@ def build_plan(
     refused: list[str] = []
     planned: set[str] = set()
     digests: dict[str, str | None] = {}
+    live = LiveIds()
 
     def content(e: FileEntry, real: str) -> str | None:
         if real not in digests:
@@ -275,9 +277,11 @@ def build_plan(
             side = find_sidecars(m.path, listings[d], scanned, raws)
             for r in raws:
                 side += [r, *find_sidecars(r, listings[d], scanned, [m.path])]
-            side = sorted(set(side))
+            side = sorted({*side, *live.movies(m.path, listings[d])})
             if how.with_sidecars or how.irreversible:  # the still leaves (a link stays in place)
-                why = _part_without_copy(m.path, partner.path, side, listings, scanned, digests)
+                why = _part_without_copy(
+                    m.path, partner.path, side, listings, scanned, digests, live
+                )
                 if why is not None:
                     refused.append(f"{name}: {why}")
                     continue
@@ -332,6 +336,7 @@ def _part_without_copy(
     listings: dict[str, dict[str, list[str]]],
     scanned: set[str],
     part_digests: dict[str, str | None],
+    live: LiveIds,
 ) -> str | None:
     """Why ``path`` may not leave, or None: a part of its shot (a Live Photo's movie, the RAW
     of a RAW+JPEG shot) has no identical copy beside ``partner``, the file that stays.
@@ -349,7 +354,7 @@ def _part_without_copy(
         except OSError:
             listings[d] = {}
     theirs = [p for p in find_sidecars(partner, listings[d], scanned) if is_movie(p)]
-    theirs += shot_raws(partner, listings[d])
+    theirs += shot_raws(partner, listings[d]) + live.movies(partner, listings[d])
     if is_raw_path(partner):
         theirs.append(partner)
 
