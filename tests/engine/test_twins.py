@@ -98,3 +98,19 @@ def test_the_shots_primary_wears_a_raw_badge_in_the_preview(library: Path) -> No
     jpeg, download = name.index("IMG_0001.JPG"), name.index("IMG_0001 (1).jpg")
     a, b = badges(store, jpeg, download)
     assert a.startswith("+RAW") and "+RAW" not in b
+
+
+def test_a_live_photos_still_wears_a_mov_badge(tmp_path: Path) -> None:
+    from tui_dedup.tui.widgets.preview_text import badges
+
+    root = tmp_path / "Pictures"
+    (root / "DCIM").mkdir(parents=True)
+    write_jpeg(root / "DCIM" / "IMG_0002.JPG", SCENE, 92)
+    (root / "DCIM" / "IMG_0002.MOV").write_bytes(b"\0\0\0\x08mdat")  # the movie: not scanned
+    write_jpeg(root / "IMG_0002 (1).jpg", SCENE, 80)
+    settings = RunSettings([str(root)], use_cache=False)
+    store = scan_library(settings).result.store
+    name = [os.path.basename(e.path) for e in store.entries]
+    assert "IMG_0002.MOV" not in name
+    a, b = badges(store, name.index("IMG_0002.JPG"), name.index("IMG_0002 (1).jpg"))
+    assert a.startswith("+MOV") and "+MOV" not in b

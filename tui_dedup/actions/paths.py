@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Iterable
 
-from ..engine.files.discover import is_raw_path
+from ..engine.files.discover import MOVIE_EXTENSIONS, is_raw_path
 from ..engine.files.live_photo import movie_content_id, still_content_id
 from . import safefs
 from .fsops import device_of, unique_name
@@ -20,14 +20,11 @@ QUARANTINE = os.path.join(".dedup-tui", "duplicates")
 #: Files that travel with the image of the same name: edits (.xmp, .aae), a camera's thumbnail
 #: (.thm), and the movie of a Live Photo (.mov: the still and its movie are one shot).
 SIDECAR_EXTS = (".xmp", ".aae", ".thm", ".mov")
-#: Sidecars that are a part of the picture, not notes about it: the movie of a Live Photo.
-#: Such a file leaves only when the copy that stays has the same one beside it.
-MOVIE_EXTS = (".mov",)
 
 
 def is_movie(path: str) -> bool:
     """Is this sidecar the movie of a Live Photo (a part of the shot, not notes about it)?"""
-    return os.path.splitext(path)[1].lower() in MOVIE_EXTS
+    return os.path.splitext(path)[1].lower() in MOVIE_EXTENSIONS
 
 
 def is_shot_part(path: str) -> bool:

@@ -43,6 +43,7 @@ from tui_dedup.engine.memory import opencv_threads, release_free_memory
 from tui_dedup.engine.model import FileEntry, ScanError
 from tui_dedup.engine.registry import DEFAULT_HASH_SIZE
 from tui_dedup.engine.scan_progress import Progress, ScanProgress
+from tui_dedup.engine.verdicts.twins import note_movies
 
 CACHE_FLUSH_INTERVAL = 2.0  # seconds between cache commits, so a killed scan resumes
 
@@ -297,6 +298,7 @@ def scan(
     with _gc_paused():
         store = builder.build()
     del builder  # spent: its blocks were moved into the store
+    note_movies(store, report.movies)
     if len(store) > from_cache:  # decoders ran: hand back what they freed
         release_free_memory()
     save_snapshot = getattr(cache, "save_snapshot", None)  # optional (engine.cache_snapshot)

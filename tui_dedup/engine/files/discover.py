@@ -36,6 +36,10 @@ RAW_EXTENSIONS = frozenset(RAW_FORMATS)
 SCANNED_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS
 
 
+#: A Live Photo's movie: not scanned, only noted beside its still.
+MOVIE_EXTENSIONS = frozenset({".mov"})
+
+
 def is_raw_path(path: str) -> bool:
     """Is this a camera RAW file, by its name (as discovery decides what to scan)?"""
     return os.path.splitext(path)[1].lower() in RAW_EXTENSIONS
@@ -88,6 +92,9 @@ class DiscoveryReport:
     files: list[FileEntry] = field(default_factory=list)
     skipped: list[ScanError] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
+    #: Movies seen beside the images (not scanned: video is out of scope), by path: the
+    #: movie half of a Live Photo, for the ``+MOV`` badge (engine/verdicts/twins.py).
+    movies: list[str] = field(default_factory=list)
 
 
 def normalise_roots(roots: Iterable[str | os.PathLike[str]]) -> list[str]:
@@ -145,7 +152,7 @@ def walk(
     included) is skipped whole, with a note. A ScanError whose reason starts with "skipped" is
     informational; anything else is a failure the user should see.
     """
-    for files, notes in _walk_folders(roots, options, should_stop):
+    for files, notes, _ in _walk_folders(roots, options, should_stop):
         yield from notes
         yield from files
 
@@ -154,8 +161,9 @@ def _walk_folders(
     roots: Iterable[str],
     options: DiscoverOptions | None,
     should_stop: Callable[[], bool] | None,
-) -> Iterator[tuple[list[FileEntry], list[ScanError]]]:
-    """The walk, one folder at a time: (its files, its skip/error records), each in walk order.
+) -> Iterator[tuple[list[FileEntry], list[ScanError], list[str]]]:
+    """The walk, one folder at a time: (its files, its skip/error records, the paths of its
+    movies: Live Photo halves), each in walk order.
 
     The per-entry work is kept to what the answer needs, since a warm rescan of a large tree is
     mostly this loop: the file type comes from the directory entry (``d_type``, no syscall), a
@@ -181,10 +189,10 @@ def _walk_folders(
         try:
             st = os_stat(root)
         except OSError as exc:
-            yield [], [ScanError(root, f"cannot open folder: {exc.strerror or exc}")]
+            yield [], [ScanError(root, f"cannot open folder: {exc.strerror or exc}")], []
             continue
         if not S_ISDIR(st.st_mode):
-            yield [], [ScanError(root, "not a folder")]
+            yield [], [ScanError(root, "not a folder")], []
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
         cut = len(root) if root.endswith(os.sep) else len(root) + 1
@@ -195,16 +203,17 @@ def _walk_folders(
             folder = stack.pop()
             files: list[FileEntry] = []
             notes: list[ScanError] = []
+            movies: list[str] = []
             add, note = files.append, notes.append
             try:
                 with os.scandir(folder) as it:
                     entries = sorted(it, key=_NAME)
             except OSError as exc:
-                yield [], [ScanError(folder, f"cannot read folder: {exc.strerror or exc}")]
+                yield [], [ScanError(folder, f"cannot read folder: {exc.strerror or exc}")], []
                 continue
             at = bisect_left(entries, DEST_MARKER, key=_NAME)
             if at < len(entries) and entries[at].name == DEST_MARKER:
-                yield [], [ScanError(folder, _DEST_SKIPPED)]
+                yield [], [ScanError(folder, _DEST_SKIPPED)], []
                 continue
             entries.reverse()  # subfolders are pushed last first, so they pop in name order
             fd = _open_folder(folder)
@@ -245,6 +254,8 @@ def _walk_folders(
                             and ext not in raw_exts
                             and not e.is_dir(follow_symlinks=False)
                         ):
+                            if ext in MOVIE_EXTENSIONS:
+                                movies.append(e.path)
                             continue  # a file (or FIFO, socket, device) that is no image by name
                         if fd is None:
                             st = os_stat(e.path, follow_symlinks=is_link)
@@ -318,7 +329,7 @@ def _walk_folders(
             finally:
                 if fd is not None:
                     os.close(fd)
-            yield files, notes
+            yield files, notes, movies
 
 
 #: ``os.stat(name, dir_fd=...)`` works here (POSIX); elsewhere stats use whole paths.
@@ -382,7 +393,8 @@ def discover(
     """Collect the whole file list (the scan needs the total and the sizes up front)."""
     report = DiscoveryReport()
     files, skipped, errors = report.files, report.skipped, report.errors
-    for batch, notes in _walk_folders(roots, options, should_stop):
+    for batch, notes, movies in _walk_folders(roots, options, should_stop):
+        report.movies += movies
         for item in notes:
             (skipped if item.reason.startswith("skipped") else errors).append(item)
         if not batch:

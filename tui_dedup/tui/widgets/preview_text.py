@@ -13,7 +13,7 @@ from datetime import datetime
 
 from tui_dedup.engine.features.store import FeatureStore
 from tui_dedup.engine.matching.compare import sharper_side
-from tui_dedup.engine.verdicts.twins import with_raw_beside
+from tui_dedup.engine.verdicts.twins import with_movie_beside, with_raw_beside
 from tui_dedup.tui.widgets.cells import format_resolution, human_size, printable
 from tui_dedup.tui.widgets.glyphs import ascii_only
 
@@ -50,12 +50,13 @@ def camera_line(store: FeatureStore, row: int) -> str:
 
 def badges(store: FeatureStore, i: int, j: int) -> tuple[str, str]:
     """("larger · sharper"-style badges for side A, for side B); empty when neither wins.
-    ``+RAW`` first on a picture with its RAW beside it (a RAW+JPEG shot's primary)."""
+    ``+RAW`` first on a picture with its RAW beside it (a RAW+JPEG shot's primary), ``+MOV``
+    on a Live Photo's still with its movie beside it."""
     ma, mb = store.metas[i], store.metas[j]
     pa, pb = ma.width * ma.height, mb.width * mb.height
-    beside = with_raw_beside(store)
-    a: list[str] = ["+RAW"] if beside[i] else []
-    b: list[str] = ["+RAW"] if beside[j] else []
+    raw, movie = with_raw_beside(store), with_movie_beside(store)
+    a = [x for x, has in (("+RAW", raw[i]), ("+MOV", movie[i])) if has]
+    b = [x for x, has in (("+RAW", raw[j]), ("+MOV", movie[j])) if has]
     if pa != pb:
         (a if pa > pb else b).append("larger")
     sharper = sharper_side(ma.sharpness, mb.sharpness)
