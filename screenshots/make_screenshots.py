@@ -94,6 +94,7 @@ async def shoot(out: Path, work: Path) -> list[Path]:
         for _ in range(10):
             await pilot.pause(0.2)
             await app.workers.wait_for_complete()
+        await _settle(app, pilot)
         save(app, "preview.svg")
 
     # -- two terminal sizes: the review, the full-screen compare, a dialog ---------------------
@@ -139,9 +140,15 @@ async def shoot(out: Path, work: Path) -> list[Path]:
 
 
 async def _settle(app, pilot) -> None:
+    from tui_dedup.tui.widgets.halfblock import BandedHalfcellImage
+
     for _ in range(6):
         await pilot.pause(0.2)
         await app.workers.wait_for_complete()
+    for _ in range(100):  # half-block pictures arrive a band of rows a frame
+        if all(p.revealed for p in app.screen.query(BandedHalfcellImage) if p.display):
+            break
+        await pilot.pause(0.05)
 
 
 CAPTIONED = "IMG_2043 with caption.jpg"

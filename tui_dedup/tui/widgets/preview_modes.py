@@ -19,6 +19,8 @@ try:  # the terminal query happens here, at import, before the app takes over th
     from textual_image.renderable.sixel import Image as _SixelRenderable
     from textual_image.renderable.tgp import Image as _TGPRenderable
 
+    from tui_dedup.tui.widgets.halfblock import BandedHalfcellImage
+
     IMAGES_ERROR: str | None = None
 except Exception as exc:  # no stdout, odd platform: metadata still works
     _ti = None  # type: ignore[assignment]
@@ -55,7 +57,7 @@ def resolve_mode(mode: str) -> tuple[str, type[Widget] | None]:
         if best is _SixelRenderable:
             return "sixel", _ti.SixelImage
     # "halfblock", or auto without a graphics protocol (including no terminal at all)
-    return "halfblock", _ti.HalfcellImage
+    return "halfblock", BandedHalfcellImage
 
 
 def thumb_side(mode: str, cols: int, rows: int) -> int:
