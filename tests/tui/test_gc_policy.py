@@ -109,3 +109,47 @@ def test_collect_soon_collects_again_while_the_dropped_result_is_still_reference
         runs += 1
     assert runs == 1 and ref() is None
     assert fired == COLLECT_TRIES and kept is not None
+
+
+class _Node:
+    """Stands in for the app: the interval is never run by itself here."""
+
+    def set_interval(self, interval, callback, *, name):
+        class _Timer:
+            def stop(self) -> None:
+                pass
+
+        return _Timer()
+
+
+def test_a_due_full_collection_waits_for_a_pause_in_the_keys():
+    import time
+
+    from tui_dedup.tui.gc_policy import (
+        FULL_DUE,
+        FULL_FORCED,
+        IDLE_BEFORE_COLLECT,
+        CollectWhenIdle,
+    )
+
+    before = gc.get_threshold()
+    last_key = [time.monotonic()]
+    collector = CollectWhenIdle(_Node(), lambda: last_key[0])
+    collector.hold()
+    try:
+        assert gc.get_threshold()[2] > 10**6  # no automatic full collection while held
+        gc.collect()
+        for _ in range(FULL_DUE):
+            gc.collect(1)  # each young collection brings the next full one closer
+        assert not collector.collect_if_due()  # due, but a key was just pressed
+        last_key[0] = time.monotonic() - IDLE_BEFORE_COLLECT
+        assert collector.collect_if_due()  # the keys paused: now
+        assert gc.get_count()[2] == 0
+        last_key[0] = time.monotonic()
+        for _ in range(FULL_FORCED):
+            gc.collect(1)
+        last_key[0] = time.monotonic() - 0.1
+        assert collector.collect_if_due()  # overdue: between two keys, not after a pause
+    finally:
+        collector.release()
+    assert gc.get_threshold() == before

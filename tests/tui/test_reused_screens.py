@@ -156,8 +156,11 @@ def test_full_collections_paused_while_held_and_restored_by_the_last_holder():
 
 
 async def test_scan_screen_restores_gc_thresholds_when_the_scan_ends(settings):
+    """The scan's pause ends with the scan; the review holds its own (full collections wait
+    for a pause in the keys, gc_policy.CollectWhenIdle) until it goes."""
     before = gc.get_threshold()
     app = create_app(settings)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for_review(app, pilot)
-        assert gc.get_threshold() == before
+        assert gc.get_threshold()[:2] == before[:2]
+    assert gc.get_threshold() == before

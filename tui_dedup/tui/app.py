@@ -8,10 +8,11 @@ crash.
 
 from __future__ import annotations
 
+import time
 import weakref
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
@@ -25,7 +26,7 @@ from tui_dedup.review.settings import RunSettings
 from tui_dedup.review.thresholds import threshold_label
 from tui_dedup.tui.commands import DedupCommands
 from tui_dedup.tui.driver import driver_class
-from tui_dedup.tui.gc_policy import collect_soon, use_fresh_context_executor
+from tui_dedup.tui.gc_policy import CollectWhenIdle, collect_soon, use_fresh_context_executor
 from tui_dedup.tui.host import DedupHost
 from tui_dedup.tui.messages import MatchFinished, ScanFinished
 from tui_dedup.tui.palette import open_palette
@@ -59,6 +60,15 @@ class DedupApp(App[int]):
         self.problems: list[str] = []
         self.resume_offered = False
         self._carry: ReviewState | None = None
+        #: When a key or a click last came (time.monotonic): full collections wait for a
+        #: pause (gc_policy.CollectWhenIdle).
+        self.last_input = time.monotonic()
+        self.collector = CollectWhenIdle(self, lambda: self.last_input)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, but on Linux a lone escape arrives after ESCDELAY (tui.driver)."""

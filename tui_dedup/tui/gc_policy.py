@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Protocol
@@ -133,6 +134,80 @@ class HeapFrozen:
             cls._holders -= 1
             if cls._holders == 0:
                 gc.unfreeze()
+
+
+#: A pause in the input this long (seconds) lets a due full collection run.
+IDLE_BEFORE_COLLECT = 0.5
+#: How often (seconds) :class:`CollectWhenIdle` looks whether a collection is due.
+IDLE_CHECK = 0.25
+#: Young-generation collections after which a full one is due: the collector's own default.
+FULL_DUE = 10
+#: ... and after which it runs even while keys keep coming (memory before latency): ~20 MB of
+#: cyclic garbage at most, measured with a key every 50–300 ms in the compare view.
+FULL_FORCED = 20 * FULL_DUE
+#: An overdue collection still waits this long after the last key (seconds): the key's frame
+#: is out, and the next key, usually further off, is less likely to wait behind it.
+AFTER_KEY = 0.05
+
+
+class _Intervals(Protocol):
+    def set_interval(
+        self, interval: float, callback: Callable[[], object], *, name: str
+    ) -> _Stoppable: ...
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> object: ...
+
+
+class CollectWhenIdle:
+    """While held, full collections wait for a pause in the input.
+
+    The review's own heap is frozen (:class:`HeapFrozen`), but everything made since is not:
+    pictures above all, a ``Segment``, a ``Style`` and two colours per cell (~7,000 cells a
+    picture at 160×50) with the strips Textual caches for them, ~170,000 objects alive in the
+    compare view. The collector's rule started a full collection every few pictures, 40–100
+    ms walking them, on whatever ran at that moment: the next key waited for it (issue #16:
+    p95 over 100 ms through tmux at 160×50). Held, the automatic full collections are off
+    (:class:`FullCollectionsPaused`), and a timer runs the one that is due once the input has
+    paused for :data:`IDLE_BEFORE_COLLECT` seconds; after :data:`FULL_FORCED` young
+    collections it runs anyway (between two keys), so a key held down for minutes cannot grow
+    the heap without bound. Reference counting frees everything that is not in a cycle
+    meanwhile, as always (tui/widgets/halfblock.py keeps a picture's strips out of cycles).
+
+    Nothing is frozen here: an object frozen while alive that later became garbage in a cycle
+    would stay until the review ends.
+    """
+
+    def __init__(self, node: _Intervals, last_input: Callable[[], float]) -> None:
+        self._node = node
+        self._last_input = last_input
+        self._paused = FullCollectionsPaused()
+        self._timer: _Stoppable | None = None
+
+    def hold(self) -> None:
+        self._paused.start()
+        if self._timer is None:
+            self._timer = self._node.set_interval(
+                IDLE_CHECK, self.collect_if_due, name="full collection when idle"
+            )
+
+    def release(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._paused.resume()
+
+    def collect_if_due(self) -> bool:
+        """One full collection if one is due and the input has paused (or it is overdue)."""
+        due = gc.get_count()[2]
+        quiet = time.monotonic() - self._last_input()
+        if (due >= FULL_DUE and quiet >= IDLE_BEFORE_COLLECT) or (
+            due >= FULL_FORCED and quiet >= AFTER_KEY
+        ):
+            gc.collect()
+            return True
+        return False
 
 
 #: Seconds between dropping a result and collecting it: what the old screen left scheduled must

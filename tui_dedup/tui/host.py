@@ -17,6 +17,7 @@ from textual.worker import Worker
 from tui_dedup.actions.skips import SkipStore
 from tui_dedup.engine.registry import Threshold
 from tui_dedup.review.settings import RunSettings
+from tui_dedup.tui.gc_policy import CollectWhenIdle
 
 
 @runtime_checkable
@@ -25,6 +26,8 @@ class DedupHost(Protocol):
 
     settings: RunSettings
     skips: SkipStore
+    #: Full garbage collections wait for a pause in the keys while a review holds it.
+    collector: CollectWhenIdle
 
     def roots_label(self) -> str: ...
 

@@ -78,6 +78,7 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         self.update_status()
         self.app.sub_title = host_of(self.app).roots_label()
         self._frozen.hold()  # the result, the groups and these widgets live as long as we do
+        host_of(self.app).collector.hold()  # what comes after (pictures): collected when idle
 
     def on_unmount(self) -> None:
         """Save what is pending, let the details screen go, hand the heap back (rescan, quit)."""
@@ -85,6 +86,7 @@ class ReviewScreen(NoRepaintLoop, MarkKeys, Screen):
         forget_screen(self.app)
         forget_screen(self.app, COMPARE_SCREEN)
         self._frozen.release()
+        host_of(self.app).collector.release()
 
     def on_screen_suspend(self) -> None:
         """A dialog, help, the palette or the compare goes over this screen: its pictures are
