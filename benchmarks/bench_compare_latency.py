@@ -15,7 +15,8 @@ title's position, the label, the screen) — the binding, the screen's work, Tex
 scheduling and compositing, everything but the terminal. Pictures are not waited for: they
 follow once keys pause. *Picture after pause* is measured apart: from a ``j`` to the frame in
 which both new pictures are on screen (the preview's debounce, two reduced decodes, the
-lined-up views, the half-block render). Writes benchmarks/results/compare_latency.md.
+lined-up views, the half-block render, a band of rows a frame). Writes
+benchmarks/results/compare_latency.md.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ui_load_common import TimedDedupApp, press  # noqa: E402
 from tui_dedup.demo import make_photo, write_jpeg  # noqa: E402
 from tui_dedup.review.settings import RunSettings  # noqa: E402
 from tui_dedup.tui.screens.compare import CompareScreen  # noqa: E402
+from tui_dedup.tui.widgets.halfblock import BandedHalfcellImage  # noqa: E402
 from tui_dedup.tui.widgets.picture_frame import PictureFrame  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -129,9 +131,11 @@ async def run(library: Path, size: tuple[int, int], cycles: int) -> dict[str, li
                 while time.perf_counter() - t0 < 10:
                     await pilot.pause(0.005)
                     if all(
-                        f.shown is not None and f.shown is not b
+                        f.shown is not None
+                        and f.shown is not b
+                        and all(p.revealed for p in f.query(BandedHalfcellImage))
                         for f, b in zip(frames, before, strict=True)
-                    ):
+                    ):  # the last band of both pictures drawn
                         pictures.append(time.perf_counter() - t0)
                         break
                 await pilot.press("escape")

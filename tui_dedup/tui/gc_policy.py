@@ -142,8 +142,8 @@ IDLE_BEFORE_COLLECT = 0.5
 IDLE_CHECK = 0.25
 #: Young-generation collections after which a full one is due: the collector's own default.
 FULL_DUE = 10
-#: ... and after which it runs even while keys keep coming (memory before latency): ~20 MB of
-#: cyclic garbage at most, measured with a key every 50–300 ms in the compare view.
+#: ... and after which it runs even while keys keep coming (memory before latency): ~170,000
+#: garbage objects at most, at the rate measured with a key every 50–300 ms in the compare.
 FULL_FORCED = 20 * FULL_DUE
 #: An overdue collection still waits this long after the last key (seconds): the key's frame
 #: is out, and the next key, usually further off, is less likely to wait behind it.
