@@ -114,3 +114,15 @@ def test_a_live_photos_still_wears_a_mov_badge(tmp_path: Path) -> None:
     assert "IMG_0002.MOV" not in name
     a, b = badges(store, name.index("IMG_0002.JPG"), name.index("IMG_0002 (1).jpg"))
     assert a.startswith("+MOV") and "+MOV" not in b
+
+
+def test_a_shots_members_in_the_json_include_its_live_photo_movie(library: Path) -> None:
+    (library / "DCIM" / "IMG_0001.MOV").write_bytes(b"\0\0\0\x08mdat")
+    settings = RunSettings([str(library)], use_cache=False)
+    result = result_of(settings, scan_library(settings).result)
+    (shot,) = json.loads(to_json(result))["shots"]
+    assert [os.path.basename(m) for m in shot["members"]] == [
+        "IMG_0001.JPG",
+        "IMG_0001.DNG",
+        "IMG_0001.MOV",
+    ]

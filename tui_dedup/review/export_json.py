@@ -23,11 +23,12 @@ from tui_dedup.engine.model import TRANSFORMS, Pairs
 from tui_dedup.engine.verdicts.evidence import where
 from tui_dedup.engine.verdicts.explain import CAPTURE_WORDS, FIELDS, evidence_dict, field_value
 from tui_dedup.engine.verdicts.kinds import WORDS, Kind
+from tui_dedup.engine.verdicts.twins import movies_beside
 from tui_dedup.review.result import Result, pair_columns
 
 #: 2: each pair carries its verdict ``kind`` and ``evidence``; similar shots are listed apart
 #: in ``similar``; ``shots`` lists format twins (a RAW and the JPEG beside it) with their
-#: members. Every field of version 1 is still there.
+#: members (and the movie of a Live Photo beside them). Every field of version 1 is still there.
 JSON_VERSION = 2
 
 
@@ -86,10 +87,16 @@ def _head(result: Result) -> dict:
 
 def _tail(result: Result) -> dict:
     paths = result.store.entries
+    movie = movies_beside(result.store)
     return {
-        # RAW+JPEG taken together: one shot, its members (not duplicates of each other)
+        # RAW+JPEG taken together: one shot, its members (not duplicates of each other),
+        # with the movie of a Live Photo when one is beside them
         "shots": [
-            {"primary": paths[s[0]].path, "members": [paths[m].path for m in s]}
+            {
+                "primary": paths[s[0]].path,
+                "members": [paths[m].path for m in s]
+                + sorted({str(movie[m]) for m in s if movie[m] is not None}),
+            }
             for s in result.shots or ()
         ],
         "errors": [{"path": e.path, "error": e.reason} for e in result.errors],

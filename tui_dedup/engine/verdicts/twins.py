@@ -85,24 +85,29 @@ def with_raw_beside(store: FeatureStore) -> np.ndarray:
     return store.derived(RAW_BESIDE, make)
 
 
-#: The key of :func:`with_movie_beside`'s answer in the store's cache of derived columns.
+#: The key of :func:`movies_beside`'s answer in the store's cache of derived columns.
 MOVIE_BESIDE = "movie_beside"
 
 
 def note_movies(store: FeatureStore, movies: list[str]) -> None:
-    """Remember which rows have a movie of their name beside them (the scan's discovery saw
-    ``movies``; they are not scanned): the stills of Live Photos, which the app marks
-    ``+MOV``."""
-    stems = {_stem(m) for m in movies}
+    """Remember, per row, the movie of its name beside it (the scan's discovery saw
+    ``movies``; they are not scanned): the stills of Live Photos, which the app marks ``+MOV``
+    and the JSON lists with their shot."""
+    by_stem = {_stem(m): m for m in sorted(movies)}
     store.derived(
         MOVIE_BESIDE,
-        lambda: np.fromiter(
-            (bool(stems) and _stem(e.path) in stems for e in store.entries), bool, len(store)
+        lambda: np.array(
+            [by_stem.get(_stem(e.path)) if by_stem else None for e in store.entries], object
         ),
     )
 
 
+def movies_beside(store: FeatureStore) -> np.ndarray:
+    """Per row: the path of the Live Photo movie beside it, or None (:func:`note_movies`);
+    all None for a store no scan noted movies for."""
+    return store.derived(MOVIE_BESIDE, lambda: np.full(len(store), None, object))
+
+
 def with_movie_beside(store: FeatureStore) -> np.ndarray:
-    """Per row: a Live Photo's still, with its movie beside it (:func:`note_movies`); all
-    False for a store no scan noted movies for."""
-    return store.derived(MOVIE_BESIDE, lambda: np.zeros(len(store), bool))
+    """Per row: a Live Photo's still, with its movie beside it."""
+    return movies_beside(store) != None  # noqa: E711  (elementwise on an object array)
