@@ -168,3 +168,29 @@ def test_marking_the_raw_too_moves_the_whole_shot(shot_and_download: Path) -> No
     assert (shot_and_download / "Downloads" / "IMG_0101 (1).jpg").exists()
     assert undo().ok
     assert (shot_and_download / "camera" / "IMG_0101.DNG").exists()
+
+
+def test_not_a_duplicate_said_of_a_shots_row_holds_for_its_raw(shot_and_download: Path) -> None:
+    """Skipped in an earlier run (the skips file, by content): the RAW's pair with the download,
+    folded into the shot's row, does not come back in its place, nor is the download marked."""
+    from tui_dedup.actions.fsops import file_digest
+    from tui_dedup.actions.skips import SkipStore
+
+    jpeg = shot_and_download / "camera" / "IMG_0101.JPG"
+    download = shot_and_download / "Downloads" / "IMG_0101 (1).jpg"
+    SkipStore().add(file_digest(str(jpeg)), file_digest(str(download)))
+    _, res = result(shot_and_download)
+    assert listed(res) == set()
+    assert auto_mark(res.store, res.pairs, res.groups) == set()
+
+
+def test_a_shots_row_skipped_in_the_app_takes_its_raws_pair_along(shot_and_download: Path) -> None:
+    settings = RunSettings([str(shot_and_download)], use_cache=False)
+    session = ReviewSession(settings, scan_library(settings).result)
+    session.install(session.compute(session.method, session.threshold))
+    ((i, j),) = zip(session.pairs.i.tolist(), session.pairs.j.tolist(), strict=True)
+    session.skip_pair(i, j)
+    session.refilter()
+    assert len(session.pairs) == 0 and len(session.listed) == 0
+    session.undo()
+    assert len(session.pairs) == 1  # and back with the skip's undo

@@ -92,14 +92,31 @@ def file_digests(store: FeatureStore) -> Callable[[int], str]:
     return digest
 
 
-def hide_skipped(pairs: Pairs, digest: Callable[[int], str], skips: SkipStore | None) -> Pairs:
+def hide_skipped(
+    pairs: Pairs,
+    digest: Callable[[int], str],
+    skips: SkipStore | None,
+    primary: np.ndarray | None = None,
+) -> Pairs:
     """Drop pairs the user said are not duplicates (keyed by content, so renames keep them).
-    Digests are read only for files in pairs, and only when there are skips."""
+    Digests are read only for files in pairs, and only when there are skips.
+
+    ``primary`` (:func:`shot_primaries`): a pair is also dropped when the pair of its ends'
+    shots was skipped, so "not a duplicate" said of a RAW+JPEG shot's row holds for the RAW's
+    pair folded into it (:func:`fold_into_shots`), which would otherwise come in its place."""
     if skips is None or len(skips) == 0 or len(pairs) == 0:
         return pairs
     a = [digest(int(r)) for r in pairs.i]
     b = [digest(int(r)) for r in pairs.j]
-    return pairs.take(np.flatnonzero(skips.filter_mask(a, b)))
+    keep = skips.filter_mask(a, b)
+    if primary is not None:
+        pi, pj = primary[pairs.i], primary[pairs.j]
+        moved = np.flatnonzero(keep & ((pi != pairs.i) | (pj != pairs.j)))
+        if moved.size:
+            sa = [digest(int(r)) for r in pi[moved]]
+            sb = [digest(int(r)) for r in pj[moved]]
+            keep[moved] = skips.filter_mask(sa, sb)
+    return pairs.take(np.flatnonzero(keep))
 
 
 def confirm_pairs(
@@ -176,7 +193,8 @@ def match_library(
         store.drop_crop_scratch()
     if pairs.kind is not None:
         pairs = pairs.take(np.flatnonzero(pairs.kind != Kind.DIFFERENT))
-    return hide_skipped(pairs, digest or file_digests(store), skips)
+    primary = shot_primaries(twin_shots(store, pairs), len(store)) if skips else None
+    return hide_skipped(pairs, digest or file_digests(store), skips, primary)
 
 
 def split_kinds(pairs: Pairs, settings: RunSettings) -> tuple[Pairs, Pairs]:
@@ -217,25 +235,32 @@ def twin_shots(store: FeatureStore, pairs: Pairs) -> list[list[int]]:
     )
 
 
+def shot_primaries(shots: list[list[int]], n: int) -> np.ndarray:
+    """Per row: the primary of its shot (:func:`twin_shots`), or the row itself."""
+    primary = np.arange(n, dtype=np.int64)
+    for rows in shots:
+        primary[rows[1:]] = rows[0]
+    return primary
+
+
 def fold_into_shots(pairs: Pairs, shots: list[list[int]], n: int) -> Pairs:
     """A shot is matched as one unit: a pair of one of its other members (the RAW) with a file
     outside the shot is left out when the shot's primary stands in that same pair (both ends
     put through their shots: the RAWs of two backed-up RAW+JPEG shots are one row, the two
     JPEGs). The table and the JSON then show a shot once, as its primary with a ``+RAW``
     badge; what the primary's row does to the shot, the planner decides (a shot leaves only
-    whole, actions/plan.py). A member's pair with no such stand-in stays listed."""
+    whole, actions/plan.py). A member's pair with no such stand-in stays listed (a skip of
+    the shot's row hides it too: :func:`hide_skipped`)."""
     if not shots or len(pairs) == 0:
         return pairs
-    primary = np.arange(n, dtype=np.int64)
-    for rows in shots:
-        primary[rows[1:]] = rows[0]
+    primary = shot_primaries(shots, n)
     pi, pj = primary[pairs.i], primary[pairs.j]
     a, b = np.minimum(pi, pj), np.maximum(pi, pj)
     moved = (a != pairs.i) | (b != pairs.j)
     if not moved.any():
         return pairs
-    listed = pairs.i.astype(np.int64) * n + pairs.j
-    stand_in = moved & (a != b) & np.isin(a * n + b, listed)
+    keys = pairs.i.astype(np.int64) * n + pairs.j
+    stand_in = moved & (a != b) & np.isin(a * n + b, keys)
     return pairs.take(np.flatnonzero(~stand_in))
 
 

@@ -27,7 +27,13 @@ from tui_dedup.review.bursts import Bursts, bursts_of
 from tui_dedup.review.culling import cull_plan
 from tui_dedup.review.keep_policy import KeepPolicy
 from tui_dedup.review.marks import BATCH, SKIP, Change, Timeline, mark_change
-from tui_dedup.review.pipeline import file_digests, fold_into_shots, match_library, twin_shots
+from tui_dedup.review.pipeline import (
+    file_digests,
+    fold_into_shots,
+    match_library,
+    shot_primaries,
+    twin_shots,
+)
 from tui_dedup.review.result import Result
 from tui_dedup.review.settings import RunSettings
 from tui_dedup.review.thresholds import MatchOutcome, step_threshold, threshold_label
@@ -133,11 +139,16 @@ class ReviewSession:
         p = self.all_pairs
         hide = self.removed[p.i] | self.removed[p.j]
         if self.skipped_keys and len(p):
+            # by the rows of their shots: "not a duplicate" said of a shot's row holds for the
+            # RAW's pair folded into it too, which must not come back in its place
+            primary = shot_primaries(self.shots, self.n_files)
+            pi, pj = primary[p.i], primary[p.j]
+            as_shots = np.minimum(pi, pj) * self.n_files + np.maximum(pi, pj)
             keys = p.i.astype(np.int64) * self.n_files + p.j
             skip = np.fromiter(
                 (int(a) * self.n_files + int(b) for a, b in self.skipped_keys), np.int64
             )
-            hide |= np.isin(keys, skip)
+            hide |= np.isin(keys, skip) | np.isin(as_shots, skip)
         if p.kind is not None:
             hide |= ~mask_of(p.kind, self.settings.kinds)
         #: Every pair shown or folded into a shot's row: what a plan checks marks against, so
