@@ -109,5 +109,9 @@ def movies_beside(store: FeatureStore) -> np.ndarray:
 
 
 def with_movie_beside(store: FeatureStore) -> np.ndarray:
-    """Per row: a Live Photo's still, with its movie beside it."""
-    return movies_beside(store) != None  # noqa: E711  (elementwise on an object array)
+    """Per row: a Live Photo's still, with its movie beside it (kept with the derived
+    columns: the preview asks on every pair it shows)."""
+    return store.derived(
+        MOVIE_BESIDE + "?",
+        lambda: movies_beside(store) != None,  # noqa: E711  (elementwise, object array)
+    )
