@@ -102,13 +102,19 @@ class Plan:
         d["mac"] = sign(d)
         return json.dumps(d, indent=1, ensure_ascii=True)
 
-    def describe(self) -> list[str]:
-        """Human-readable lines for the CLI and the TUI confirm dialog."""
+    def files_text(self) -> str:
+        """``3 file(s) + 1 RAW + 2 sidecars``: the files and what travels with them (a shot's
+        RAW, a Live Photo's movie, edits), for a plan's first line and a dialog's title."""
         side = [_part_word(c.path) for s in self.steps for c in s.sidecars]
-        head = f"Plan: {ACTIONS[self.action]}: {len(self.steps)} file(s)"
+        text = f"{len(self.steps)} file(s)"
         for word in ("RAW", "Live Photo movie", "sidecar"):
             if n := side.count(word):
-                head += f" + {n} {word}" + ("s" if n > 1 else "")
+                text += f" + {n} {word}" + ("s" if n > 1 else "")
+        return text
+
+    def describe(self) -> list[str]:
+        """Human-readable lines for the CLI and the TUI confirm dialog."""
+        head = f"Plan: {ACTIONS[self.action]}: {self.files_text()}"
         head += f", {human_bytes(self.bytes_to_free)}"
         k = kind(self.action)
         if k.has_destination:

@@ -149,7 +149,7 @@ class FileBatches:
         verb = VERBS.get(plan.action, ACTIONS[plan.action].capitalize())
         if plan.action == "move" and plan.move_to is None:
             verb = ACTIONS["move"].capitalize()
-        title = f"{verb}: {len(plan.steps)} file(s), {human_bytes(plan.bytes_to_free)}?"
+        title = f"{verb}: {plan.files_text()}, {human_bytes(plan.bytes_to_free)}?"
         lines = [*self.where_lines(plan), *plan.describe()]
         if plan.irreversible:
             lines.insert(0, "!! IRREVERSIBLE steps below: they cannot be undone !!")
