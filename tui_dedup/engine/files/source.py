@@ -56,8 +56,10 @@ def _to_bgr8(arr: np.ndarray) -> np.ndarray:
         arr = (arr >> 8).astype(np.uint8)
     elif arr.dtype != np.uint8:
         arr = cv2.normalize(arr, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 1:  # one channel as a 3-D array (LibRaw's monochrome)
+        arr = arr[:, :, 0]
     if arr.ndim == 2:
-        return cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
+        return cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_GRAY2BGR)
     if arr.shape[2] == 4:
         alpha = arr[:, :, 3:4].astype(np.float32) / 255.0
         rgb = arr[:, :, :3].astype(np.float32)
