@@ -154,3 +154,17 @@ def test_a_due_full_collection_waits_for_a_pause_in_the_keys():
     finally:
         collector.release()
     assert gc.get_threshold() == before
+
+
+def test_idle_collection_stays_on_until_the_last_review_lets_go():
+    """A re-match can show a new review screen before the old one has gone."""
+    from tui_dedup.tui.gc_policy import CollectWhenIdle
+
+    before = gc.get_threshold()
+    collector = CollectWhenIdle(_Node(), lambda: 0.0)
+    collector.hold()  # the old review
+    collector.hold()  # the new one, mounted first
+    collector.release()  # the old one goes
+    assert gc.get_threshold()[2] > 10**6
+    collector.release()
+    assert gc.get_threshold() == before

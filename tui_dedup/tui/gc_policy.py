@@ -184,8 +184,11 @@ class CollectWhenIdle:
         self._last_input = last_input
         self._paused = FullCollectionsPaused()
         self._timer: _Stoppable | None = None
+        #: Review screens holding it: a new one can mount before the old one has gone.
+        self._holds = 0
 
     def hold(self) -> None:
+        self._holds += 1
         self._paused.start()
         if self._timer is None:
             self._timer = self._node.set_interval(
@@ -193,6 +196,10 @@ class CollectWhenIdle:
             )
 
     def release(self) -> None:
+        """The last holder's release turns the collector's own rule back on."""
+        self._holds = max(0, self._holds - 1)
+        if self._holds:
+            return
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
