@@ -10,6 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
+import cv2
 import pytest
 from raw_images import write_dng
 
@@ -134,10 +135,29 @@ def test_the_shot_stays_and_the_loose_copy_goes(shot_and_download: Path) -> None
     assert listed(res) == {frozenset({"camera/IMG_0101.JPG", "Downloads/IMG_0101 (1).jpg"})}
     marked = auto_mark(res.store, res.pairs, res.groups)
     assert names(res, marked) == {"Downloads/IMG_0101 (1).jpg"}
-    reasons = keeper_reasons(res.store, res.groups)
-    assert {names(res, [k]).pop(): why for k, why in reasons.items()} == {
-        "camera/IMG_0101.JPG": "keep: RAW+JPEG shot"
-    }
+    ((keeper, why),) = keeper_reasons(res.store, res.groups).items()
+    assert names(res, [keeper]) == {"camera/IMG_0101.JPG"}
+    assert why.startswith("keep: RAW+JPEG shot")
+
+
+def test_a_chain_that_puts_resolution_first_keeps_a_larger_copy_over_the_shot(
+    tmp_path: Path,
+) -> None:
+    """The shot ranks under the raw rule, in its place: a person who put resolution first
+    keeps the larger file; the shot's JPEG, marked, is refused (its RAW has no copy)."""
+    root = tmp_path / "Pictures"
+    shoot(root / "camera")
+    big = cv2.resize(SCENE, (1800, 1200), interpolation=cv2.INTER_CUBIC)
+    (root / "Export").mkdir()
+    write_jpeg(root / "Export" / "IMG_0101 large.jpg", big, 92)
+    settings, res = result(root)
+    rules = ["resolution", "raw"]
+    ((keeper, why),) = keeper_reasons(res.store, res.groups, rules).items()
+    assert names(res, [keeper]) == {"Export/IMG_0101 large.jpg"} and why.startswith("keep: larger")
+    marked = auto_mark(res.store, res.pairs, res.groups, rules)
+    assert names(res, marked) == {"camera/IMG_0101.JPG"}
+    plan = plan_of(settings, res, marked)
+    assert plan.steps == [] and "leaves only whole" in plan.refused[0]
 
 
 def test_a_shot_with_a_unique_raw_is_refused_by_hand(shot_and_download: Path) -> None:

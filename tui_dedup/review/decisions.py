@@ -130,21 +130,12 @@ def group_keeper(
     """The row the rules keep among ``rows``, and why.
 
     A RAW+JPEG shot (its primary, listed for the whole shot) ranks with the RAWs under the
-    ``raw`` rule: the camera's own pair stays and the loose copy goes, since the shot is
-    what a photographer keeps on purpose. Among shots, the chain decides as usual."""
+    ``raw`` rule, in that rule's place in the chain (keepers.with_shots): the camera's own
+    pair stays and a loose copy goes, since the shot is what a photographer keeps on purpose."""
     members = [(store.entries[m], store.metas[m]) for m in rows]
     shot = with_raw_beside(store)
-    in_shot = [i for i, m in enumerate(rows) if shot[m]]
-    if in_shot and len(in_shot) < len(rows) and "raw" in rule_chain(rules, keep):
-        rest = [i for i in range(len(rows)) if not shot[rows[i]]]
-        # a loose RAW still ranks with the shots (the raw rule decides between them)
-        raws = [i for i in rest if is_raw_path(members[i][0].path)]
-        pool = in_shot + raws
-        k, why = explain_keeper([members[i] for i in pool], rules, keep)
-        if len(pool) == 1:
-            why = "keep: RAW+JPEG shot"
-        return int(rows[pool[k]]), why
-    k, why = explain_keeper(members, rules, keep)
+    shots = frozenset(store.entries[m].path for m in rows if shot[m])
+    k, why = explain_keeper(members, rules, keep, shots)
     return int(rows[k]), why
 
 

@@ -258,17 +258,37 @@ def choose_keeper(
     return _select(members, resolve_chain(rules, keep), keep)[0]
 
 
+def with_shots(chain: list[Rule], shots: frozenset[str]) -> list[Rule]:
+    """``chain`` with its ``raw`` rule also preferring the files in ``shots`` (the JPEGs of
+    RAW+JPEG shots, each listed for its whole shot: engine/verdicts/twins.py), in the rule's
+    own place in the chain. The camera's own pair is what a photographer keeps, as a RAW is."""
+    if not shots:
+        return chain
+    raw = RULES["raw"]
+    shot_raw = Rule(
+        raw.name,
+        raw.description,
+        lambda e, m, k: 0 if provenance.is_raw(e, m) or e.path in shots else 1,
+        raw.label,
+    )
+    return [shot_raw if r is raw else r for r in chain]
+
+
 def explain_keeper(
-    members: Sequence[Member], rules: Sequence[str] = DEFAULT_RULES, keep_in: Iterable[str] = ()
+    members: Sequence[Member],
+    rules: Sequence[str] = DEFAULT_RULES,
+    keep_in: Iterable[str] = (),
+    shots: frozenset[str] = frozenset(),
 ) -> tuple[int, str]:
     """The keeper (as :func:`choose_keeper`) and why, e.g. ``"keep: larger, camera original"``.
 
     The reason names the rule that separated the keeper from the runner-up (the member that
     stayed in the running longest; the first by path among several), then the next rule of
-    the chain that favours the keeper over it too, if any.
+    the chain that favours the keeper over it too, if any. ``shots``: see :func:`with_shots`;
+    a shot kept by the ``raw`` rule says "RAW+JPEG shot".
     """
     keep = tuple(os.path.abspath(k) for k in keep_in)
-    chain = resolve_chain(rules, keep)
+    chain = with_shots(resolve_chain(rules, keep), shots)
     keeper, dropped = _select(members, chain, keep)
     if not dropped:
         return keeper, "keep: the only copy"
@@ -276,12 +296,17 @@ def explain_keeper(
     runner = min((i for i, pos in dropped.items() if pos == last), key=lambda i: members[i][0].path)
     if last == len(chain):
         return keeper, "keep: a tie on every rule, first by path"
-    labels = [chain[last].label or chain[last].name]
+    in_shot = members[keeper][0].path in shots
+
+    def label(rule: Rule) -> str:
+        return "RAW+JPEG shot" if in_shot and rule.name == "raw" else rule.label or rule.name
+
+    labels = [label(chain[last])]
     pair = [members[keeper], members[runner]]
     for rule in chain[last + 1 :]:
         k, r = rule.keys(pair, keep)
         if k < r:  # type: ignore[operator]  # one rule's keys are of one type
-            labels.append(rule.label or rule.name)
+            labels.append(label(rule))
             break
     return keeper, "keep: " + ", ".join(labels)
 
