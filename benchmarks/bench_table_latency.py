@@ -74,6 +74,7 @@ def make_data(n_pairs: int, seed: int = 0):
         "width": rng.choice([640, 1920, 4032], n_files),
         "height": rng.choice([480, 1080, 3024], n_files),
         "mtime": rng.uniform(1.1e9, 1.75e9, n_files),
+        "badges": np.zeros(n_files, np.uint8),
     }
     return pairs, paths, facts
 

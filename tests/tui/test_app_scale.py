@@ -30,7 +30,13 @@ def synthetic(n_files: int, n_pairs: int) -> tuple[PairTableModel, Pairs]:
     )
     paths = [f"folder{f % 97}/IMG_{f:06d}.jpg" for f in range(n_files)]
     ones = np.ones(n_files)
-    facts = {"size": ones * 1000, "width": ones * 640, "height": ones * 480, "mtime": ones * 1.7e9}
+    facts = {
+        "size": ones * 1000,
+        "width": ones * 640,
+        "height": ones * 480,
+        "mtime": ones * 1.7e9,
+        "badges": ones * 0,
+    }
     model = PairTableModel(pairs, paths, facts, {"method": "phash"})
     return model, pairs
 

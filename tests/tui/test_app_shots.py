@@ -14,6 +14,7 @@ from tui_dedup.demo import make_photo, write_jpeg
 from tui_dedup.review.settings import RunSettings
 from tui_dedup.tui.app import create_app
 from tui_dedup.tui.screens.confirm import ConfirmScreen
+from tui_dedup.tui.widgets.table_columns import COLUMN_BY_KEY
 
 SCENE = make_photo(61, 1200, 800)
 
@@ -30,6 +31,9 @@ async def test_a_backed_up_shot_moves_whole_and_comes_back(tmp_path: Path) -> No
         await wait_for_review(app, pilot)
         screen = app.screen
         assert len(screen.model) == 1  # four files, one row: JPEG to JPEG
+        i, j = int(screen.model.pairs.i[0]), int(screen.model.pairs.j[0])
+        for side in ("file_a", "file_b"):  # the table's row says both sides are shots
+            assert COLUMN_BY_KEY[side].cell(screen.model, 0, i, j, 40).rstrip().endswith("+RAW")
         await pilot.press("l")  # side B
         f = screen.model.current_file()
         gone = Path(screen.session.entries[f].path)

@@ -43,6 +43,7 @@ def make_model(n_pairs: int, n_files: int, seed: int = 0, **kw) -> PairTableMode
             "width": rng.choice([640, 4032], n_files),
             "height": rng.choice([480, 3024], n_files),
             "mtime": 1.7e9 + rng.integers(0, 3, n_files) * 86_400.0,
+            "badges": np.zeros(n_files, np.uint8),
         },
         labels={"method": "phash"},
         **kw,

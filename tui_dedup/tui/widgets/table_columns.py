@@ -27,6 +27,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from tui_dedup.engine.model import Pairs
+from tui_dedup.engine.verdicts.twins import with_movie_beside, with_raw_beside
 from tui_dedup.review.session import ReviewSession
 from tui_dedup.tui.widgets.cells import (
     Align,
@@ -105,8 +106,14 @@ class Column:
         return self.cut(self.text(data, index), width, self.align)
 
 
+#: What the ``badges`` fact's bits say after a path: 1 a RAW beside it (the JPEG of a RAW+JPEG
+#: shot, listed for the whole shot), 2 a Live Photo's movie beside it.
+BADGES = ("", " +RAW", " +MOV", " +RAW +MOV")
+
+
 def _path_text(d: TableData, f: int) -> str:
-    return (mark_glyph() if d.marked[f] else " ") + " " + printable(d.paths[f])
+    badge = BADGES[int(d.fact("badges")[f]) & 3]
+    return (mark_glyph() if d.marked[f] else " ") + " " + printable(d.paths[f]) + badge
 
 
 def _cut_path(text: str, width: int, align: Align) -> str:
@@ -215,6 +222,7 @@ FILE_FACTS: dict[str, type] = {
     "width": np.int64,
     "height": np.int64,
     "mtime": np.float64,
+    "badges": np.uint8,  # bits of BADGES: the file stands for a shot (engine/verdicts/twins.py)
 }
 #: Per-pair texts the model holds, and how the review session gives them for its current pairs
 #: (one text for all pairs, or one per pair).
@@ -231,7 +239,13 @@ def _kind_labels(session: ReviewSession) -> Labels | str:
 
 def file_facts(session: ReviewSession) -> dict[str, np.ndarray]:
     """The session's per-file facts that the table shows."""
-    return {name: session.store.column(name) for name in FILE_FACTS}
+    store = session.store
+    badges = with_raw_beside(store).astype(np.uint8) | (
+        with_movie_beside(store).astype(np.uint8) << 1
+    )
+    return {name: store.column(name) for name in FILE_FACTS if name != "badges"} | {
+        "badges": badges
+    }
 
 
 def pair_labels(session: ReviewSession) -> Mapping[str, str | np.ndarray | Labels]:
