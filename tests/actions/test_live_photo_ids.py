@@ -10,6 +10,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+from apple_notes import apple_note
 from conftest import entry
 from PIL import Image
 
@@ -43,15 +44,6 @@ def write_movie(path: Path, content_id: str | None, motion: bytes = b"motion") -
         box(b"ftyp", b"qt  \x00\x00\x00\x00qt  ") + box(b"moov", mvhd + meta) + box(b"mdat", motion)
     )
     return path
-
-
-def apple_note(content_id: str) -> bytes:
-    """An Apple maker note: header, one-entry IFD holding the content identifier (0x0011)."""
-    value = content_id.encode() + b"\0"
-    header = b"Apple iOS\x00\x00\x01MM"
-    data_at = len(header) + 2 + 12 + 4
-    entry_ = struct.pack(">HHII", 0x0011, 2, len(value), data_at)
-    return header + struct.pack(">H", 1) + entry_ + b"\0\0\0\0" + value
 
 
 def write_still(path: Path, content_id: str | None, seed: int = 0) -> Path:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 import shutil
 import sqlite3
-import struct
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from apple_notes import apple_note
 from PIL import Image
 
 from tui_dedup.engine.cache import schema as cache_schema
@@ -48,15 +48,6 @@ def photo(w: int = 96, h: int = 64, seed: int = 0) -> Image.Image:
     base = np.stack([x * 255 // w, y * 255 // h, (x + y) * 127 // (w + h)], axis=2)
     noise = rng.integers(0, 40, (h, w, 3))
     return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8))
-
-
-def apple_note(content_id: str) -> bytes:
-    """An Apple maker note as iOS writes it: header, one-entry IFD, the ASCII value."""
-    value = content_id.encode() + b"\0"
-    header = b"Apple iOS\x00\x00\x01MM"
-    data_at = len(header) + 2 + 12 + 4
-    entry = struct.pack(">HHII", 0x0011, 2, len(value), data_at)
-    return header + struct.pack(">H", 1) + entry + b"\0\0\0\0" + value
 
 
 def exif_for(
