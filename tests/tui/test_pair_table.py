@@ -435,3 +435,16 @@ async def test_empty_view_and_set_model():
         await pilot.pause()
         assert other.cursor == 1 and app.table.virtual_size.height == 41
         assert app.moved[-1].pair_index == other.current()[0]
+
+
+def test_a_shots_badge_stays_whole_when_its_path_is_cut():
+    from tui_dedup.tui.widgets.table_columns import COLUMN_BY_KEY
+
+    col = COLUMN_BY_KEY["file_a"]
+    text = "  2024/trip/IMG_0201.JPG +RAW"
+    cut = col.cut(text, 20, col.align)
+    assert len(cut) == 20 and cut.rstrip().endswith("0201.JPG +RAW")
+    assert col.pair_cut is not None
+    pair = col.pair_cut(text, "  backup/2024/trip/IMG_0201.JPG +RAW", 24)
+    assert len(pair) == 24 and pair.rstrip().endswith(".JPG +RAW")
+    assert "+RAW" not in col.cut(text, 14, col.align)  # too narrow: the path comes first

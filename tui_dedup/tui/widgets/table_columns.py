@@ -31,6 +31,7 @@ from tui_dedup.engine.verdicts.twins import with_movie_beside, with_raw_beside
 from tui_dedup.review.session import ReviewSession
 from tui_dedup.tui.widgets.cells import (
     Align,
+    cell_width,
     fit,
     format_date,
     format_resolution,
@@ -116,14 +117,38 @@ def _path_text(d: TableData, f: int) -> str:
     return (mark_glyph() if d.marked[f] else " ") + " " + printable(d.paths[f]) + badge
 
 
+def _badge_of(text: str) -> tuple[str, str]:
+    """(the mark and path, the badge at its end): a cut keeps the whole badge after the
+    path's own cut, not a piece of it in the middle of the file name."""
+    for badge in sorted(BADGES, key=len, reverse=True):
+        if badge and text.endswith(badge):
+            return text[: -len(badge)], badge
+    return text, ""
+
+
+#: A badge is left out below this many cells for the path itself.
+MIN_PATH_WITH_BADGE = 12
+
+
+def _with_badge(text: str, width: int, cut: Callable[[str, int], str]) -> str:
+    """Keep the mark and its space; ``cut`` fits the path, and the badge follows it whole
+    (left out when the path would keep fewer than :data:`MIN_PATH_WITH_BADGE` cells)."""
+    body, badge = _badge_of(text)
+    if width - 2 - len(badge) < MIN_PATH_WITH_BADGE:
+        badge = ""
+    out = cut(body[2:], width - 2 - len(badge)).rstrip() + badge
+    return body[:2] + out + " " * (width - 2 - cell_width(out))
+
+
 def _cut_path(text: str, width: int, align: Align) -> str:
     """Keep the mark and its space, cut the path's middle (its file name stays)."""
-    return text[:2] + shorten_middle(text[2:], width - 2)
+    return _with_badge(text, width, shorten_middle)
 
 
 def _cut_path_pair(text: str, other: str, width: int) -> str:
     """Keep the mark and its space, and the folders that tell this path from the other's."""
-    return text[:2] + cut_path(text[2:], other[2:], width - 2)
+    other_path = _badge_of(other)[0][2:]
+    return _with_badge(text, width, lambda path, room: cut_path(path, other_path, room))
 
 
 def _mtime_seconds(d: TableData) -> np.ndarray:
