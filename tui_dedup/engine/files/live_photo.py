@@ -23,8 +23,9 @@ from tui_dedup.engine.files.exif_evidence import normalise_unique_id, read_exif
 
 #: The key of the identifier in a movie's QuickTime metadata (``moov/meta/keys``).
 CONTENT_ID_KEY = b"com.apple.quicktime.content.identifier"
-#: A Live Photo's ``moov`` is a few kB; a larger one is no Live Photo movie worth reading.
-MAX_MOOV_BYTES = 8 << 20
+#: A Live Photo's ``moov`` is a few kB; a long video's (its sample tables) runs to megabytes: not
+#: read, so a folder of videos beside renamed stills costs a few header reads a movie.
+MAX_MOOV_BYTES = 1 << 20
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None):
