@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import pytest
 from raw_images import dng_bytes, exif_ifd, upright, write_dng
+from verdict_images import pair_kinds
 
 from tui_dedup.demo import make_photo, write_jpeg
 from tui_dedup.engine.cache.features import FeatureCache
@@ -27,9 +28,7 @@ from tui_dedup.engine.files.thumbs import clear_cache, read_thumbnail
 from tui_dedup.engine.model import FileEntry, ScanError
 from tui_dedup.engine.scan import ScanConfig, scan
 from tui_dedup.engine.verdicts import pixels
-from tui_dedup.engine.verdicts.kinds import COPIES, WORDS, Kind
-from tui_dedup.review.pipeline import match_library, scan_library
-from tui_dedup.review.settings import RunSettings
+from tui_dedup.engine.verdicts.kinds import COPIES, WORDS
 
 
 def entry(path: Path) -> FileEntry:
@@ -51,16 +50,7 @@ def decoded(path: Path, limits: DecodeLimits | None = None):
 
 def verdicts(root: Path) -> dict[frozenset[str], str]:
     """{frozenset(names): kind word} of every pair a scan of ``root`` reports."""
-    settings = RunSettings([str(root)], threshold_arg="loose", use_cache=False)
-    settings.kinds = frozenset(k for k in Kind if k is not Kind.DIFFERENT)
-    store = scan_library(settings).result.store
-    pairs = match_library(store, settings, settings.method, settings.threshold())
-    assert pairs.kind is not None
-    name = [os.path.relpath(e.path, root) for e in store.entries]
-    return {
-        frozenset((name[i], name[j])): WORDS[Kind(k)]
-        for i, j, k in zip(pairs.i.tolist(), pairs.j.tolist(), pairs.kind.tolist(), strict=True)
-    }
+    return pair_kinds(root, threshold_arg="loose")
 
 
 def is_copy(word: str | None) -> bool:

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from raw_images import write_dng
+from verdict_images import pair_kinds
 
 from tui_dedup.demo import make_photo, write_jpeg
-from tui_dedup.engine.verdicts.kinds import WORDS, Kind, parse_kinds
 from tui_dedup.review.decisions import auto_mark
 from tui_dedup.review.export_json import to_json
-from tui_dedup.review.pipeline import match_library, result_of, scan_library
+from tui_dedup.review.pipeline import result_of, scan_library
 from tui_dedup.review.settings import RunSettings
 
 SCENE = make_photo(31, 1200, 800)
@@ -32,30 +32,15 @@ def library(tmp_path: Path) -> Path:
     return root
 
 
-def kinds_of(root: Path, **extra: object) -> dict[frozenset[str], str]:
-    settings = RunSettings([str(root)], use_cache=False)
-    settings.kinds = parse_kinds("all")
-    for k, v in extra.items():
-        setattr(settings, k, v)
-    store = scan_library(settings).result.store
-    pairs = match_library(store, settings, settings.method, settings.threshold())
-    assert pairs.kind is not None
-    name = [os.path.relpath(e.path, root) for e in store.entries]
-    return {
-        frozenset((name[i], name[j])): WORDS[Kind(k)]
-        for i, j, k in zip(pairs.i.tolist(), pairs.j.tolist(), pairs.kind.tolist(), strict=True)
-    }
-
-
 def test_a_raw_and_the_jpeg_beside_it_are_format_twins(library: Path) -> None:
-    got = kinds_of(library)
+    got = pair_kinds(library)
     assert got[frozenset(("DCIM/IMG_0001.DNG", "DCIM/IMG_0001.JPG"))] == "format twin"
 
 
 def test_the_same_pair_in_two_folders_stays_a_copy(library: Path) -> None:
     (library / "export").mkdir()
     shutil.move(library / "DCIM" / "IMG_0001.JPG", library / "export" / "IMG_0001.JPG")
-    got = kinds_of(library)
+    got = pair_kinds(library)
     assert got[frozenset(("DCIM/IMG_0001.DNG", "export/IMG_0001.JPG"))] == "re-encoded"
 
 

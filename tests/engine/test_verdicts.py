@@ -7,35 +7,20 @@ Candidates come from the loose preset so that the verdict stage, not the hash, d
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from verdict_images import burst, logo, star_field, statement, with_caption
+from verdict_images import burst, logo, pair_kinds, star_field, statement, with_caption
 
 from tui_dedup.demo import make_photo, write_jpeg
-from tui_dedup.engine.verdicts.kinds import COPIES, WORDS, Kind
-from tui_dedup.review.pipeline import match_library, scan_library
-from tui_dedup.review.settings import RunSettings
+from tui_dedup.engine.verdicts.kinds import COPIES, WORDS
 
 
 def verdicts(root: Path, **extra: object) -> dict[frozenset[str], str]:
     """{frozenset(names): kind word} of every candidate pair (DIFFERENT ones dropped)."""
-    settings = RunSettings([str(root)], threshold_arg="loose", use_cache=False)
-    settings.kinds = frozenset(k for k in Kind if k is not Kind.DIFFERENT)
-    for k, v in extra.items():
-        setattr(settings, k, v)
-    scanned = scan_library(settings)
-    store = scanned.result.store
-    pairs = match_library(store, settings, settings.method, settings.threshold())
-    assert pairs.kind is not None
-    name = [os.path.relpath(e.path, root) for e in store.entries]
-    return {
-        frozenset((name[i], name[j])): WORDS[Kind(k)]
-        for i, j, k in zip(pairs.i.tolist(), pairs.j.tolist(), pairs.kind.tolist(), strict=True)
-    }
+    return pair_kinds(root, **{"threshold_arg": "loose", **extra})
 
 
 def is_copy(word: str | None) -> bool:

@@ -4,8 +4,15 @@ from a copy."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import cv2
 import numpy as np
+
+from tui_dedup.engine.verdicts.kinds import WORDS, Kind
+from tui_dedup.review.pipeline import match_library, scan_library
+from tui_dedup.review.settings import RunSettings
 
 
 def star_field(seed: int, width: int = 1600, height: int = 1200, galaxy: bool = True) -> np.ndarray:
@@ -96,3 +103,20 @@ def with_caption(img: np.ndarray, text: str = "Summer 2021") -> np.ndarray:
         cv2.LINE_AA,
     )
     return out
+
+
+def pair_kinds(root: Path, **fields: object) -> dict[frozenset[str], str]:
+    """{frozenset(the two names, relative to ``root``): kind word} of every pair a scan of
+    ``root`` matches (different pictures dropped, as the pipeline drops them), with
+    ``fields`` set on the run's settings (``threshold_arg="loose"``, ...)."""
+    settings = RunSettings([str(root)], use_cache=False)
+    for k, v in fields.items():
+        setattr(settings, k, v)
+    store = scan_library(settings).result.store
+    pairs = match_library(store, settings, settings.method, settings.threshold())
+    assert pairs.kind is not None
+    name = [os.path.relpath(e.path, root) for e in store.entries]
+    return {
+        frozenset((name[i], name[j])): WORDS[Kind(k)]
+        for i, j, k in zip(pairs.i.tolist(), pairs.j.tolist(), pairs.kind.tolist(), strict=True)
+    }
