@@ -92,13 +92,14 @@ MOVIE_BESIDE = "movie_beside"
 def note_movies(store: FeatureStore, movies: list[str]) -> None:
     """Remember, per row, the movie of its name beside it (the scan's discovery saw
     ``movies``; they are not scanned): the stills of Live Photos, which the app marks ``+MOV``
-    and the JSON lists with their shot."""
+    and the JSON lists with their shot. Without movies nothing is done: a warm rescan of a
+    library with no video pays no pass over its files (:func:`movies_beside` answers None)."""
+    if not movies:
+        return
     by_stem = {_stem(m): m for m in sorted(movies)}
     store.derived(
         MOVIE_BESIDE,
-        lambda: np.array(
-            [by_stem.get(_stem(e.path)) if by_stem else None for e in store.entries], object
-        ),
+        lambda: np.array([by_stem.get(_stem(e.path)) for e in store.entries], object),
     )
 
 
